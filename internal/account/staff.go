@@ -1,0 +1,101 @@
+package account
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"parcours/internal/access"
+	"parcours/internal/fault"
+)
+
+// CreateVerified creates an account whose address is taken as confirmed: the first staff
+// administrator (parcours user create) and demo accounts. The web sign-up never uses it.
+func (s *Service) CreateVerified(ctx context.Context, in SignUp) (User, error) {
+	return s.CreateVerifiedWith(ctx, in, nil)
+}
+
+// CreateVerifiedWith is CreateVerified running then, when not nil, in the same transaction:
+// accepting an invitation creates the account and the membership together or not at all.
+func (s *Service) CreateVerifiedWith(ctx context.Context, in SignUp, then func(tx *sql.Tx, u User) error) (User, error) {
+	f := fault.Fields{}
+	if in.Kind != access.JobSeeker && in.Kind != access.Professional && in.Kind != access.Staff {
+		f.Add("kind", "type de compte inconnu (job_seeker, professional ou staff)")
+	}
+	if err := CheckName(in.FirstName, "prénom"); err != nil {
+		f.Add("first_name", err.Error())
+	}
+	if err := CheckName(in.LastName, "nom"); err != nil {
+		f.Add("last_name", err.Error())
+	}
+	if err := CheckEmail(in.Email); err != nil {
+		f.Add("email", err.Error())
+	}
+	if err := CheckPassword(in.Password, in.Email); err != nil {
+		f.Add("password", err.Error())
+	}
+	if err := f.Err(); err != nil {
+		return User{}, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return User{}, err
+	}
+	now := s.clock.Now()
+	u := User{ID: uuid.Must(uuid.NewV7()), Kind: in.Kind, Email: NormaliseEmail(in.Email), FirstName: in.FirstName,
+		LastName: in.LastName, EmailVerifiedAt: now, CreatedAt: now, LastActivityAt: now, PasswordChangedAt: now, passwordHash: hash}
+	if in.Kind == access.Professional {
+		u.TermsVersion, u.TermsAcceptedAt = CurrentTerms, now
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		if err := insertUser(ctx, tx, u); err != nil {
+			if errors.Is(err, fault.Conflict) {
+				return fault.Field("email", "un compte existe déjà avec cette adresse : connectez-vous")
+			}
+			return err
+		}
+		if then != nil {
+			if err := then(tx, u); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx, "account.created", uuid.Nil, u.ID, "ok", map[string]string{"kind": string(u.Kind)})
+	})
+	return u, err
+}
+
+// SetDisabled disables or re-enables an account (staff action). Disabling ends its sessions
+// at once.
+func (s *Service) SetDisabled(ctx context.Context, actor access.Actor, userID uuid.UUID, disabled bool) error {
+	if err := access.Can(actor, access.StaffManageUsers, access.Resource{OwnerID: userID}); err != nil {
+		return err
+	}
+	if actor.UserID == userID {
+		return fmt.Errorf("vous ne pouvez pas désactiver votre propre compte : %w", fault.Conflict)
+	}
+	now := s.clock.Now()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		u, err := UserByID(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if !u.AnonymisedAt.IsZero() {
+			return fmt.Errorf("compte anonymisé : %w", fault.Conflict)
+		}
+		var value any
+		action := "account.enabled"
+		if disabled {
+			value, action = now, "account.disabled"
+			if _, err := revokeSessions(ctx, tx, u.ID, uuid.Nil, now); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = $2, updated_at = $3 WHERE id = $1`, u.ID, value, now); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, action, actor.UserID, u.ID, "ok", nil)
+	})
+}

@@ -1,0 +1,308 @@
+// Package app is the composition root: configuration → database → services → HTTP handler and
+// background work. Commands in package cli build an App and call one of its methods.
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"parcours/internal/account"
+	"parcours/internal/audit"
+	"parcours/internal/clock"
+	"parcours/internal/config"
+	"parcours/internal/crypto"
+	"parcours/internal/database"
+	"parcours/internal/jobs"
+	"parcours/internal/notify"
+	"parcours/internal/org"
+	"parcours/internal/refdata"
+	"parcours/internal/web"
+)
+
+// App holds the platform's parts.
+type App struct {
+	Config    config.Config
+	Log       *slog.Logger
+	DB        *database.DB
+	Clock     clock.Clock
+	Keyring   *crypto.Keyring
+	Envelope  *crypto.Envelope
+	Places    *refdata.Data
+	Accounts  *account.Service
+	Orgs      *org.Service
+	Sequencer *audit.Sequencer
+	Registry  *prometheus.Registry
+}
+
+// Options adjust what Open does.
+type Options struct {
+	// Migrate applies pending migrations (serve, migrate); other commands require a current schema.
+	Migrate bool
+	// Clock replaces the system clock (tests).
+	Clock clock.Clock
+	// HashParams replaces the password hashing cost (tests).
+	HashParams *account.HashParams
+}
+
+// Open builds the App: database (migrated if asked), keyring, reference data and services.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*App, error) {
+	clk := opts.Clock
+	if clk == nil {
+		clk = clock.System{}
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir, database.Options{MaxConns: cfg.MaxDBConns})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: log, DB: db, Clock: clk, Registry: prometheus.NewRegistry()}
+	if err := a.open(ctx, opts); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) open(ctx context.Context, opts Options) error {
+	if opts.Migrate {
+		applied, err := a.DB.Migrate(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			a.Log.Info("migrations applied", "count", len(applied), "engine", string(a.DB.Engine()))
+		}
+	} else if err := a.DB.CheckSchema(ctx); err != nil {
+		return err
+	}
+	if err := a.loadKeyring(); err != nil {
+		return err
+	}
+	places, err := refdata.Load()
+	if err != nil {
+		return fmt.Errorf("données de référence : %w", err)
+	}
+	a.Places = places
+	a.Envelope = crypto.NewEnvelope(a.Keyring, a.Clock)
+	params := account.DefaultHashParams
+	if opts.HashParams != nil {
+		params = *opts.HashParams
+	}
+	a.Accounts = account.NewService(account.Options{DB: a.DB, Clock: a.Clock, Hasher: account.NewHasher(params), Envelope: a.Envelope,
+		BaseURL: a.Config.BaseURL.String(), Logger: a.Log})
+	a.Orgs = org.NewService(a.DB, a.Clock, places, a.Accounts, a.Config.BaseURL.String())
+	signer, err := a.Keyring.AuditSigner(audit.Origin)
+	if err != nil {
+		return err
+	}
+	a.Sequencer = audit.NewSequencer(a.DB, signer, a.Clock)
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newDBCollector(a.DB))
+	return nil
+}
+
+// loadKeyring reads the keyring from PARCOURS_KEYRING or the key file, creating the file at
+// first start so that one command starts the platform.
+func (a *App) loadKeyring() error {
+	if a.Config.KeyringEnv != "" {
+		kr, err := crypto.ParseKeyring([]byte(a.Config.KeyringEnv))
+		if err != nil {
+			return fmt.Errorf("PARCOURS_KEYRING : %w", err)
+		}
+		a.Keyring = kr
+		return nil
+	}
+	kr, created, err := crypto.LoadOrCreateKeyring(a.Config.KeyFile)
+	if err != nil {
+		return err
+	}
+	if created {
+		a.Log.Warn("new keyring created: back it up apart from the database; losing it makes encrypted data unreadable", "path", a.Config.KeyFile)
+	}
+	a.Keyring = kr
+	return nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// ImportRefdata loads the embedded reference data into the database if it changed.
+func (a *App) ImportRefdata(ctx context.Context) (refdata.Report, bool, error) {
+	return refdata.EnsureImported(ctx, a.DB, a.Places, a.Clock.Now())
+}
+
+// Jobs returns the periodic jobs. Every instance registers them all; the runner makes sure
+// each slot runs once across instances.
+func (a *App) Jobs() []jobs.Job {
+	return []jobs.Job{
+		{Name: "account.inactivity", Daily: "03:30", Timeout: time.Hour, Run: func(ctx context.Context) (jobs.Result, error) {
+			res, err := a.Accounts.RunInactivity(ctx, a.referenced)
+			return jobs.Result{"warned": res.Warned, "deleted": res.Deleted, "anonymised": res.Anonymised}, err
+		}},
+		{Name: "account.sessions_purge", Every: time.Hour, Run: func(ctx context.Context) (jobs.Result, error) {
+			n, err := account.PurgeSessions(ctx, a.DB.Writer(), a.Clock.Now())
+			if err != nil {
+				return nil, err
+			}
+			m, err := account.PurgeThrottle(ctx, a.DB.Writer(), account.DefaultThrottle, a.Clock.Now())
+			return jobs.Result{"sessions": int(n), "throttle": int(m)}, err
+		}},
+		notify.PurgeJob(a.DB, a.Clock, 30*24*time.Hour),
+		{Name: "audit.integrate", Every: 10 * time.Second, Timeout: time.Minute, Run: func(ctx context.Context) (jobs.Result, error) {
+			n, err := a.Sequencer.Integrate(ctx)
+			return jobs.Result{"sequenced": n}, err
+		}},
+	}
+}
+
+// referenced tells whether records of any module must keep pointing at a user.
+func (a *App) referenced(ctx context.Context, q database.Querier, userID uuid.UUID) (bool, error) {
+	return org.Referenced(ctx, q, userID)
+}
+
+// NewRunner returns the job runner with every job registered.
+func (a *App) NewRunner() (*jobs.Runner, error) {
+	r, err := jobs.New(a.DB, jobs.Options{Clock: a.Clock, Logger: a.Log, Registerer: a.Registry})
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range a.Jobs() {
+		if err := r.Register(j); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Handler returns the HTTP handler.
+func (a *App) Handler() (http.Handler, error) {
+	return web.New(web.Deps{Config: a.Config, Logger: a.Log, DB: a.DB, Clock: a.Clock, Accounts: a.Accounts, Orgs: a.Orgs,
+		Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN")})
+}
+
+// Serve runs the HTTP server, the job runner and the mail deliverer until ctx ends, then
+// shuts down gracefully: new connections stop, running requests and jobs finish.
+func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	handler, err := a.Handler()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("écoute sur %s impossible : %w", a.Config.Addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	if a.Config.Jobs {
+		runner, err := a.NewRunner()
+		if err != nil {
+			ln.Close()
+			stopBG()
+			return err
+		}
+		wg.Go(func() {
+			if err := runner.Start(bg); err != nil && !errors.Is(err, context.Canceled) {
+				a.Log.Error("job runner stopped", "err", err)
+			}
+		})
+	}
+	smtpCfg := a.Config.SMTP
+	if a.Config.Demo {
+		smtpCfg.Host = "" // demo mails stay in the outbox and are shown on /demo/courriels
+	}
+	deliverer, err := notify.NewDeliverer(a.DB, notify.Options{SMTP: notify.SMTP{Host: smtpCfg.Host, Port: smtpCfg.Port,
+		Username: smtpCfg.Username, Password: smtpCfg.Password, From: smtpCfg.From, TLS: smtpCfg.TLS},
+		Clock: a.Clock, Logger: a.Log, Registerer: a.Registry})
+	if err != nil {
+		ln.Close()
+		stopBG()
+		return err
+	}
+	if deliverer.Disabled() {
+		if !a.Config.Demo {
+			a.Log.Warn("no SMTP server configured (PARCOURS_SMTP_HOST): e-mails wait in the outbox")
+		}
+	} else {
+		wg.Go(func() {
+			if err := deliverer.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+				a.Log.Error("mail delivery stopped", "err", err)
+			}
+		})
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("listening", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL.String(), "engine", string(a.DB.Engine()), "demo", a.Config.Demo)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		a.Log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	stopBG()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// dbCollector exports the connection pools' state.
+type dbCollector struct {
+	db                           *database.DB
+	open, inUse, idle, waitCount *prometheus.Desc
+	waitSeconds                  *prometheus.Desc
+}
+
+func newDBCollector(db *database.DB) *dbCollector {
+	labels := []string{"pool"}
+	return &dbCollector{db: db,
+		open:        prometheus.NewDesc("parcours_db_connections_open", "Open database connections.", labels, nil),
+		inUse:       prometheus.NewDesc("parcours_db_connections_in_use", "Database connections in use.", labels, nil),
+		idle:        prometheus.NewDesc("parcours_db_connections_idle", "Idle database connections.", labels, nil),
+		waitCount:   prometheus.NewDesc("parcours_db_wait_total", "Waits for a database connection.", labels, nil),
+		waitSeconds: prometheus.NewDesc("parcours_db_wait_seconds_total", "Time spent waiting for a database connection.", labels, nil),
+	}
+}
+
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.open
+	ch <- c.inUse
+	ch <- c.idle
+	ch <- c.waitCount
+	ch <- c.waitSeconds
+}
+
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	w, r := c.db.PoolStats()
+	emit := func(pool string, s sql.DBStats) {
+		ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(s.OpenConnections), pool)
+		ch <- prometheus.MustNewConstMetric(c.inUse, prometheus.GaugeValue, float64(s.InUse), pool)
+		ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, float64(s.Idle), pool)
+		ch <- prometheus.MustNewConstMetric(c.waitCount, prometheus.CounterValue, float64(s.WaitCount), pool)
+		ch <- prometheus.MustNewConstMetric(c.waitSeconds, prometheus.CounterValue, s.WaitDuration.Seconds(), pool)
+	}
+	emit("writer", w)
+	if r != nil {
+		emit("readers", *r)
+	}
+}

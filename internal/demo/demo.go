@@ -1,0 +1,186 @@
+// Package demo loads the demonstration dataset: one account per role and the organisations
+// they belong to. It goes through the same services as real users, so the data obeys every
+// rule, and it is idempotent: running it again creates only what is missing.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"parcours/internal/access"
+	"parcours/internal/account"
+	"parcours/internal/clock"
+	"parcours/internal/database"
+	"parcours/internal/fault"
+	"parcours/internal/org"
+)
+
+// Password is the demo accounts' shared password.
+const Password = "Demo-Inclusion-2026"
+
+// Account is a demo login to print.
+type Account struct {
+	Email string
+	Role  string
+}
+
+// Result lists the demo logins.
+type Result struct {
+	Accounts []Account
+}
+
+// totpSettingKey keeps the demo administrator's TOTP key so the demo page can show its code.
+const totpSettingKey = "demo_totp_secret"
+
+type person struct {
+	email, first, last, role string
+	kind                     access.UserKind
+}
+
+type organisation struct {
+	kind, name, siretBase, safir, commune string
+	habilitation                          org.Habilitation
+	members                               []string // e-mails; the first is admin
+}
+
+var people = []person{
+	{"admin@demo.parcours.test", "Alice", "Administratrice", "administratrice de la plateforme (double authentification)", access.Staff},
+	{"candidat@demo.parcours.test", "Karim", "Benali", "candidat", access.JobSeeker},
+	{"prescripteur@demo.parcours.test", "Sophie", "Martin", "conseillère France Travail (prescriptrice habilitée)", access.Professional},
+	{"cap-emploi@demo.parcours.test", "Julien", "Lefèvre", "conseiller Cap emploi (prescripteur habilité)", access.Professional},
+	{"orienteur@demo.parcours.test", "Nadia", "Haddad", "travailleuse sociale d'un CCAS (prescriptrice en attente d'habilitation)", access.Professional},
+	{"employeur@demo.parcours.test", "Marc", "Dubois", "employeur d'un atelier et chantier d'insertion (administrateur)", access.Professional},
+	{"ddets@demo.parcours.test", "Claire", "Moreau", "agente de la DDETS du Rhône", access.Professional},
+	{"agefiph@demo.parcours.test", "Thomas", "Garnier", "chargé de mission Agefiph", access.Professional},
+}
+
+var organisations = []organisation{
+	{"FT", "France Travail Lyon Part-Dieu", "1300054810012", "69031", "69383", org.Validated, []string{"prescripteur@demo.parcours.test"}},
+	{"CAP_EMPLOI", "Cap emploi Rhône", "7751234500011", "", "69383", org.Validated, []string{"cap-emploi@demo.parcours.test"}},
+	{"CCAS", "CCAS de Villeurbanne", "2669001000012", "", "69266", org.NotSet, []string{"orienteur@demo.parcours.test"}},
+	{"ACI", "Les Jardins du Rhône", "8123456700015", "", "69381", "", []string{"employeur@demo.parcours.test"}},
+	{"DDETS_IAE", "DDETS du Rhône — IAE", "1300067000010", "", "69383", "", []string{"ddets@demo.parcours.test"}},
+	{"AGEFIPH", "Agefiph Auvergne-Rhône-Alpes", "3324567800017", "", "69383", "", []string{"agefiph@demo.parcours.test"}},
+}
+
+// siret completes a 13-digit base with the Luhn check digit.
+func siret(base string) string {
+	for d := 0; d <= 9; d++ {
+		s := base + strconv.Itoa(d)
+		if org.CheckSIRET(s) == nil {
+			return s
+		}
+	}
+	panic("demo: no Luhn digit for " + base)
+}
+
+// Deps are the services the dataset is created through.
+type Deps struct {
+	DB       *database.DB
+	Clock    clock.Clock
+	Accounts *account.Service
+	Orgs     *org.Service
+}
+
+// Load creates whatever part of the dataset is missing.
+func Load(ctx context.Context, a Deps) (Result, error) {
+	ids := map[string]uuid.UUID{}
+	var res Result
+	for _, p := range people {
+		u, err := account.UserByEmail(ctx, a.DB.Reader(), p.email)
+		if errors.Is(err, fault.NotFound) {
+			u, err = a.Accounts.CreateVerified(ctx, account.SignUp{Kind: p.kind, Email: p.email, Password: Password, FirstName: p.first, LastName: p.last})
+		}
+		if err != nil {
+			return res, fmt.Errorf("compte %s : %w", p.email, err)
+		}
+		ids[p.email] = u.ID
+		res.Accounts = append(res.Accounts, Account{Email: p.email, Role: p.role})
+	}
+	if err := enrolAdmin(ctx, a, ids[AdminEmail]); err != nil {
+		return res, err
+	}
+	staff := access.Actor{UserID: ids[AdminEmail], Kind: access.Staff, MFA: true}
+	for _, o := range organisations {
+		if err := ensureOrganisation(ctx, a, staff, o, ids); err != nil {
+			return res, fmt.Errorf("organisation %s : %w", o.name, err)
+		}
+	}
+	return res, database.SetSetting(ctx, a.DB.Writer(), "demo_loaded_at", a.Clock.Now().Format("2006-01-02T15:04:05Z"), a.Clock.Now())
+}
+
+func ensureOrganisation(ctx context.Context, a Deps, staff access.Actor, o organisation, ids map[string]uuid.UUID) error {
+	s := siret(o.siretBase)
+	existing, err := org.BySIRET(ctx, a.DB.Reader(), s)
+	if err != nil {
+		return err
+	}
+	var created org.Organisation
+	for _, e := range existing {
+		if e.SIRET == s && e.Kind == o.kind {
+			created = e
+		}
+	}
+	if created.ID == uuid.Nil {
+		created, err = a.Orgs.Create(ctx, staff, org.NewOrganisation{Kind: o.kind, Name: o.name, SIRET: s, SAFIR: o.safir, CommuneCode: o.commune, Habilitated: true})
+		if err != nil {
+			return err
+		}
+		if o.habilitation == org.Validated && created.Habilitation != org.Validated {
+			if err := a.Orgs.DecideHabilitation(ctx, staff, created.ID, org.Validated, "Organisation de démonstration vérifiée."); err != nil {
+				return err
+			}
+		}
+	}
+	for i, email := range o.members {
+		member, err := org.IsMember(ctx, a.DB.Reader(), created.ID, ids[email])
+		if err != nil {
+			return err
+		}
+		if !member {
+			if err := a.Orgs.StaffAddMember(ctx, staff, created.ID, ids[email], i == 0); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// enrolAdmin gives the demo administrator a second factor through the normal enrolment,
+// and keeps its key so that the demo page can show the current code.
+func enrolAdmin(ctx context.Context, a Deps, id uuid.UUID) error {
+	if _, ok, err := database.Setting(ctx, a.DB.Reader(), totpSettingKey); err != nil || ok {
+		return err
+	}
+	e, err := a.Accounts.BeginTOTP(ctx, id)
+	if err != nil {
+		return err
+	}
+	code, err := account.CodeAt(e.Secret, a.Clock.Now())
+	if err != nil {
+		return err
+	}
+	if _, err := a.Accounts.ConfirmTOTP(ctx, id, uuid.Nil, code); err != nil {
+		return err
+	}
+	return database.SetSetting(ctx, a.DB.Writer(), totpSettingKey, e.Secret, a.Clock.Now())
+}
+
+// AdminEmail is the demo administrator's login.
+const AdminEmail = "admin@demo.parcours.test"
+
+// AdminCode returns the demo administrator's current TOTP code, when the demo is loaded, so
+// that the demo can be tried without an authenticator app. Only the demo page shows it.
+func AdminCode(ctx context.Context, q database.Querier, now time.Time) (string, bool, error) {
+	secret, ok, err := database.Setting(ctx, q, totpSettingKey)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	code, err := account.CodeAt(secret, now)
+	return code, err == nil, err
+}

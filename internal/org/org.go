@@ -1,0 +1,265 @@
+package org
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"parcours/internal/access"
+	"parcours/internal/database"
+	"parcours/internal/fault"
+)
+
+// Organisation is any organisation using the platform.
+type Organisation struct {
+	ID                    uuid.UUID
+	Kind                  string
+	Category              Category
+	Name                  string
+	SIRET                 string
+	SAFIR                 string
+	CommuneCode           string
+	Departement           string
+	Habilitation          Habilitation
+	HabilitationReason    string
+	HabilitationDecidedAt time.Time
+	CreatedAt             time.Time
+	DeactivatedAt         time.Time
+}
+
+// KindLabel is the French name of the organisation's kind.
+func (o Organisation) KindLabel() string {
+	if k, ok := Kind(o.Kind); ok {
+		return k.Label
+	}
+	return o.Kind
+}
+
+// Role is what members act as in this organisation.
+func (o Organisation) Role() access.Role { return Role(o.Category, o.Habilitation) }
+
+// Resource describes the organisation to the access package.
+func (o Organisation) Resource(member bool) access.Resource {
+	return access.Resource{OrgID: o.ID, OrgKind: o.Kind, OrgDepartement: o.Departement, OrgCategory: string(o.Category), Member: member}
+}
+
+const orgColumns = `id, kind, category, name, siret, safir, commune_code, departement, habilitation, habilitation_reason,
+	habilitation_decided_at, created_at, deactivated_at`
+
+func scanOrg(row interface{ Scan(...any) error }) (Organisation, error) {
+	var o Organisation
+	var siret, safir sql.NullString
+	var decided, deactivated sql.NullTime
+	var category, habilitation string
+	err := row.Scan(&o.ID, &o.Kind, &category, &o.Name, &siret, &safir, &o.CommuneCode, &o.Departement, &habilitation,
+		&o.HabilitationReason, &decided, &o.CreatedAt, &deactivated)
+	if err != nil {
+		return Organisation{}, err
+	}
+	o.Category, o.Habilitation = Category(category), Habilitation(habilitation)
+	o.SIRET, o.SAFIR = siret.String, safir.String
+	o.HabilitationDecidedAt, o.DeactivatedAt = decided.Time, deactivated.Time
+	return o, nil
+}
+
+// Get loads an organisation (no access check: callers check with access before showing it).
+func Get(ctx context.Context, q database.Querier, id uuid.UUID) (Organisation, error) {
+	o, err := scanOrg(q.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organisations WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Organisation{}, fmt.Errorf("organisation : %w", fault.NotFound)
+	}
+	if err != nil {
+		return Organisation{}, fmt.Errorf("lecture de l'organisation : %w", err)
+	}
+	return o, nil
+}
+
+// BySIRET lists the organisations with a SIRET, or with the same SIREN (first 9 digits):
+// another establishment of the same legal unit is probably the right one to join.
+func BySIRET(ctx context.Context, q database.Querier, siret string) ([]Organisation, error) {
+	siret = NormaliseSIRET(siret)
+	if len(siret) < 9 {
+		return nil, nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+orgColumns+` FROM organisations
+		WHERE siret LIKE $1 AND deactivated_at IS NULL ORDER BY siret = $2 DESC, name LIMIT 20`, siret[:9]+"%", siret)
+	if err != nil {
+		return nil, fmt.Errorf("recherche par SIRET : %w", err)
+	}
+	return collectOrgs(rows)
+}
+
+func collectOrgs(rows *sql.Rows) ([]Organisation, error) {
+	defer rows.Close()
+	var out []Organisation
+	for rows.Next() {
+		o, err := scanOrg(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// Filter selects organisations on the staff screens.
+type Filter struct {
+	Query        string // part of the name, or a SIRET prefix
+	Category     Category
+	Habilitation Habilitation
+	Departement  string
+	// After is the keyset cursor: name and id of the last row of the previous page.
+	AfterName string
+	AfterID   uuid.UUID
+	Limit     int
+}
+
+// Search lists organisations ordered by name.
+func Search(ctx context.Context, q database.Querier, f Filter) ([]Organisation, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	query := strings.ToLower(strings.TrimSpace(f.Query))
+	like := "%" + query + "%"
+	siretPrefix := NormaliseSIRET(query) + "%"
+	rows, err := q.QueryContext(ctx, `SELECT `+orgColumns+` FROM organisations
+		WHERE ($1 = '%%' OR lower(name) LIKE $1 OR siret LIKE $2)
+		  AND ($3 = '' OR category = $3) AND ($4 = '' OR habilitation = $4) AND ($5 = '' OR departement = $5)
+		  AND (name > $6 OR (name = $6 AND id > $7))
+		ORDER BY name, id LIMIT $8`,
+		like, siretPrefix, string(f.Category), string(f.Habilitation), f.Departement, f.AfterName, f.AfterID, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("recherche d'organisations : %w", err)
+	}
+	return collectOrgs(rows)
+}
+
+// Member is a user's membership of an organisation, with the user's public fields.
+type Member struct {
+	UserID        uuid.UUID
+	FirstName     string
+	LastName      string
+	Email         string
+	Admin         bool
+	Active        bool
+	JoinedAt      time.Time
+	DeactivatedAt time.Time
+}
+
+// FullName is "First Last".
+func (m Member) FullName() string { return strings.TrimSpace(m.FirstName + " " + m.LastName) }
+
+// Members lists an organisation's members, active first.
+func Members(ctx context.Context, q database.Querier, orgID uuid.UUID) ([]Member, error) {
+	rows, err := q.QueryContext(ctx, `SELECT m.user_id, u.first_name, u.last_name, u.email, m.is_admin, m.is_active, m.joined_at, m.deactivated_at
+		FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.org_id = $1 ORDER BY m.is_active DESC, u.last_name, u.first_name`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("liste des membres : %w", err)
+	}
+	defer rows.Close()
+	var out []Member
+	for rows.Next() {
+		var m Member
+		var deact sql.NullTime
+		if err := rows.Scan(&m.UserID, &m.FirstName, &m.LastName, &m.Email, &m.Admin, &m.Active, &m.JoinedAt, &deact); err != nil {
+			return nil, err
+		}
+		m.DeactivatedAt = deact.Time
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Membership is one of a user's organisations.
+type Membership struct {
+	Org   Organisation
+	Admin bool
+}
+
+// RoleLabel is the French name of the member's role there.
+func (m Membership) RoleLabel() string { return RoleLabel(m.Org.Role()) }
+
+// ActiveMemberships lists the organisations a user actively belongs to, by name.
+func ActiveMemberships(ctx context.Context, q database.Querier, userID uuid.UUID) ([]Membership, error) {
+	rows, err := q.QueryContext(ctx, `SELECT o.id, o.kind, o.category, o.name, o.siret, o.safir, o.commune_code, o.departement,
+		o.habilitation, o.habilitation_reason, o.habilitation_decided_at, o.created_at, o.deactivated_at, m.is_admin
+		FROM memberships m JOIN organisations o ON o.id = m.org_id
+		WHERE m.user_id = $1 AND m.is_active AND o.deactivated_at IS NULL ORDER BY o.name`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("organisations de l'utilisateur : %w", err)
+	}
+	defer rows.Close()
+	var out []Membership
+	for rows.Next() {
+		var m Membership
+		var siret, safir sql.NullString
+		var decided, deactivated sql.NullTime
+		var category, habilitation string
+		o := &m.Org
+		if err := rows.Scan(&o.ID, &o.Kind, &category, &o.Name, &siret, &safir, &o.CommuneCode, &o.Departement, &habilitation,
+			&o.HabilitationReason, &decided, &o.CreatedAt, &deactivated, &m.Admin); err != nil {
+			return nil, err
+		}
+		o.Category, o.Habilitation = Category(category), Habilitation(habilitation)
+		o.SIRET, o.SAFIR = siret.String, safir.String
+		o.HabilitationDecidedAt, o.DeactivatedAt = decided.Time, deactivated.Time
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// activeMember tells whether a user is an active member of an organisation, and admin there.
+func activeMember(ctx context.Context, q database.Querier, orgID, userID uuid.UUID) (member, admin bool, err error) {
+	err = q.QueryRowContext(ctx, `SELECT is_admin FROM memberships WHERE org_id = $1 AND user_id = $2 AND is_active`,
+		orgID, userID).Scan(&admin)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("lecture de l'adhésion : %w", err)
+	}
+	return true, admin, nil
+}
+
+// IsMember tells whether a user actively belongs to an organisation.
+func IsMember(ctx context.Context, q database.Querier, orgID, userID uuid.UUID) (bool, error) {
+	m, _, err := activeMember(ctx, q, orgID, userID)
+	return m, err
+}
+
+// activeAdmins lists the e-mail and first name of an organisation's active admins.
+func activeAdmins(ctx context.Context, q database.Querier, orgID uuid.UUID) ([]Member, error) {
+	ms, err := Members(ctx, q, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Member
+	for _, m := range ms {
+		if m.Active && m.Admin {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// Referenced tells whether a user appears in organisation records that must keep pointing at
+// them (memberships, decisions, invitations): such accounts are anonymised, not deleted.
+func Referenced(ctx context.Context, q database.Querier, userID uuid.UUID) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM memberships WHERE user_id = $1 OR updated_by = $1) +
+		(SELECT COUNT(*) FROM invitations WHERE invited_by = $1 OR accepted_by = $1) +
+		(SELECT COUNT(*) FROM join_requests WHERE user_id = $1 OR decided_by = $1) +
+		(SELECT COUNT(*) FROM habilitation_decisions WHERE decided_by = $1) +
+		(SELECT COUNT(*) FROM organisations WHERE created_by = $1 OR habilitation_decided_by = $1)`, userID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("recherche des références au compte : %w", err)
+	}
+	return n > 0, nil
+}

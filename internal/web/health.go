@@ -1,0 +1,36 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// healthz says the process is alive; it touches nothing else so that a slow database does
+// not make an orchestrator kill healthy instances.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// readyz says whether this instance can serve: database reachable and schema current.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	status := map[string]string{"database": "ok", "schema": "ok"}
+	code := http.StatusOK
+	if err := s.db.Ping(ctx); err != nil {
+		status["database"] = "injoignable"
+		status["schema"] = "inconnu"
+		code = http.StatusServiceUnavailable
+	} else if err := s.db.CheckSchema(ctx); err != nil {
+		status["schema"] = err.Error()
+		code = http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(status)
+}

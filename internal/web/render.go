@@ -1,0 +1,295 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"parcours/internal/clock"
+	"parcours/internal/fault"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// templates holds one parsed template set per page: the layout, the partials and the page.
+type templates map[string]*template.Template
+
+func parseTemplates(extra template.FuncMap) (templates, error) {
+	base, err := template.New("").Funcs(funcs).Funcs(extra).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("gabarits communs : %w", err)
+	}
+	pages, err := fs.Glob(templateFS, "templates/pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	t := templates{}
+	for _, p := range pages {
+		clone, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := clone.ParseFS(templateFS, p); err != nil {
+			return nil, fmt.Errorf("gabarit %s : %w", p, err)
+		}
+		t[strings.TrimSuffix(path.Base(p), ".html")] = clone
+	}
+	return t, nil
+}
+
+var funcs = template.FuncMap{
+	"passwordRule": func() string {
+		return "Au moins 12 caractères mêlant 3 types parmi minuscules, majuscules, chiffres et caractères spéciaux, ou une phrase d'au moins 4 mots et 20 caractères."
+	},
+	// dict builds a map for passing several values to a partial.
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, errors.New("dict: nombre impair d'arguments")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, errors.New("dict: clé non textuelle")
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(clock.Paris).Format("02/01/2006")
+	},
+	"datetime": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(clock.Paris).Format("02/01/2006 à 15h04")
+	},
+	"isodate": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(clock.Paris).Format(time.RFC3339)
+	},
+	"query": func(kv ...string) template.URL {
+		v := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i+1] != "" {
+				v.Set(kv[i], kv[i+1])
+			}
+		}
+		return template.URL(v.Encode())
+	},
+}
+
+// view is what every page template receives.
+type view struct {
+	Title   string
+	Path    string
+	Session *sessionInfo
+	Flash   string
+	Demo    bool
+	// Errors holds the field messages of a rejected form; the summary at the top of the
+	// page lists them with links to the fields (RGAA 11.10, 11.11).
+	Errors fault.Fields
+	Data   any
+}
+
+// render writes a page. Pages are buffered so that a template error becomes a clean 500
+// page, never half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, errs fault.Fields) {
+	t, ok := s.templates[page]
+	if !ok {
+		s.log.Error("unknown page template", "page", page)
+		s.renderError(w, r, http.StatusInternalServerError)
+		return
+	}
+	v := view{Title: title, Path: r.URL.Path, Session: reqInfo(r.Context()).session, Demo: s.cfg.Demo, Errors: errs, Data: data}
+	v.Flash = s.takeFlash(w, r)
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.log.Error("template", "page", page, "err", err)
+		s.renderError(w, r, http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// Pages may show personal data: never keep them in a shared or browser cache.
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+type errorPage struct {
+	Status  int
+	Heading string
+	Text    string
+}
+
+var errorTexts = map[int]errorPage{
+	http.StatusBadRequest:            {Heading: "Requête incorrecte", Text: "La demande envoyée n'a pas pu être comprise. Revenez à la page précédente et réessayez."},
+	http.StatusUnauthorized:          {Heading: "Connexion requise", Text: "Connectez-vous pour accéder à cette page."},
+	http.StatusForbidden:             {Heading: "Accès refusé", Text: "Vous n'avez pas les droits nécessaires pour accéder à cette page avec l'organisation choisie."},
+	http.StatusNotFound:              {Heading: "Page non trouvée", Text: "La page que vous cherchez est introuvable. Vérifiez l'adresse ou revenez à l'accueil."},
+	http.StatusMethodNotAllowed:      {Heading: "Action non permise", Text: "Cette adresse n'accepte pas ce type de demande."},
+	http.StatusConflict:              {Heading: "Action impossible", Text: "L'action n'est pas possible dans l'état actuel du dossier. Rechargez la page pour voir sa situation à jour."},
+	http.StatusRequestEntityTooLarge: {Heading: "Envoi trop volumineux", Text: "Les données envoyées dépassent la taille autorisée (1 Mo)."},
+	http.StatusTooManyRequests:       {Heading: "Trop de tentatives", Text: "Trop de demandes en peu de temps. Patientez quelques minutes avant de réessayer."},
+	http.StatusInternalServerError:   {Heading: "Erreur inattendue", Text: "Désolé, le service rencontre un problème. L'équipe technique en a été informée ; réessayez plus tard."},
+	http.StatusServiceUnavailable:    {Heading: "Service momentanément indisponible", Text: "Le service est temporairement indisponible. Réessayez dans quelques minutes."},
+}
+
+// renderError writes an error page. It never shows the underlying error: details go to logs.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int) {
+	p, ok := errorTexts[status]
+	if !ok {
+		p = errorTexts[http.StatusInternalServerError]
+	}
+	p.Status = status
+	t := s.templates["error"]
+	var buf bytes.Buffer
+	if t == nil || t.ExecuteTemplate(&buf, "layout", view{Title: p.Heading, Path: r.URL.Path, Session: reqInfo(r.Context()).session, Demo: s.cfg.Demo, Data: p}) != nil {
+		buf.Reset()
+		buf.WriteString("<!doctype html><html lang=\"fr\"><title>" + p.Heading + "</title><h1>" + p.Heading + "</h1><p>" + p.Text + "</p></html>")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+		h.Set("Retry-After", "60")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// fail answers with the page matching err's kind and logs what is unexpected.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, fault.Unauthenticated):
+		s.redirectToLogin(w, r)
+	case errors.Is(err, fault.NotFound):
+		s.renderError(w, r, http.StatusNotFound)
+	case errors.Is(err, fault.Forbidden):
+		s.renderError(w, r, http.StatusForbidden)
+	case errors.Is(err, fault.Conflict):
+		s.renderError(w, r, http.StatusConflict)
+	case errors.Is(err, fault.TooMany):
+		s.renderError(w, r, http.StatusTooManyRequests)
+	case errors.Is(err, fault.Invalid):
+		s.renderError(w, r, http.StatusUnprocessableEntity)
+	case errors.Is(err, fault.Unavailable), isUnavailable(err):
+		s.log.Warn("unavailable", "request_id", RequestID(r.Context()), "route", r.Pattern, "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable)
+	default:
+		s.log.Error("internal error", "request_id", RequestID(r.Context()), "route", r.Pattern, "err", err)
+		s.renderError(w, r, http.StatusInternalServerError)
+	}
+}
+
+func (s *Server) redirectToLogin(w http.ResponseWriter, r *http.Request) {
+	next := r.URL.Path
+	if r.Method != http.MethodGet {
+		next = ""
+	}
+	target := "/connexion"
+	if next != "" && next != "/" {
+		target += "?suite=" + url.QueryEscape(next)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// flash messages are codes, not free text, so a crafted cookie cannot inject content.
+var flashTexts = map[string]string{
+	"logged_out":          "Vous êtes déconnecté.",
+	"password_changed":    "Votre mot de passe a été modifié. Vos autres sessions ont été fermées.",
+	"password_reset":      "Votre mot de passe a été réinitialisé. Vous pouvez vous connecter.",
+	"email_verified":      "Votre adresse e-mail est confirmée. Vous pouvez vous connecter.",
+	"profile_saved":       "Vos informations ont été enregistrées.",
+	"session_revoked":     "La session a été fermée.",
+	"mfa_enabled":         "La double authentification est activée. Conservez vos codes de secours en lieu sûr.",
+	"mfa_disabled":        "La double authentification est désactivée.",
+	"terms_accepted":      "Merci, les conditions d'utilisation sont acceptées.",
+	"org_switched":        "Organisation changée.",
+	"org_created":         "L'organisation est créée et vous en êtes administrateur.",
+	"join_requested":      "Votre demande a été transmise aux administrateurs de l'organisation.",
+	"join_decided":        "La demande a été traitée et son auteur prévenu par e-mail.",
+	"invitation_sent":     "L'invitation a été envoyée. Elle est valable 14 jours.",
+	"invitation_revoked":  "L'invitation a été annulée.",
+	"invitation_accepted": "Vous avez rejoint l'organisation.",
+	"member_updated":      "Le membre a été mis à jour et prévenu par e-mail.",
+	"habilitation_saved":  "La décision d'habilitation est enregistrée ; les membres sont prévenus.",
+	"user_updated":        "Le compte a été mis à jour.",
+	"verification_sent":   "Si un compte non confirmé existe pour cette adresse, un nouveau lien vient d'être envoyé.",
+}
+
+const flashCookie = "parcours_flash"
+
+func (s *Server) setFlash(w http.ResponseWriter, code string) {
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: code, Path: "/", MaxAge: 60, HttpOnly: true,
+		Secure: s.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+}
+
+func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: s.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+	return flashTexts[c.Value]
+}
+
+// redirect sends the browser to target after a successful POST (303: the next request is a GET).
+func redirect(w http.ResponseWriter, r *http.Request, target string) {
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// renderFragment writes a partial template alone (htmx swaps).
+func (s *Server) renderFragment(w http.ResponseWriter, r *http.Request, name string, data any) {
+	t := s.templates["home"]
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		s.log.Error("fragment", "name", name, "err", err)
+		s.renderError(w, r, http.StatusInternalServerError)
+		return
+	}
+	_, _ = w.Write(buf.Bytes())
+}
+
+var urlRE = regexp.MustCompile(`https?://[^\s<>"]+`)
+
+// linkifier makes the platform's own links in a plain-text e-mail clickable and escapes the
+// rest; links elsewhere stay text.
+func linkifier(base string) func(string) template.HTML {
+	return func(text string) template.HTML {
+		var b strings.Builder
+		last := 0
+		for _, m := range urlRE.FindAllStringIndex(text, -1) {
+			b.WriteString(template.HTMLEscapeString(text[last:m[0]]))
+			u := text[m[0]:m[1]]
+			if strings.HasPrefix(u, base+"/") {
+				b.WriteString(`<a href="` + template.HTMLEscapeString(u) + `">` + template.HTMLEscapeString(u) + `</a>`)
+			} else {
+				b.WriteString(template.HTMLEscapeString(u))
+			}
+			last = m[1]
+		}
+		b.WriteString(template.HTMLEscapeString(text[last:]))
+		return template.HTML(b.String())
+	}
+}

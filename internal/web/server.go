@@ -1,0 +1,182 @@
+// Package web serves the platform's HTML pages. Handlers parse input, call the domain
+// services (which ask the access package) and render templates; they never write SQL.
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sort"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"parcours/internal/account"
+	"parcours/internal/clock"
+	"parcours/internal/config"
+	"parcours/internal/database"
+	"parcours/internal/org"
+	"parcours/internal/refdata"
+)
+
+// Deps are what the web layer needs.
+type Deps struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	DB       *database.DB
+	Clock    clock.Clock
+	Accounts *account.Service
+	Orgs     *org.Service
+	Places   *refdata.Data
+	// Registry receives the HTTP metrics; Gatherer serves /metrics (usually the same registry).
+	Registry prometheus.Registerer
+	Gatherer prometheus.Gatherer
+	// MetricsToken lets a remote scraper read /metrics (PARCOURS_METRICS_TOKEN).
+	MetricsToken string
+}
+
+// Server is the HTTP front end.
+type Server struct {
+	cfg          config.Config
+	log          *slog.Logger
+	db           *database.DB
+	clock        clock.Clock
+	accounts     *account.Service
+	orgs         *org.Service
+	places       *refdata.Data
+	templates    templates
+	static       *staticFiles
+	metrics      *httpMetrics
+	gatherer     prometheus.Gatherer
+	metricsToken string
+	mux          *http.ServeMux
+	routes       []Route
+	handler      http.Handler
+}
+
+// gate says who may reach a route before the handler's own access checks.
+type gate int
+
+const (
+	// gatePublic: anyone, logged in or not.
+	gatePublic gate = iota
+	// gateSession: any session, even one still waiting for its second factor (the code page,
+	// logout).
+	gateSession
+	// gateEnrol: a session past its second factor, or one that must first enrol one (the
+	// enrolment pages). A session waiting for its code cannot replace the second factor.
+	gateEnrol
+	// gateTerms: a session past every security step, whose terms may still be unaccepted.
+	gateTerms
+	// gateUser: a fully logged-in user.
+	gateUser
+)
+
+// Route describes a registered route, for the generated access test.
+type Route struct {
+	Pattern string
+	Gate    string
+}
+
+// New builds the server.
+func New(d Deps) (*Server, error) {
+	t, err := parseTemplates(template.FuncMap{
+		"communeLabel": communeLabel,
+		"linkify":      linkifier(d.Config.BaseURL.String()),
+		"communeName": func(code string) string {
+			if c, ok := d.Places.Commune(code); ok {
+				return communeLabel(c)
+			}
+			return code
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	sf, err := newStaticFiles()
+	if err != nil {
+		return nil, err
+	}
+	if !sf.hasVendorAssets() {
+		d.Logger.Warn("front-end assets missing from the build: run `make assets` (pages will have no DSFR styles)")
+	}
+	s := &Server{
+		cfg: d.Config, log: d.Logger, db: d.DB, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, places: d.Places,
+		templates: t, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
+		mux: http.NewServeMux(),
+	}
+	s.registerRoutes()
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("cross-origin request refused", "request_id", RequestID(r.Context()), "method", r.Method)
+		s.renderError(w, r, http.StatusForbidden)
+	}))
+	s.handler = s.observe(s.secure(csrf.Handler(s.withSession(s.mux))))
+	return s, nil
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Routes lists every registered route with its gate.
+func (s *Server) Routes() []Route {
+	out := append([]Route(nil), s.routes...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Pattern < out[j].Pattern })
+	return out
+}
+
+func (s *Server) handle(pattern string, g gate, h http.HandlerFunc) {
+	names := map[gate]string{gatePublic: "public", gateSession: "session", gateEnrol: "enrol", gateTerms: "terms", gateUser: "user"}
+	s.routes = append(s.routes, Route{Pattern: pattern, Gate: names[g]})
+	s.mux.Handle(pattern, s.gated(g, h))
+}
+
+// notFound answers every unknown path with the French 404 page.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.renderError(w, r, http.StatusNotFound)
+}
+
+func (s *Server) registerRoutes() {
+	// Operations and assets.
+	s.handle("GET /healthz", gatePublic, s.healthz)
+	s.handle("GET /readyz", gatePublic, s.readyz)
+	s.handle("GET /metrics", gatePublic, s.metricsHandler().ServeHTTP)
+	s.handle("GET /static/{path...}", gatePublic, s.static.ServeHTTP)
+	s.handle("/", gatePublic, s.root)
+
+	// Public pages.
+	s.handle("GET /accessibilite", gatePublic, s.legalPage("accessibility", "Déclaration d'accessibilité"))
+	s.handle("GET /mentions-legales", gatePublic, s.legalPage("legal", "Mentions légales"))
+	s.handle("GET /donnees-personnelles", gatePublic, s.legalPage("privacy", "Données personnelles"))
+	s.handle("GET /cgu", gatePublic, s.termsPage)
+	s.handle("GET /communes", gatePublic, s.communeOptions)
+
+	s.registerAuthRoutes()
+	s.registerAccountRoutes()
+	s.registerOrgRoutes()
+	s.registerStaffRoutes()
+	if s.cfg.Demo {
+		s.handle("GET /demo/courriels", gatePublic, s.demoMails)
+		s.handle("GET /demo/courriels/{id}", gatePublic, s.demoMail)
+	}
+}
+
+func (s *Server) root(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		s.notFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		s.renderError(w, r, http.StatusMethodNotAllowed)
+		return
+	}
+	s.render(w, r, http.StatusOK, "home", "Accueil", nil, nil)
+}
+
+func (s *Server) legalPage(page, title string) http.HandlerFunc {
+	if _, ok := s.templates[page]; !ok {
+		panic(fmt.Sprintf("web: missing template %s", page))
+	}
+	return func(w http.ResponseWriter, r *http.Request) { s.render(w, r, http.StatusOK, page, title, nil, nil) }
+}
