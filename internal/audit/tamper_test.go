@@ -24,10 +24,10 @@ import (
 )
 
 // The fixture's shape: 61 sequenced entries, checkpoints at 20, 45 and 61.
-const (
-	fixtureSize   = 61
-	fixtureHashes = 121 // tlog.StoredHashCount(61)
-)
+const fixtureSize = 61
+
+// fixtureHashes is how many tree hashes the fixture stores.
+var fixtureHashes = tlog.StoredHashCount(fixtureSize)
 
 // tampering is one way to alter the trail behind the triggers' back. pos picks the target
 // (an entry's seq, a hash index or a checkpoint, depending on the kind); wantSeq is the seq the
@@ -133,12 +133,10 @@ var tamperings = append(func() []tampering {
 	}},
 	tampering{"edit stored hash", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
 		idx := rng.Int64N(fixtureHashes)
-		_, err := tx.ExecContext(ctx, `UPDATE audit_hashes SET hash = $1 WHERE idx = $2`, randomHash(), idx)
-		return -1, err
+		return -1, exactlyOne(tx.ExecContext(ctx, `UPDATE audit_hashes SET hash = $1 WHERE idx = $2`, randomHash(), idx))
 	}},
 	tampering{"delete stored hash", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
-		_, err := tx.ExecContext(ctx, `DELETE FROM audit_hashes WHERE idx = $1`, rng.Int64N(fixtureHashes))
-		return -1, err
+		return -1, exactlyOne(tx.ExecContext(ctx, `DELETE FROM audit_hashes WHERE idx = $1`, rng.Int64N(fixtureHashes)))
 	}},
 	tampering{"cut the tail", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
 		// Delete the last entries and their hashes, consistently, leaving the checkpoints.
@@ -262,6 +260,18 @@ func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 var errRollback = errors.New("rollback")
 
 // trial tampers inside a transaction, verifies in it, and rolls it back.
+// exactlyOne makes a tampering that touched no row an error, so a trial can never pass by
+// tampering with nothing.
+func exactlyOne(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("tampering changed %d rows, want 1 (%v)", n, err)
+	}
+	return nil
+}
+
 func trial(t *testing.T, l *testLog, tp tampering, rng *mrand.Rand) (rep audit.Report, wantSeq int64) {
 	t.Helper()
 	ctx := context.Background()

@@ -34,8 +34,20 @@ const (
 	maxWords = 64
 )
 
-// saintAbbrev maps the abbreviations of "saint" that people type to the word they stand for.
-var saintAbbrev = map[string]string{"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+// saintAbbrev returns the word that an abbreviation of "saint" stands for, or "".
+func saintAbbrev(w string) string {
+	switch w {
+	case "st":
+		return "saint"
+	case "ste":
+		return "sainte"
+	case "sts":
+		return "saints"
+	case "stes":
+		return "saintes"
+	}
+	return ""
+}
 
 // codeRule says which query words can match an entry's prefix-matchable codes.
 type codeRule uint8
@@ -211,7 +223,7 @@ func (ix *index) prepare(q string) (qs []qword, ok bool) {
 	for i, w := range words {
 		qs[i] = qword{t: w, code: ix.rule.codeLike(w), exact: len(ix.exactVoc.exact(w)) > 0}
 		if ix.saints {
-			qs[i].alias = saintAbbrev[w]
+			qs[i].alias = saintAbbrev(w)
 		}
 	}
 	return qs, true

@@ -69,24 +69,23 @@ func Load() (*Data, error) { return LoadFS(files.FS) }
 // lists them. If a later file includes the parents, nothing is derived.
 func LoadFS(fsys fs.FS) (*Data, error) {
 	l := loader{d: &Data{}, sum: sha256.New()}
+	d := l.d
 	steps := []struct {
 		file string
 		row  func(line int, rec []string) error
+		// reserve sizes the slice and map for n rows: growing them row by row costs more than
+		// parsing.
+		reserve func(n int)
 	}{
-		{RegionsFile, l.region},
-		{DepartementsFile, l.departement},
-		{CommunesFile, l.commune},
-		{RomeFile, l.rome},
-		{AppellationsFile, l.appellation},
+		{RegionsFile, l.region, func(n int) { d.regions, d.regionIdx = make([]Region, 0, n), make(map[string]int, n) }},
+		{DepartementsFile, l.departement, func(n int) { d.departements, d.depIdx = make([]Departement, 0, n), make(map[string]int, n) }},
+		{CommunesFile, l.commune, func(n int) { d.communes, d.communeIdx = make([]Commune, 0, n+8), make(map[string]int, n+8) }},
+		{RomeFile, l.rome, func(n int) { d.romes, d.romeIdx = make([]Rome, 0, n), make(map[string]int, n) }},
+		{AppellationsFile, l.appellation, func(n int) { d.appellations, d.appellationIdx = make([]Appellation, 0, n), make(map[string]int, n) }},
 	}
-	l.d.regionIdx = map[string]int{}
-	l.d.depIdx = map[string]int{}
-	l.d.communeIdx = map[string]int{}
-	l.d.romeIdx = map[string]int{}
-	l.d.appellationIdx = map[string]int{}
 	l.lines = map[string]int{}
 	for _, s := range steps {
-		if err := l.read(fsys, s.file, s.row); err != nil {
+		if err := l.read(fsys, s.file, s.row, s.reserve); err != nil {
 			return nil, err
 		}
 		if s.file == CommunesFile {
@@ -110,7 +109,7 @@ type loader struct {
 	lines map[string]int
 }
 
-func (l *loader) read(fsys fs.FS, name string, row func(line int, rec []string) error) error {
+func (l *loader) read(fsys fs.FS, name string, row func(line int, rec []string) error, reserve func(n int)) error {
 	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return &ParseError{File: name, Err: fmt.Errorf("lecture impossible : %w", err)}
@@ -120,6 +119,7 @@ func (l *loader) read(fsys fs.FS, name string, row func(line int, rec []string) 
 	fmt.Fprintf(l.sum, "%s\x00%d\x00", name, len(b))
 	l.sum.Write(b)
 	b = bytes.TrimPrefix(b, []byte("\ufeff"))
+	reserve(bytes.Count(b, []byte("\n")))
 	r := csv.NewReader(bytes.NewReader(b))
 	r.ReuseRecord = true
 	want := headers[name]
@@ -416,7 +416,8 @@ func (l *loader) finish() {
 
 	// Communes: biggest first, so that "Saint" proposes Saint-Denis before a hamlet.
 	var folded []string
-	d.communes, folded = rank(d.communes, func(c *Commune) (int, string, string) { return -c.Population, c.Name, c.Code })
+	d.communes, folded = rank(d.communes, func(c *Commune) (string, string) { return c.Name, c.Code },
+		func(c *Commune, _ string) int { return -c.Population })
 	codes := codesOf(d.communes, func(c *Commune) string { return c.Code })
 	d.communeIdx = positions(codes)
 	d.communeByCode = byCode(codes)
@@ -433,10 +434,9 @@ func (l *loader) finish() {
 
 	// ROME codes and appellations: the shortest label first (the generic job before its
 	// variants), then alphabetical without regard to accents.
-	byLabel := func(label, code string) (int, string, string) {
-		return strings.Count(Normalize(label), " "), label, code
-	}
-	d.romes, folded = rank(d.romes, func(r *Rome) (int, string, string) { return byLabel(r.Label, r.Code) })
+	words := func(folded string) int { return strings.Count(folded, " ") }
+	d.romes, folded = rank(d.romes, func(r *Rome) (string, string) { return r.Label, r.Code },
+		func(_ *Rome, f string) int { return words(f) })
 	codes = codesOf(d.romes, func(r *Rome) string { return r.Code })
 	d.romeIdx = positions(codes)
 	d.romeByCode = byCode(codes)
@@ -446,7 +446,8 @@ func (l *loader) finish() {
 	}
 	d.romeSearch = newIndex(entries, romeCodes, false)
 
-	d.appellations, folded = rank(d.appellations, func(a *Appellation) (int, string, string) { return byLabel(a.Label, a.Code) })
+	d.appellations, folded = rank(d.appellations, func(a *Appellation) (string, string) { return a.Label, a.Code },
+		func(_ *Appellation, f string) int { return words(f) })
 	codes = codesOf(d.appellations, func(a *Appellation) string { return a.Code })
 	d.appellationIdx = positions(codes)
 	d.appellationByCode = byCode(codes)
@@ -462,9 +463,9 @@ func (l *loader) finish() {
 	d.appellationSearch = newIndex(entries, romeCodes, false)
 }
 
-// rank returns s sorted by key: primary, then the folded text, then the code (as a number), and
-// the folded texts in the new order. Keys are computed once, not at every comparison.
-func rank[T any](s []T, key func(*T) (primary int, text, code string)) ([]T, []string) {
+// rank returns s sorted by primary, then by folded text, then by code (as a number), and the
+// folded texts in the new order. Keys are computed once, not at every comparison.
+func rank[T any](s []T, key func(*T) (text, code string), primary func(x *T, folded string) int) ([]T, []string) {
 	type keyed struct {
 		primary      int
 		folded, code string
@@ -472,8 +473,9 @@ func rank[T any](s []T, key func(*T) (primary int, text, code string)) ([]T, []s
 	}
 	k := make([]keyed, len(s))
 	for i := range s {
-		primary, text, code := key(&s[i])
-		k[i] = keyed{primary, Normalize(text), code, i}
+		text, code := key(&s[i])
+		f := Normalize(text)
+		k[i] = keyed{primary(&s[i], f), f, code, i}
 	}
 	slices.SortFunc(k, func(a, b keyed) int {
 		return cmp.Or(cmp.Compare(a.primary, b.primary), strings.Compare(a.folded, b.folded), compareCodes(a.code, b.code))

@@ -110,11 +110,13 @@ func (f *folder) rune(r rune, decomposed bool) {
 		return
 	}
 	if !decomposed {
+		// The table's full decomposition, without allocating.
 		var buf [utf8.UTFMax]byte
-		enc := buf[:utf8.EncodeRune(buf[:], r)]
-		if d := norm.NFKD.Bytes(enc); string(d) != string(enc) {
-			for _, dr := range string(d) {
+		if d := norm.NFKD.Properties(buf[:utf8.EncodeRune(buf[:], r)]).Decomposition(); d != nil {
+			for len(d) > 0 {
+				dr, size := utf8.DecodeRune(d)
 				f.rune(dr, true)
+				d = d[size:]
 			}
 			return
 		}
