@@ -129,8 +129,11 @@ var rules = map[Action]rule{
 	},
 	CreateOrganisation: func(a Actor, r Resource) bool {
 		// Professionals create prescriber and employer organisations at sign-up; State
-		// services and financers are created by staff only.
+		// services and financers are created by staff only. An empty category asks whether
+		// the actor may create an organisation at all (checked before reading the form).
 		switch r.OrgCategory {
+		case "":
+			return a.Kind == Professional || a.IsStaff()
 		case "prescriber", "siae", "geiq":
 			return a.Kind == Professional || a.IsStaff()
 		case "institution", "financer":

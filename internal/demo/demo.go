@@ -54,7 +54,7 @@ var people = []person{
 	{"prescripteur@demo.parcours.test", "Sophie", "Martin", "conseillère France Travail (prescriptrice habilitée)", access.Professional},
 	{"cap-emploi@demo.parcours.test", "Julien", "Lefèvre", "conseiller Cap emploi (prescripteur habilité)", access.Professional},
 	{"orienteur@demo.parcours.test", "Nadia", "Haddad", "travailleuse sociale d'un CCAS (prescriptrice en attente d'habilitation)", access.Professional},
-	{"employeur@demo.parcours.test", "Marc", "Dubois", "employeur d'un atelier et chantier d'insertion (administrateur)", access.Professional},
+	{"employeur@demo.parcours.test", "Marc", "Dubois", "employeur de deux structures d'insertion (ACI et EI), administrateur", access.Professional},
 	{"ddets@demo.parcours.test", "Claire", "Moreau", "agente de la DDETS du Rhône", access.Professional},
 	{"agefiph@demo.parcours.test", "Thomas", "Garnier", "chargé de mission Agefiph", access.Professional},
 }
@@ -64,6 +64,7 @@ var organisations = []organisation{
 	{"CAP_EMPLOI", "Cap emploi Rhône", "7751234500011", "", "69383", org.Validated, []string{"cap-emploi@demo.parcours.test"}},
 	{"CCAS", "CCAS de Villeurbanne", "2669001000012", "", "69266", org.NotSet, []string{"orienteur@demo.parcours.test"}},
 	{"ACI", "Les Jardins du Rhône", "8123456700015", "", "69381", "", []string{"employeur@demo.parcours.test"}},
+	{"EI", "Rhône Insertion Services", "8234567800013", "", "69266", "", []string{"employeur@demo.parcours.test"}},
 	{"DDETS_IAE", "DDETS du Rhône — IAE", "1300067000010", "", "69383", "", []string{"ddets@demo.parcours.test"}},
 	{"AGEFIPH", "Agefiph Auvergne-Rhône-Alpes", "3324567800017", "", "69383", "", []string{"agefiph@demo.parcours.test"}},
 }

@@ -150,6 +150,13 @@ func (s *Service) RevokeInvitation(ctx context.Context, actor access.Actor, orgI
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
+			var exists int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM invitations WHERE id = $1 AND org_id = $2`, invitationID, o.ID).Scan(&exists); err != nil {
+				return err
+			}
+			if exists > 0 {
+				return fmt.Errorf("cette invitation a déjà été acceptée ou annulée : %w", fault.Conflict)
+			}
 			return fmt.Errorf("invitation : %w", fault.NotFound)
 		}
 		return s.record(ctx, tx, actor, "org.invitation_revoked", o.ID, map[string]string{"invitation": invitationID.String()})

@@ -116,6 +116,9 @@ func (s *Service) validate(in NewOrganisation) (Organisation, error) {
 // Create creates an organisation. A professional creating one at sign-up becomes its first
 // member and admin; staff create State services, financers and France Travail agencies.
 func (s *Service) Create(ctx context.Context, actor access.Actor, in NewOrganisation) (Organisation, error) {
+	if err := access.Can(actor, access.CreateOrganisation, access.Resource{}); err != nil {
+		return Organisation{}, err
+	}
 	o, err := s.validate(in)
 	if err != nil {
 		return Organisation{}, err
@@ -336,7 +339,14 @@ func (s *Service) DecideJoin(ctx context.Context, actor access.Actor, orgID, req
 			WHERE id = $1 AND org_id = $2 AND decided_at IS NULL RETURNING user_id`,
 			requestID, o.ID, now, actor.UserID, accept, reason).Scan(&userID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("demande déjà traitée ou inconnue : %w", fault.NotFound)
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM join_requests WHERE id = $1 AND org_id = $2`, requestID, o.ID).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("cette demande a déjà été traitée : %w", fault.Conflict)
+			}
+			return fmt.Errorf("demande : %w", fault.NotFound)
 		}
 		if err != nil {
 			return err

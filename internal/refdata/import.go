@@ -81,7 +81,7 @@ func (r Report) String() string {
 		b.WriteString(")")
 	}
 	if len(r.WithoutCoords) > 0 {
-		fmt.Fprintf(&b, ". %d communes sans coordonnées, exclues des recherches par distance :", len(r.WithoutCoords))
+		fmt.Fprintf(&b, ". %d communes sans coordonnées (lat et lng vides) :", len(r.WithoutCoords))
 		for i, c := range r.WithoutCoords {
 			if i > 0 {
 				b.WriteString(",")

@@ -326,21 +326,34 @@ func (ix *index) search(q string, limit int) []int32 {
 	if bestCount == 0 {
 		return nil
 	}
-	n := len(ix.words)
-	seen := make([]uint64, (n+63)/64)
-	tier0, tier1 := ix.topTiers(qs, seen)
-	out := append(tier0, tier1...)
+	words := (len(ix.words) + 63) / 64
+	// seen holds the exact and starts-with matches, so that the last tier skips them; tier1
+	// holds the starts-with ones, read in id (rank) order: a bitmap scan costs less than
+	// sorting the thousands of names that start with "s".
+	seen, tier1 := make([]uint64, words), make([]uint64, words)
+	out := ix.topTiers(qs, seen, tier1)
 	if len(out) >= limit {
 		return out[:limit]
 	}
-	cand := make([]uint64, len(seen))
+	if out = appendBits(out, tier1, nil, limit, nil); len(out) == limit {
+		return out
+	}
+	cand := make([]uint64, words)
 	ix.markCandidates(&qs[best], cand)
-	for w, word := range cand {
-		word &^= seen[w]
+	return appendBits(out, cand, seen, limit, func(id int32) bool { return ix.matches(qs, id) })
+}
+
+// appendBits appends to out, in increasing order, the ids set in set but not in skip that keep
+// accepts (all when keep is nil), until out holds limit ids.
+func appendBits(out []int32, set, skip []uint64, limit int, keep func(int32) bool) []int32 {
+	for w, word := range set {
+		if skip != nil {
+			word &^= skip[w]
+		}
 		for word != 0 {
 			id := int32(w*64 + bits.TrailingZeros64(word))
 			word &= word - 1
-			if ix.matches(qs, id) {
+			if keep == nil || keep(id) {
 				out = append(out, id)
 				if len(out) == limit {
 					return out
@@ -388,28 +401,17 @@ func (ix *index) markCandidates(q *qword, set []uint64) {
 	}
 }
 
-// topTiers returns the exact matches and the starts-with matches, each in rank order, and
-// marks them in seen. Both are matches by the rule: a name that starts with the normalised
-// query has every query word but the last as a whole word, in order, and the last as a prefix
-// of the next word.
-func (ix *index) topTiers(qs []qword, seen []uint64) (tier0, tier1 []int32) {
-	add := func(dst []int32, id int32) []int32 {
-		if seen[id>>6]&(1<<(id&63)) != 0 {
-			return dst
-		}
-		seen[id>>6] |= 1 << (id & 63)
-		return append(dst, id)
-	}
+// topTiers returns the exact matches in rank order, marks them in seen, and marks the
+// starts-with matches in seen and tier1. Both are matches by the rule: a name that starts with
+// the normalised query has every query word but the last as a whole word, in order, and the
+// last as a prefix of the next word.
+func (ix *index) topTiers(qs []qword, seen, tier1 []uint64) (tier0 []int32) {
 	if len(qs) == 1 {
 		if qs[0].code {
-			for _, id := range ix.codeVocab.exact(qs[0].t) {
-				tier0 = add(tier0, id)
-			}
+			tier0 = append(tier0, ix.codeVocab.exact(qs[0].t)...)
 		}
 		if qs[0].exact {
-			for _, id := range ix.exactVoc.exact(qs[0].t) {
-				tier0 = add(tier0, id)
-			}
+			tier0 = append(tier0, ix.exactVoc.exact(qs[0].t)...)
 		}
 	}
 	variants := make([]string, 1, 2)
@@ -426,25 +428,30 @@ func (ix *index) topTiers(qs []qword, seen []uint64) (tier0, tier1 []int32) {
 	if aliased {
 		variants = append(variants, strings.Join(expanded, " "))
 	}
-	// Exact names first over both variants, so that "st etienne" ranks Saint-Étienne as exact.
-	for exact := range 2 {
-		for _, v := range variants {
-			lo := sort.Search(len(ix.byFull), func(i int) bool { return ix.full[ix.byFull[i]] >= v })
-			for i := lo; i < len(ix.byFull); i++ {
-				id := ix.byFull[i]
-				full := ix.full[id]
-				if !strings.HasPrefix(full, v) || (exact == 0 && full != v) {
-					break
-				}
-				if exact == 0 {
-					tier0 = add(tier0, id)
-				} else {
-					tier1 = add(tier1, id)
-				}
-			}
+	ranges := make([][2]int, len(variants))
+	for i, v := range variants {
+		lo := sort.Search(len(ix.byFull), func(i int) bool { return ix.full[ix.byFull[i]] >= v })
+		hi := lo + sort.Search(len(ix.byFull)-lo, func(i int) bool { return !strings.HasPrefix(ix.full[ix.byFull[lo+i]], v) })
+		ranges[i] = [2]int{lo, hi}
+		// Equal names sort first in the range.
+		for j := lo; j < hi && ix.full[ix.byFull[j]] == v; j++ {
+			tier0 = append(tier0, ix.byFull[j])
 		}
 	}
 	slices.Sort(tier0)
-	slices.Sort(tier1)
-	return tier0, tier1
+	tier0 = slices.Compact(tier0)
+	for _, id := range tier0 {
+		seen[id>>6] |= 1 << (id & 63)
+	}
+	for _, r := range ranges {
+		for _, id := range ix.byFull[r[0]:r[1]] {
+			if seen[id>>6]&(1<<(id&63)) == 0 {
+				tier1[id>>6] |= 1 << (id & 63)
+			}
+		}
+	}
+	for w := range seen {
+		seen[w] |= tier1[w]
+	}
+	return tier0
 }

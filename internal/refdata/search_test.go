@@ -341,3 +341,31 @@ func ExampleData_SearchAppellations() {
 	// 11574 Boulanger-pâtissier / Boulangère-pâtissière D1102
 	// 11575 Boulanger-pâtissier-traiteur/Boulangère-pâtissière-traiteuse D1102
 }
+
+// Data is shared by every request without a lock: concurrent searches must neither race (run
+// with -race) nor disturb each other's results.
+func TestConcurrentSearches(t *testing.T) {
+	d := testData(t)
+	want := make(map[string][]string)
+	for _, q := range communeQueries {
+		want[q] = communeCodes(d.SearchCommunes(q, 10))
+	}
+	errs := make(chan string, 8)
+	for range 8 {
+		go func() {
+			for _, q := range communeQueries {
+				if got := communeCodes(d.SearchCommunes(q, 10)); !slices.Equal(got, want[q]) {
+					errs <- fmt.Sprintf("%q: %v, then %v", q, want[q], got)
+					return
+				}
+				d.SearchAppellations(q, 10)
+			}
+			errs <- ""
+		}()
+	}
+	for range 8 {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+}

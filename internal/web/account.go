@@ -164,12 +164,18 @@ func (s *Server) mfaConfirm(w http.ResponseWriter, r *http.Request) {
 	u := si.User()
 	codes, err := s.accounts.ConfirmTOTP(r.Context(), u.ID, si.auth.Session.ID, r.PostFormValue("code"))
 	if fields := fault.FieldsOf(err); fields != nil {
+		v := mfaView{User: u}
 		e, perr := s.accounts.PendingTOTP(r.Context(), u.ID)
-		if perr != nil {
+		switch {
+		case perr == nil:
+			v.Enrolment = &e
+		case errors.Is(perr, fault.NotFound):
+			// Nothing pending (expired or already confirmed elsewhere): show the start page with the message.
+		default:
 			s.fail(w, r, perr)
 			return
 		}
-		s.render(w, r, http.StatusUnprocessableEntity, "mfa_setup", "Activer la double authentification", mfaView{User: u, Enrolment: &e}, fields)
+		s.render(w, r, http.StatusUnprocessableEntity, "mfa_setup", "Activer la double authentification", v, fields)
 		return
 	}
 	if err != nil {
@@ -242,5 +248,3 @@ func (s *Server) termsAccept(w http.ResponseWriter, r *http.Request) {
 	s.setFlash(w, "terms_accepted")
 	redirect(w, r, "/tableau-de-bord")
 }
-
-var errNoOrg = errors.New("no organisation")

@@ -1,0 +1,453 @@
+package web_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"parcours/internal/access"
+	"parcours/internal/account"
+	"parcours/internal/database"
+	"parcours/internal/database/databasetest"
+	"parcours/internal/org"
+)
+
+// The roles every route is tried with.
+const (
+	anon           = "anonyme"
+	jobSeeker      = "candidat"
+	noOrg          = "pro-sans-organisation"
+	employerAdmin  = "employeur-admin"
+	employerMember = "employeur-membre"
+	prescriberAdm  = "prescripteur-admin"
+	ddets          = "ddets"
+	staff          = "staff"
+	staffNoMFA     = "staff-sans-mfa"
+)
+
+var roles = []string{anon, jobSeeker, noOrg, employerMember, prescriberAdm, ddets, staffNoMFA, employerAdmin, staff}
+
+// world is the fixture: two employer organisations (own A, other B), two prescribers in two
+// départements (P in 69 with the DDETS, Q in 13), a DDETS in 69, and one account per role.
+type world struct {
+	s      *stack
+	tokens map[string]string
+	users  map[string]account.User
+	orgs   map[string]org.Organisation
+	// Records inside the organisations, by organisation key.
+	joinReq     map[string]uuid.UUID
+	invitation  map[string]uuid.UUID
+	invToken    string
+	otherSess   uuid.UUID // a session of someone else
+	staffSecret string
+	mailID      string
+}
+
+func newWorld(t *testing.T, db *database.DB) *world {
+	t.Helper()
+	s := newStack(t, db, true)
+	ctx := context.Background()
+	w := &world{s: s, tokens: map[string]string{}, users: map[string]account.User{}, orgs: map[string]org.Organisation{},
+		joinReq: map[string]uuid.UUID{}, invitation: map[string]uuid.UUID{}}
+	mk := func(key string, kind access.UserKind) account.User {
+		u := s.user(t, kind, key+"@exemple.fr")
+		w.users[key] = u
+		return u
+	}
+	st := mk(staff, access.Staff)
+	mk(staffNoMFA, access.Staff)
+	mk(jobSeeker, access.JobSeeker)
+	mk(noOrg, access.Professional)
+	ea, em := mk(employerAdmin, access.Professional), mk(employerMember, access.Professional)
+	pa, da := mk(prescriberAdm, access.Professional), mk(ddets, access.Professional)
+	eb := mk("employeur-b", access.Professional)
+	eb2 := mk("membre-b", access.Professional)
+	qa := mk("prescripteur-q", access.Professional)
+
+	staffActor := access.Actor{UserID: st.ID, Kind: access.Staff, MFA: true}
+	w.orgs["A"] = s.createOrg(t, staffActor, "ACI", "Atelier A", siret("1111111100001"), "69381", ea, em)
+	w.orgs["B"] = s.createOrg(t, staffActor, "ACI", "Atelier B", siret("2222222200001"), "13055", eb, eb2)
+	w.orgs["P"] = s.createOrg(t, staffActor, "CCAS", "CCAS P", siret("3333333300001"), "69266", pa)
+	w.orgs["Q"] = s.createOrg(t, staffActor, "CCAS", "CCAS Q", siret("4444444400001"), "13055", qa)
+	w.orgs["D"] = s.createOrg(t, staffActor, "DDETS_IAE", "DDETS 69", siret("5555555500001"), "69123", da)
+
+	// A pending join request and invitation in each employer organisation.
+	noOrgActor := access.Actor{UserID: w.users[noOrg].ID, Kind: access.Professional}
+	for _, k := range []string{"A", "B"} {
+		if err := s.orgs.RequestJoin(ctx, noOrgActor, w.orgs[k].ID, "bonjour"); err != nil {
+			t.Fatal(err)
+		}
+		reqs, err := s.orgs.OrphanJoinRequests(ctx, staffActor)
+		_ = reqs
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range []string{"A", "B"} {
+		admin := access.Actor{UserID: w.users[map[string]string{"A": employerAdmin, "B": "employeur-b"}[k]].ID, Kind: access.Professional,
+			OrgID: w.orgs[k].ID, OrgAdmin: true, Role: access.Employer}
+		reqs, err := s.orgs.PendingJoinRequests(ctx, admin, w.orgs[k].ID)
+		if err != nil || len(reqs) != 1 {
+			t.Fatalf("join requests of %s: %v %v", k, reqs, err)
+		}
+		w.joinReq[k] = reqs[0].ID
+		if err := s.orgs.Invite(ctx, admin, w.orgs[k].ID, "invite-"+strings.ToLower(k)+"@exemple.fr"); err != nil {
+			t.Fatal(err)
+		}
+		invs, err := s.orgs.PendingInvitations(ctx, admin, w.orgs[k].ID)
+		if err != nil || len(invs) != 1 {
+			t.Fatal(err)
+		}
+		w.invitation[k] = invs[0].ID
+	}
+	w.invToken = "jeton-inconnu"
+
+	// Sessions: staff with MFA; the others with a password.
+	w.staffSecret = s.enrol(t, st)
+	w.tokens[staff] = s.login(t, st.Email, w.staffSecret)
+	for _, key := range []string{staffNoMFA, jobSeeker, noOrg, employerAdmin, employerMember, prescriberAdm, ddets} {
+		w.tokens[key] = s.login(t, w.users[key].Email, "")
+	}
+	other := s.login(t, eb.Email, "")
+	a, err := s.accounts.Authenticate(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.otherSess = a.Session.ID
+	w.mailID = "00000000-0000-0000-0000-000000000000"
+	return w
+}
+
+// token returns the role's session, logging in again if an earlier request ended it (logout).
+func (w *world) token(t *testing.T, role string) string {
+	t.Helper()
+	tok := w.tokens[role]
+	if tok == "" {
+		return ""
+	}
+	if _, err := w.s.accounts.Authenticate(context.Background(), tok); err == nil {
+		return tok
+	}
+	secret := ""
+	if role == staff {
+		secret = w.staffSecret
+	}
+	w.tokens[role] = w.s.login(t, w.users[role].Email, secret)
+	return w.tokens[role]
+}
+
+// ownOrg is the organisation a role acts for (A for those without one).
+func ownOrg(role string) string {
+	switch role {
+	case prescriberAdm:
+		return "P"
+	case ddets:
+		return "D"
+	}
+	return "A"
+}
+
+// expectation of a request.
+type expect int
+
+const (
+	public expect = iota // anyone: must not be refused nor crash
+	allow                // must be reached (not refused)
+	deny                 // must be refused: 401/403/404 or sent to log in / to a missing step
+)
+
+// routeCase builds the request for a role and a target ("own" or "other") and says what to expect.
+type routeCase struct {
+	path   func(w *world, role, target string) string
+	form   func(w *world, role, target string) url.Values
+	expect func(role, target string) expect
+}
+
+func always(e expect) func(string, string) expect { return func(string, string) expect { return e } }
+
+func only(allowed ...string) func(string, string) expect {
+	return func(role, _ string) expect {
+		for _, a := range allowed {
+			if a == role {
+				return allow
+			}
+		}
+		return deny
+	}
+}
+
+// ownOnly allows roles (listed) on their own organisation only, staff everywhere.
+func ownOnly(allowed ...string) func(string, string) expect {
+	return func(role, target string) expect {
+		if role == staff {
+			return allow
+		}
+		for _, a := range allowed {
+			if a == role && target == "own" {
+				return allow
+			}
+		}
+		return deny
+	}
+}
+
+func fixed(p string) func(*world, string, string) string {
+	return func(*world, string, string) string { return p }
+}
+
+func orgPath(suffix string) func(*world, string, string) string {
+	return func(w *world, role, target string) string {
+		k := ownOrg(role)
+		if target == "other" {
+			k = "B"
+		}
+		return "/organisations/" + w.orgs[k].ID.String() + suffix
+	}
+}
+
+func vals(kv ...string) func(*world, string, string) url.Values {
+	return func(*world, string, string) url.Values {
+		v := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+}
+
+var fullyLoggedIn = []string{jobSeeker, noOrg, employerAdmin, employerMember, prescriberAdm, ddets, staff}
+var professionals = []string{noOrg, employerAdmin, employerMember, prescriberAdm, ddets}
+
+// routeTable lists every route. A route missing here fails TestEveryRouteForEveryRole.
+var routeTable = map[string]routeCase{
+	"GET /healthz":                       {path: fixed("/healthz"), expect: always(public)},
+	"GET /readyz":                        {path: fixed("/readyz"), expect: always(public)},
+	"GET /metrics":                       {path: fixed("/metrics"), expect: always(public)},
+	"GET /static/{path...}":              {path: fixed("/static/css/parcours.css"), expect: always(public)},
+	"/":                                  {path: fixed("/"), expect: always(public)},
+	"GET /accessibilite":                 {path: fixed("/accessibilite"), expect: always(public)},
+	"GET /mentions-legales":              {path: fixed("/mentions-legales"), expect: always(public)},
+	"GET /donnees-personnelles":          {path: fixed("/donnees-personnelles"), expect: always(public)},
+	"GET /cgu":                           {path: fixed("/cgu"), expect: always(public)},
+	"GET /communes":                      {path: fixed("/communes?commune=lyon"), expect: always(public)},
+	"GET /inscription":                   {path: fixed("/inscription"), expect: always(public)},
+	"GET /inscription/{kind}":            {path: fixed("/inscription/candidat"), expect: always(public)},
+	"POST /inscription/{kind}":           {path: fixed("/inscription/candidat"), form: vals("email", "x@exemple.fr"), expect: always(public)},
+	"GET /confirmer-email":               {path: fixed("/confirmer-email"), expect: always(public)},
+	"POST /confirmer-email":              {path: fixed("/confirmer-email"), form: vals("email", "x@exemple.fr"), expect: always(public)},
+	"GET /confirmer-email/{token}":       {path: fixed("/confirmer-email/inconnu"), expect: always(public)},
+	"GET /connexion":                     {path: fixed("/connexion"), expect: always(public)},
+	"POST /connexion":                    {path: fixed("/connexion"), form: vals("email", "x@exemple.fr", "password", "faux"), expect: always(public)},
+	"GET /mot-de-passe/oubli":            {path: fixed("/mot-de-passe/oubli"), expect: always(public)},
+	"POST /mot-de-passe/oubli":           {path: fixed("/mot-de-passe/oubli"), form: vals("email", "x@exemple.fr"), expect: always(public)},
+	"GET /mot-de-passe/nouveau/{token}":  {path: fixed("/mot-de-passe/nouveau/inconnu"), expect: always(public)},
+	"POST /mot-de-passe/nouveau/{token}": {path: fixed("/mot-de-passe/nouveau/inconnu"), form: vals("password", pw), expect: always(public)},
+	"GET /invitation/{token}":            {path: fixed("/invitation/inconnu"), expect: always(public)},
+	"POST /invitation/{token}":           {path: fixed("/invitation/inconnu"), form: vals("first_name", "A", "last_name", "B", "password", pw, "accept_terms", "on"), expect: always(public)},
+	"GET /demo/courriels":                {path: fixed("/demo/courriels"), expect: always(public)},
+	"GET /demo/courriels/{id}":           {path: func(w *world, _, _ string) string { return "/demo/courriels/" + w.mailID }, expect: always(public)},
+
+	// Any session, even one waiting for its second factor.
+	"GET /connexion/double-facteur":  {path: fixed("/connexion/double-facteur"), expect: only(append([]string{staffNoMFA}, fullyLoggedIn...)...)},
+	"POST /connexion/double-facteur": {path: fixed("/connexion/double-facteur"), form: vals("code", "000000"), expect: only(append([]string{staffNoMFA}, fullyLoggedIn...)...)},
+	"POST /deconnexion":              {path: fixed("/deconnexion"), form: vals(), expect: only(append([]string{staffNoMFA}, fullyLoggedIn...)...)},
+
+	// Enrolment is open to the staff who must enrol.
+	"GET /compte/double-facteur":               {path: fixed("/compte/double-facteur"), expect: only(append([]string{staffNoMFA}, fullyLoggedIn...)...)},
+	"POST /compte/double-facteur/activation":   {path: fixed("/compte/double-facteur/activation"), form: vals(), expect: only(append([]string{staffNoMFA}, fullyLoggedIn...)...)},
+	"POST /compte/double-facteur/confirmation": {path: fixed("/compte/double-facteur/confirmation"), form: vals("code", "000000"), expect: only(append([]string{staffNoMFA}, fullyLoggedIn...)...)},
+	// Staff must keep their second factor.
+	"POST /compte/double-facteur/desactivation": {path: fixed("/compte/double-facteur/desactivation"), form: vals("password", "faux"), expect: only(jobSeeker, noOrg, employerAdmin, employerMember, prescriberAdm, ddets)},
+	"POST /compte/double-facteur/codes":         {path: fixed("/compte/double-facteur/codes"), form: vals("password", "faux"), expect: only(fullyLoggedIn...)},
+	"GET /cgu/accepter":                         {path: fixed("/cgu/accepter"), expect: only(fullyLoggedIn...)},
+	"POST /cgu/accepter":                        {path: fixed("/cgu/accepter"), form: vals(), expect: only(fullyLoggedIn...)},
+
+	// Own account.
+	"GET /tableau-de-bord":      {path: fixed("/tableau-de-bord"), expect: only(fullyLoggedIn...)},
+	"GET /compte":               {path: fixed("/compte"), expect: only(fullyLoggedIn...)},
+	"POST /compte/profil":       {path: fixed("/compte/profil"), form: vals("first_name", "Nouveau", "last_name", "Nom"), expect: only(fullyLoggedIn...)},
+	"POST /compte/mot-de-passe": {path: fixed("/compte/mot-de-passe"), form: vals("current_password", "faux", "new_password", "x"), expect: only(fullyLoggedIn...)},
+	"POST /compte/sessions/{id}/fermer": {
+		path: func(w *world, _, target string) string {
+			if target == "other" {
+				return "/compte/sessions/" + w.otherSess.String() + "/fermer"
+			}
+			return "/compte/sessions/" + uuid.Nil.String() + "/fermer"
+		},
+		form: vals(),
+		// Nobody may close someone else's session; an unknown own id is simply not found.
+		expect: always(deny),
+	},
+
+	// Organisations.
+	"GET /organisations/rattachement": {path: fixed("/organisations/rattachement?siret=11111111000011"), expect: only(professionals...)},
+	"POST /organisations":             {path: fixed("/organisations"), form: vals("kind", "CCAS", "name", "CCAS test", "siret", "", "commune", "69123"), expect: only(append([]string{staff}, professionals...)...)},
+	"GET /organisations/{id}":         {path: orgPath(""), expect: ownOnly(employerAdmin, employerMember, prescriberAdm, ddets)},
+	"POST /organisations/{id}/demandes": {path: orgPath("/demandes"), form: vals("message", "bonjour"),
+		// Any professional may ask to join an organisation they are not in; members of the
+		// target cannot; staff, job seekers and anonymous visitors cannot.
+		expect: func(role, target string) expect {
+			switch {
+			case role == noOrg:
+				return allow
+			case target == "other" && (role == employerAdmin || role == employerMember || role == prescriberAdm || role == ddets):
+				return allow
+			}
+			return deny
+		}},
+	"POST /organisations/{id}/demandes/{req}/decision": {
+		path: func(w *world, role, target string) string {
+			k := "A"
+			if target == "other" {
+				k = "B"
+			}
+			return "/organisations/" + w.orgs[k].ID.String() + "/demandes/" + w.joinReq[k].String() + "/decision"
+		},
+		form: vals("decision", "refuser", "reason", "Pas de poste"), expect: ownOnly(employerAdmin)},
+	"POST /organisations/{id}/invitations": {path: orgPath("/invitations"), form: vals("email", "nouveau@exemple.fr"), expect: ownOnly(employerAdmin, prescriberAdm, ddets)},
+	"POST /organisations/{id}/invitations/{inv}/annulation": {
+		path: func(w *world, role, target string) string {
+			k := "A"
+			if target == "other" {
+				k = "B"
+			}
+			return "/organisations/" + w.orgs[k].ID.String() + "/invitations/" + w.invitation[k].String() + "/annulation"
+		},
+		form: vals(), expect: ownOnly(employerAdmin)},
+	"POST /organisations/{id}/membres/{user}": {
+		path: func(w *world, role, target string) string {
+			k, member := "A", w.users[employerMember].ID
+			if target == "other" {
+				k, member = "B", w.users["membre-b"].ID
+			}
+			return "/organisations/" + w.orgs[k].ID.String() + "/membres/" + member.String()
+		},
+		form: vals("action", "admin"), expect: ownOnly(employerAdmin)},
+	"POST /organisations/{id}/habilitation": {
+		// Targets are prescribers: P (69, the DDETS's département) and Q (13).
+		path: func(w *world, role, target string) string {
+			k := "P"
+			if target == "other" {
+				k = "Q"
+			}
+			return "/organisations/" + w.orgs[k].ID.String() + "/habilitation"
+		},
+		form: vals("status", "REFUSED", "reason", "Pièces manquantes"),
+		expect: func(role, target string) expect {
+			if role == staff || (role == ddets && target == "own") {
+				return allow
+			}
+			return deny
+		}},
+	"GET /organisation/courante": {path: fixed("/organisation/courante"), expect: only(fullyLoggedIn...)},
+	"POST /organisation/courante": {
+		path: fixed("/organisation/courante"),
+		form: func(w *world, role, target string) url.Values {
+			k := ownOrg(role)
+			if target == "other" {
+				k = "B"
+			}
+			return url.Values{"org": {w.orgs[k].ID.String()}}
+		},
+		expect: func(role, target string) expect {
+			if target == "own" && (role == employerAdmin || role == employerMember || role == prescriberAdm || role == ddets) {
+				return allow
+			}
+			return deny
+		}},
+	"GET /habilitations": {path: fixed("/habilitations"), expect: only(staff, ddets)},
+
+	// Staff back office.
+	"GET /admin":                   {path: fixed("/admin"), expect: only(staff)},
+	"GET /admin/utilisateurs":      {path: fixed("/admin/utilisateurs?q=exemple"), expect: only(staff)},
+	"GET /admin/utilisateurs/{id}": {path: func(w *world, _, _ string) string { return "/admin/utilisateurs/" + w.users[jobSeeker].ID.String() }, expect: only(staff)},
+	"POST /admin/utilisateurs/{id}/statut": {
+		path: func(w *world, _, _ string) string {
+			return "/admin/utilisateurs/" + w.users["membre-b"].ID.String() + "/statut"
+		},
+		form: vals("action", "desactiver"), expect: only(staff)},
+	"GET /admin/organisations":          {path: fixed("/admin/organisations?q=atelier"), expect: only(staff)},
+	"GET /admin/organisations/nouvelle": {path: fixed("/admin/organisations/nouvelle"), expect: only(staff)},
+	"POST /admin/organisations":         {path: fixed("/admin/organisations"), form: vals("kind", "AGEFIPH", "name", "Agefiph test", "siret", siret("6666666600001"), "commune", "69123"), expect: only(staff)},
+	"GET /admin/demandes":               {path: fixed("/admin/demandes"), expect: only(staff)},
+	"GET /admin/journal":                {path: fixed("/admin/journal"), expect: only(staff)},
+}
+
+func refused(r response) bool {
+	switch r.status {
+	case 401, 403, 404, 410:
+		return true
+	case 302, 303:
+		for _, p := range []string{"/connexion", "/compte/double-facteur", "/cgu/accepter"} {
+			if strings.HasPrefix(r.location, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestEveryRouteForEveryRole requests every registered route as every role, on the role's own
+// organisation and on another one, and fails on any unexpected success (or refusal). A route
+// without an entry in routeTable fails the test: adding a route means deciding who may use it.
+func TestEveryRouteForEveryRole(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		engine := db.Engine()
+		probe := newStack(t, db, true)
+		requests := 0
+		for _, r := range probe.server.Routes() {
+			rc, ok := routeTable[r.Pattern]
+			if !ok {
+				t.Errorf("route %q has no entry in routeTable: say who may use it", r.Pattern)
+				continue
+			}
+			method := "GET"
+			if m, _, found := strings.Cut(r.Pattern, " "); found {
+				method = m
+			}
+			t.Run(r.Pattern, func(t *testing.T) {
+				// A fresh world per route: allowed requests change data (accept a request,
+				// deactivate a member) and must not change what the next role may do.
+				fresh, _ := databasetest.Open(t, engine)
+				w := newWorld(t, fresh)
+				for _, role := range roles {
+					for _, target := range []string{"own", "other"} {
+						path := rc.path(w, role, target)
+						var form url.Values
+						if rc.form != nil {
+							form = rc.form(w, role, target)
+						}
+						resp := w.s.do(t, method, path, w.token(t, role), form)
+						requests++
+						want := rc.expect(role, target)
+						if resp.status >= 500 {
+							t.Errorf("%s %s as %s (%s): %d server error", method, path, role, target, resp.status)
+							continue
+						}
+						switch {
+						case want == deny && !refused(resp):
+							t.Errorf("%s %s as %s on %s organisation: UNEXPECTED SUCCESS %d %s", method, path, role, target, resp.status, resp.location)
+						case want == allow && refused(resp):
+							t.Errorf("%s %s as %s on %s organisation: refused (%d %s), should be allowed", method, path, role, target, resp.status, resp.location)
+						case want == public && resp.status == 403:
+							t.Errorf("%s %s as %s: public route refused", method, path, role)
+						}
+					}
+				}
+			})
+		}
+		for pattern := range routeTable {
+			found := false
+			for _, r := range probe.server.Routes() {
+				found = found || r.Pattern == pattern
+			}
+			if !found {
+				t.Errorf("routeTable has %q, which is not a route any more", pattern)
+			}
+		}
+		t.Logf("%d requests", requests)
+	})
+}

@@ -1,0 +1,185 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"parcours/internal/access"
+	"parcours/internal/account"
+	"parcours/internal/clock"
+	"parcours/internal/config"
+	"parcours/internal/crypto"
+	"parcours/internal/database"
+	"parcours/internal/org"
+	"parcours/internal/refdata"
+	"parcours/internal/web"
+)
+
+// loadPlaces parses the embedded reference data once per test binary.
+var places = func() *refdata.Data {
+	d, err := refdata.Load()
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
+const pw = "Correct-Cheval-Pile-42"
+
+// stack is the web server over real services on a real database.
+type stack struct {
+	db       *database.DB
+	clock    *clock.Fake
+	accounts *account.Service
+	orgs     *org.Service
+	server   *web.Server
+	ts       *httptest.Server
+	cfg      config.Config
+}
+
+func newStack(t *testing.T, db *database.DB, demo bool) *stack {
+	t.Helper()
+	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	kr, err := crypto.NewKeyring(clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := crypto.NewEnvelope(kr, clk)
+	base, _ := url.Parse("http://localhost:8080")
+	cfg := config.Config{BaseURL: base, Demo: demo, DataDir: t.TempDir()}
+	accounts := account.NewService(account.Options{DB: db, Clock: clk, Hasher: account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}),
+		Envelope: env, BaseURL: base.String()})
+	orgs := org.NewService(db, clk, places, accounts, base.String())
+	reg := prometheus.NewRegistry()
+	srv, err := web.New(web.Deps{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: db, Clock: clk,
+		Accounts: accounts, Orgs: orgs, Places: places, Registry: reg, Gatherer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, server: srv, ts: ts, cfg: cfg}
+}
+
+func (s *stack) cookieName() string { return "__Host-parcours_session" }
+
+// user creates a verified account.
+func (s *stack) user(t *testing.T, kind access.UserKind, email string) account.User {
+	t.Helper()
+	u, err := s.accounts.CreateVerified(context.Background(), account.SignUp{Kind: kind, Email: email, Password: pw, FirstName: "Prénom", LastName: strings.Split(email, "@")[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// login opens a session through the service (the HTTP login has its own tests) and completes
+// the second factor when the account has one.
+func (s *stack) login(t *testing.T, email, totpSecret string) string {
+	t.Helper()
+	ctx := context.Background()
+	res, err := s.accounts.Login(ctx, email, pw, account.Client{IP: "192.0.2.1", UserAgent: "test"})
+	if err != nil {
+		t.Fatalf("login %s: %v", email, err)
+	}
+	if res.Next == account.StepMFA {
+		// A code works once: wait for the next one, as a person would.
+		s.clock.Advance(30 * time.Second)
+		code, err := account.CodeAt(totpSecret, s.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := s.accounts.CompleteMFA(ctx, res.Token, code)
+		if err != nil {
+			t.Fatalf("MFA %s: %v", email, err)
+		}
+		return tok
+	}
+	return res.Token
+}
+
+// enrol gives a user a TOTP second factor and returns its key.
+func (s *stack) enrol(t *testing.T, u account.User) string {
+	t.Helper()
+	ctx := context.Background()
+	e, err := s.accounts.BeginTOTP(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := account.CodeAt(e.Secret, s.clock.Now())
+	if _, err := s.accounts.ConfirmTOTP(ctx, u.ID, uuid.Nil, code); err != nil {
+		t.Fatal(err)
+	}
+	// Move past the step used, so the login code is a new one (codes are single-use).
+	s.clock.Advance(31 * time.Second)
+	return e.Secret
+}
+
+// createOrg creates an organisation as staff and sets its members (first admin).
+func (s *stack) createOrg(t *testing.T, staff access.Actor, kind, name, siret, commune string, members ...account.User) org.Organisation {
+	t.Helper()
+	ctx := context.Background()
+	o, err := s.orgs.Create(ctx, staff, org.NewOrganisation{Kind: kind, Name: name, SIRET: siret, CommuneCode: commune, Habilitated: true})
+	if err != nil {
+		t.Fatalf("org %s: %v", name, err)
+	}
+	for i, m := range members {
+		if err := s.orgs.StaffAddMember(ctx, staff, o.ID, m.ID, i == 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return o
+}
+
+type response struct {
+	status   int
+	location string
+	body     string
+}
+
+// do sends a request with a session cookie (empty: anonymous), without following redirects.
+func (s *stack) do(t *testing.T, method, path, token string, form url.Values) response {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, s.ts.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if token != "" {
+		req.AddCookie(&http.Cookie{Name: s.cookieName(), Value: token})
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(b)}
+}
+
+// luhn completes a 13-digit base into a valid SIRET.
+func siret(base string) string {
+	for d := '0'; d <= '9'; d++ {
+		if org.CheckSIRET(base+string(d)) == nil {
+			return base + string(d)
+		}
+	}
+	panic(base)
+}
