@@ -113,7 +113,7 @@ var rules = map[Action]rule{
 		return !a.Anonymous() && r.OwnerID == a.UserID
 	},
 	ViewOrganisation: func(a Actor, r Resource) bool {
-		return a.IsStaff() || (!a.Anonymous() && r.Member)
+		return a.IsStaff() || (a.Kind == Professional && r.Member)
 	},
 	ManageMembers: func(a Actor, r Resource) bool {
 		return a.IsStaff() || isAdminOf(a, r)

@@ -11,9 +11,11 @@ package database
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -333,4 +335,35 @@ func IsCheckViolation(err error) bool {
 		return sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_CHECK || sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_TRIGGER
 	}
 	return false
+}
+
+// IsUnavailable tells whether err means the database cannot be reached or cannot work right
+// now (connection refused or cut, server shutting down, disk full, pool closed): worth a 503
+// and a retry later rather than a 500.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		class := pgErr.Code[:2]
+		return class == "08" || class == "53" || strings.HasPrefix(pgErr.Code, "57P0") || pgErr.Code == "55000"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		switch sqErr.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN:
+			return true
+		}
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || pgconn.SafeToRetry(err) {
+		return true
+	}
+	// database/sql's closed-pool error is not exported.
+	return strings.Contains(err.Error(), "sql: database is closed")
 }

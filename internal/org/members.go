@@ -24,9 +24,14 @@ func (s *Service) SetMemberActive(ctx context.Context, actor access.Actor, orgID
 				return "", "", err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE memberships SET is_active = $3, is_admin = CASE WHEN $3 THEN is_admin ELSE FALSE END,
-			deactivated_at = CASE WHEN $3 THEN NULL ELSE $4 END, updated_at = $4, updated_by = $5 WHERE org_id = $1 AND user_id = $2`,
-			orgID, userID, active, s.clock.Now(), actor.UserID)
+		now := s.clock.Now()
+		var deactivatedAt any
+		if !active {
+			deactivatedAt = now
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE memberships SET is_active = $3, is_admin = is_admin AND $3,
+			deactivated_at = $4, updated_at = $5, updated_by = $6 WHERE org_id = $1 AND user_id = $2`,
+			orgID, userID, active, deactivatedAt, now, actor.UserID)
 		if active {
 			return "réactivé", "org.member_reactivated", err
 		}

@@ -16,7 +16,8 @@ func NormaliseSIRET(s string) string {
 }
 
 // CheckSIRET validates a SIRET: 14 digits passing the Luhn check. La Poste's establishments
-// (SIREN 356 000 000) follow INSEE's exception: the sum of the digits is a multiple of 5.
+// (SIREN 356 000 000) are too many for the Luhn key: INSEE numbers them so that the sum of the
+// digits is a multiple of 5 instead; its head office (356 000 000 00048) passes Luhn.
 func CheckSIRET(siret string) error {
 	siret = NormaliseSIRET(siret)
 	if len(siret) != 14 {
@@ -32,10 +33,9 @@ func CheckSIRET(siret string) error {
 		for _, r := range siret {
 			sum += int(r - '0')
 		}
-		if sum%5 != 0 {
-			return errors.New("ce SIRET n'existe pas : vérifiez les chiffres saisis")
+		if sum%5 == 0 {
+			return nil
 		}
-		return nil
 	}
 	if !luhn(siret) {
 		return errors.New("ce SIRET n'existe pas : vérifiez les chiffres saisis")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"parcours/internal/clock"
+	"parcours/internal/database"
 	"parcours/internal/fault"
 )
 
@@ -190,7 +191,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.renderError(w, r, http.StatusTooManyRequests)
 	case errors.Is(err, fault.Invalid):
 		s.renderError(w, r, http.StatusUnprocessableEntity)
-	case errors.Is(err, fault.Unavailable), isUnavailable(err):
+	case errors.Is(err, fault.Unavailable), database.IsUnavailable(err):
 		s.log.Warn("unavailable", "request_id", RequestID(r.Context()), "route", r.Pattern, "err", err)
 		s.renderError(w, r, http.StatusServiceUnavailable)
 	default:

@@ -227,7 +227,7 @@ var routeTable = map[string]routeCase{
 	"GET /readyz":                        {path: fixed("/readyz"), expect: always(public)},
 	"GET /metrics":                       {path: fixed("/metrics"), expect: always(public)},
 	"GET /static/{path...}":              {path: fixed("/static/css/parcours.css"), expect: always(public)},
-	"/":                                  {path: fixed("/"), expect: always(public)},
+	"GET /{$}":                           {path: fixed("/"), expect: always(public)},
 	"GET /accessibilite":                 {path: fixed("/accessibilite"), expect: always(public)},
 	"GET /mentions-legales":              {path: fixed("/mentions-legales"), expect: always(public)},
 	"GET /donnees-personnelles":          {path: fixed("/donnees-personnelles"), expect: always(public)},

@@ -111,7 +111,7 @@ func New(d Deps) (*Server, error) {
 		s.log.Warn("cross-origin request refused", "request_id", RequestID(r.Context()), "method", r.Method)
 		s.renderError(w, r, http.StatusForbidden)
 	}))
-	s.handler = s.observe(s.secure(csrf.Handler(s.withSession(s.mux))))
+	s.handler = s.observe(s.secure(csrf.Handler(s.withSession(http.HandlerFunc(s.dispatch)))))
 	return s, nil
 }
 
@@ -142,7 +142,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /readyz", gatePublic, s.readyz)
 	s.handle("GET /metrics", gatePublic, s.metricsHandler().ServeHTTP)
 	s.handle("GET /static/{path...}", gatePublic, s.static.ServeHTTP)
-	s.handle("/", gatePublic, s.root)
+	s.handle("GET /{$}", gatePublic, s.home)
 
 	// Public pages.
 	s.handle("GET /accessibilite", gatePublic, s.legalPage("accessibility", "Déclaration d'accessibilité"))
@@ -161,18 +161,41 @@ func (s *Server) registerRoutes() {
 	}
 }
 
-func (s *Server) root(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/" {
-		s.notFound(w, r)
-		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		s.renderError(w, r, http.StatusMethodNotAllowed)
-		return
-	}
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "home", "Accueil", nil, nil)
 }
+
+// dispatch serves through the mux, answering its "no such page" (404) and "not this method"
+// (405) with the French error pages instead of its plain-text ones.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := &headerRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	switch {
+	case rec.status >= 300 && rec.status < 400:
+		// The mux's redirect to a canonical path (duplicate slashes, "..").
+		http.Redirect(w, r, rec.header.Get("Location"), rec.status)
+	case rec.status == http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		s.renderError(w, r, http.StatusMethodNotAllowed)
+	default:
+		s.renderError(w, r, http.StatusNotFound)
+	}
+}
+
+// headerRecorder keeps what the mux's internal handlers write, to translate it.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header         { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerRecorder) WriteHeader(code int)        { h.status = code }
 
 func (s *Server) legalPage(page, title string) http.HandlerFunc {
 	if _, ok := s.templates[page]; !ok {

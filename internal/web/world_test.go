@@ -49,19 +49,25 @@ type stack struct {
 
 func newStack(t *testing.T, db *database.DB, demo bool) *stack {
 	t.Helper()
+	return newStackWith(t, db, demo, "http://localhost:8080", io.Discard)
+}
+
+// newStackWith lets a test choose the public address and capture the logs.
+func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs io.Writer) *stack {
+	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	kr, err := crypto.NewKeyring(clk.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := crypto.NewEnvelope(kr, clk)
-	base, _ := url.Parse("http://localhost:8080")
+	base, _ := url.Parse(baseURL)
 	cfg := config.Config{BaseURL: base, Demo: demo, DataDir: t.TempDir()}
 	accounts := account.NewService(account.Options{DB: db, Clock: clk, Hasher: account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}),
 		Envelope: env, BaseURL: base.String()})
 	orgs := org.NewService(db, clk, places, accounts, base.String())
 	reg := prometheus.NewRegistry()
-	srv, err := web.New(web.Deps{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: db, Clock: clk,
+	srv, err := web.New(web.Deps{Config: cfg, Logger: slog.New(slog.NewJSONHandler(logs, nil)), DB: db, Clock: clk,
 		Accounts: accounts, Orgs: orgs, Places: places, Registry: reg, Gatherer: reg})
 	if err != nil {
 		t.Fatal(err)
@@ -145,10 +151,18 @@ type response struct {
 	status   int
 	location string
 	body     string
+	header   http.Header
+	cookies  []*http.Cookie
 }
 
 // do sends a request with a session cookie (empty: anonymous), without following redirects.
 func (s *stack) do(t *testing.T, method, path, token string, form url.Values) response {
+	t.Helper()
+	return s.doWith(t, method, path, token, form, nil)
+}
+
+// doWith is do with extra request headers.
+func (s *stack) doWith(t *testing.T, method, path, token string, form url.Values, headers map[string]string) response {
 	t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -164,6 +178,9 @@ func (s *stack) do(t *testing.T, method, path, token string, form url.Values) re
 	if token != "" {
 		req.AddCookie(&http.Cookie{Name: s.cookieName(), Value: token})
 	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -171,7 +188,7 @@ func (s *stack) do(t *testing.T, method, path, token string, form url.Values) re
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return response{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(b)}
+	return response{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(b), header: resp.Header, cookies: resp.Cookies()}
 }
 
 // luhn completes a 13-digit base into a valid SIRET.
