@@ -192,3 +192,25 @@ func dropDatabase(admin, name string) error {
 	_, err = pool.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
 	return err
 }
+
+// CreateEmptyPostgres makes a new, never-migrated PostgreSQL database and returns its URL, for
+// tests of what the program does on first contact with a server.
+func CreateEmptyPostgres(t testing.TB) string {
+	t.Helper()
+	admin := PostgresURL(t)
+	name := "parcours_e_" + randomHex(8)
+	pool, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatalf("PostgreSQL de test : %v", err)
+	}
+	t.Cleanup(func() {
+		if err := dropDatabase(admin, name); err != nil {
+			t.Logf("suppression de la base %s : %v", name, err)
+		}
+	})
+	return withDatabase(admin, name)
+}
