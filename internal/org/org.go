@@ -51,14 +51,24 @@ func (o Organisation) Resource(member bool) access.Resource {
 const orgColumns = `id, kind, category, name, siret, safir, commune_code, departement, habilitation, habilitation_reason,
 	habilitation_decided_at, created_at, deactivated_at`
 
-func scanOrg(row interface{ Scan(...any) error }) (Organisation, error) {
+// orgColumnsOf qualifies orgColumns with a table alias, for joins.
+func orgColumnsOf(alias string) string {
+	cols := strings.Split(orgColumns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// scanOrg reads orgColumns, then any extra columns selected after them.
+func scanOrg(row interface{ Scan(...any) error }, extra ...any) (Organisation, error) {
 	var o Organisation
 	var siret, safir sql.NullString
 	var decided, deactivated sql.NullTime
 	var category, habilitation string
-	err := row.Scan(&o.ID, &o.Kind, &category, &o.Name, &siret, &safir, &o.CommuneCode, &o.Departement, &habilitation,
-		&o.HabilitationReason, &decided, &o.CreatedAt, &deactivated)
-	if err != nil {
+	dest := append([]any{&o.ID, &o.Kind, &category, &o.Name, &siret, &safir, &o.CommuneCode, &o.Departement, &habilitation,
+		&o.HabilitationReason, &decided, &o.CreatedAt, &deactivated}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return Organisation{}, err
 	}
 	o.Category, o.Habilitation = Category(category), Habilitation(habilitation)
@@ -187,8 +197,7 @@ func (m Membership) RoleLabel() string { return RoleLabel(m.Org.Role()) }
 
 // ActiveMemberships lists the organisations a user actively belongs to, by name.
 func ActiveMemberships(ctx context.Context, q database.Querier, userID uuid.UUID) ([]Membership, error) {
-	rows, err := q.QueryContext(ctx, `SELECT o.id, o.kind, o.category, o.name, o.siret, o.safir, o.commune_code, o.departement,
-		o.habilitation, o.habilitation_reason, o.habilitation_decided_at, o.created_at, o.deactivated_at, m.is_admin
+	rows, err := q.QueryContext(ctx, `SELECT `+orgColumnsOf("o")+`, m.is_admin
 		FROM memberships m JOIN organisations o ON o.id = m.org_id
 		WHERE m.user_id = $1 AND m.is_active AND o.deactivated_at IS NULL ORDER BY o.name`, userID)
 	if err != nil {
@@ -198,17 +207,10 @@ func ActiveMemberships(ctx context.Context, q database.Querier, userID uuid.UUID
 	var out []Membership
 	for rows.Next() {
 		var m Membership
-		var siret, safir sql.NullString
-		var decided, deactivated sql.NullTime
-		var category, habilitation string
-		o := &m.Org
-		if err := rows.Scan(&o.ID, &o.Kind, &category, &o.Name, &siret, &safir, &o.CommuneCode, &o.Departement, &habilitation,
-			&o.HabilitationReason, &decided, &o.CreatedAt, &deactivated, &m.Admin); err != nil {
+		var err error
+		if m.Org, err = scanOrg(rows, &m.Admin); err != nil {
 			return nil, err
 		}
-		o.Category, o.Habilitation = Category(category), Habilitation(habilitation)
-		o.SIRET, o.SAFIR = siret.String, safir.String
-		o.HabilitationDecidedAt, o.DeactivatedAt = decided.Time, deactivated.Time
 		out = append(out, m)
 	}
 	return out, rows.Err()
