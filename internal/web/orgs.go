@@ -22,6 +22,7 @@ func (s *Server) registerOrgRoutes() {
 	s.handle("POST /organisations/{id}/demandes/{req}/decision", gateUser, s.orgDecideJoin)
 	s.handle("POST /organisations/{id}/invitations", gateUser, s.orgInvite)
 	s.handle("POST /organisations/{id}/invitations/{inv}/annulation", gateUser, s.orgRevokeInvitation)
+	s.handle("POST /organisations/{id}/membres", gateUser, s.orgAddMember)
 	s.handle("POST /organisations/{id}/membres/{user}", gateUser, s.orgMember)
 	s.handle("POST /organisations/{id}/habilitation", gateUser, s.orgHabilitation)
 	s.handle("GET /organisation/courante", gateUser, s.orgSwitchForm)
@@ -264,7 +265,8 @@ func (s *Server) orgDecideJoin(w http.ResponseWriter, r *http.Request) {
 	accept := r.PostFormValue("decision") == "accepter"
 	err := s.orgs.DecideJoin(r.Context(), actor(r), id, req, accept, r.PostFormValue("reason"))
 	if fields := fault.FieldsOf(err); fields != nil {
-		s.renderOrgPage(w, r, http.StatusUnprocessableEntity, nil, fields)
+		// Each pending request has its own reason field: say it for the page.
+		s.renderOrgPage(w, r, http.StatusUnprocessableEntity, nil, fault.Fields{"": "Pour refuser une demande, " + fields["reason"] + "."})
 		return
 	}
 	if err != nil {
@@ -340,6 +342,45 @@ func (s *Server) orgMember(w http.ResponseWriter, r *http.Request) {
 	}
 	if errors.Is(err, fault.Conflict) {
 		s.renderOrgPage(w, r, http.StatusConflict, nil, fault.Fields{"": conflictMessage(err)})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.setFlash(w, "member_updated")
+	redirect(w, r, "/organisations/"+id.String())
+}
+
+// orgAddMember lets staff add a professional to an organisation directly (State services,
+// organisations left without an admin).
+func (s *Server) orgAddMember(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	if !s.parseForm(w, r) {
+		return
+	}
+	a := actor(r)
+	if err := access.Can(a, access.StaffManageOrganisations, access.Resource{OrgID: id}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := formOf(r, "member_email")
+	u, err := account.UserByEmail(r.Context(), s.db.Reader(), f["member_email"])
+	if errors.Is(err, fault.NotFound) {
+		s.renderOrgPage(w, r, http.StatusUnprocessableEntity, f, fault.Fields{"member_email": "aucun compte n'a cette adresse : invitez plutôt la personne"})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err = s.orgs.StaffAddMember(r.Context(), a, id, u.ID, r.PostFormValue("admin") == "on")
+	if errors.Is(err, fault.Conflict) {
+		s.renderOrgPage(w, r, http.StatusUnprocessableEntity, f, fault.Fields{"member_email": "seul un compte professionnel peut être membre d'une organisation"})
 		return
 	}
 	if err != nil {

@@ -317,6 +317,7 @@ var routeTable = map[string]routeCase{
 			return "/organisations/" + w.orgs[k].ID.String() + "/invitations/" + w.invitation[k].String() + "/annulation"
 		},
 		form: vals(), expect: ownOnly(employerAdmin)},
+	"POST /organisations/{id}/membres": {path: orgPath("/membres"), form: vals("member_email", "employeur-b@exemple.fr"), expect: only(staff)},
 	"POST /organisations/{id}/membres/{user}": {
 		path: func(w *world, role, target string) string {
 			k, member := "A", w.users[employerMember].ID
