@@ -9,6 +9,7 @@ import (
 
 	"parcours/internal/access"
 	"parcours/internal/account"
+	"parcours/internal/audit"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
 	"parcours/internal/fault"
@@ -306,6 +307,25 @@ func TestDisabledAccountLosesItsSessions(t *testing.T) {
 		}
 		if _, err := f.svc.Login(ctx, "cible@exemple.fr", goodPassword, account.Client{IP: "192.0.2.9"}); !errors.Is(err, account.ErrBadCredentials) {
 			t.Fatalf("disabled account logged in: %v", err)
+		}
+	})
+}
+
+func TestStaffReadsOfAccountsAreAudited(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		u := f.signUpVerified(t, access.JobSeeker, "lue@exemple.fr")
+		staff, _ := f.svc.CreateVerified(ctx, account.SignUp{Kind: access.Staff, Email: "s@exemple.fr", Password: goodPassword, FirstName: "S", LastName: "T"})
+		if _, err := f.svc.StaffView(ctx, access.Actor{UserID: u.ID, Kind: access.JobSeeker}, staff.ID); !errors.Is(err, fault.Forbidden) {
+			t.Fatalf("a job seeker read a staff account: %v", err)
+		}
+		if _, err := f.svc.StaffView(ctx, access.Actor{UserID: staff.ID, Kind: access.Staff, MFA: true}, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		events, _, err := audit.List(ctx, db.Reader(), audit.Filter{ObjectRef: u.ID.String(), ActionPrefix: "staff."}, 10, "")
+		if err != nil || len(events) != 1 || events[0].ActorUser != staff.ID.String() {
+			t.Fatalf("audit of the read: %+v %v", events, err)
 		}
 	})
 }

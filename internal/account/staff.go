@@ -99,3 +99,21 @@ func (s *Service) SetDisabled(ctx context.Context, actor access.Actor, userID uu
 		return s.record(ctx, tx, action, actor.UserID, u.ID, "ok", nil)
 	})
 }
+
+// StaffView returns a user's account for the staff screens and records the read: staff see
+// identities across every organisation, so their reads are traced like any access to
+// personal data.
+func (s *Service) StaffView(ctx context.Context, actor access.Actor, userID uuid.UUID) (User, error) {
+	if err := access.Can(actor, access.StaffManageUsers, access.Resource{OwnerID: userID}); err != nil {
+		return User{}, err
+	}
+	var u User
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if u, err = UserByID(ctx, tx, userID); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "staff.user_viewed", actor.UserID, u.ID, "ok", nil)
+	})
+	return u, err
+}

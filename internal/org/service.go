@@ -288,14 +288,13 @@ func (s *Service) OrphanJoinRequests(ctx context.Context, actor access.Actor) ([
 	if err := access.Can(actor, access.StaffManageOrganisations, access.Resource{}); err != nil {
 		return nil, err
 	}
-	return joinRequests(ctx, s.db.Reader(), `NOT EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = j.org_id AND m.is_active AND m.is_admin)
-		AND $1 = $1`, uuid.Nil)
+	return joinRequests(ctx, s.db.Reader(), `NOT EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = j.org_id AND m.is_active AND m.is_admin)`)
 }
 
-func joinRequests(ctx context.Context, q database.Querier, where string, arg any) ([]JoinRequest, error) {
+func joinRequests(ctx context.Context, q database.Querier, where string, args ...any) ([]JoinRequest, error) {
 	rows, err := q.QueryContext(ctx, `SELECT j.id, j.org_id, j.user_id, u.first_name, u.last_name, u.email, j.message, j.created_at
 		FROM join_requests j JOIN users u ON u.id = j.user_id
-		WHERE j.decided_at IS NULL AND `+where+` ORDER BY j.created_at`, arg)
+		WHERE j.decided_at IS NULL AND `+where+` ORDER BY j.created_at`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("liste des demandes : %w", err)
 	}

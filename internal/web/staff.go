@@ -93,7 +93,7 @@ func (s *Server) staffUser(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	u, err := account.UserByID(r.Context(), s.db.Reader(), id)
+	u, err := s.accounts.StaffView(r.Context(), actor(r), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
