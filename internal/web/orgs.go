@@ -79,7 +79,8 @@ func (s *Server) orgOnboarding(w http.ResponseWriter, r *http.Request) {
 	var errs fault.Fields
 	if siret != "" {
 		if err := org.CheckSIRET(siret); err != nil {
-			errs = fault.Fields{"siret": err.Error()}
+			// Keyed by the search field's id: the creation form below has a SIRET field too.
+			errs = fault.Fields{"recherche-siret": err.Error()}
 		} else {
 			found, err := org.BySIRET(r.Context(), s.db.Reader(), siret)
 			if err != nil {

@@ -49,6 +49,14 @@ func parseTemplates(extra template.FuncMap) (templates, error) {
 }
 
 var funcs = template.FuncMap{
+	// otpauth marks an authenticator link as safe: html/template only trusts http(s) and mailto
+	// URLs from data, and this one is built by the account package, never typed by anyone.
+	"otpauth": func(uri string) template.URL {
+		if strings.HasPrefix(uri, "otpauth://totp/") {
+			return template.URL(uri)
+		}
+		return "#"
+	},
 	"passwordRule": func() string {
 		return "Au moins 12 caractères mêlant 3 types parmi minuscules, majuscules, chiffres et caractères spéciaux, ou une phrase d'au moins 4 mots et 20 caractères."
 	},
