@@ -87,6 +87,12 @@ const (
 	StaffManageUsers         Action = "staff.users"
 	StaffManageOrganisations Action = "staff.organisations"
 	ViewAuditTrail           Action = "audit.view"
+
+	// IAE registry and job offers (package offer). Reading public pages and searching need no
+	// permission: they show no personal data.
+	EditStructure           Action = "offer.edit_structure"          // public page, block flag, spontaneous applications
+	ManageJobDescriptions   Action = "offer.manage_job_descriptions" // create, edit, order, (de)activate job descriptions
+	ManageStructureRegistry Action = "offer.manage_registry"         // registry import, conventions, antennas, search visibility
 )
 
 // Resource is what the action is about. Only the fields a rule needs are filled.
@@ -160,6 +166,26 @@ var rules = map[Action]rule{
 	StaffManageUsers:         func(a Actor, r Resource) bool { return a.IsStaff() },
 	StaffManageOrganisations: func(a Actor, r Resource) bool { return a.IsStaff() },
 	ViewAuditTrail:           func(a Actor, r Resource) bool { return a.IsStaff() },
+	EditStructure: func(a Actor, r Resource) bool {
+		return isStructure(r) && (a.IsStaff() || actsForMemberOrg(a, r))
+	},
+	ManageJobDescriptions: func(a Actor, r Resource) bool {
+		return isStructure(r) && (a.IsStaff() || actsForMemberOrg(a, r))
+	},
+	ManageStructureRegistry: func(a Actor, r Resource) bool {
+		// An empty category asks about the registry as a whole (an import).
+		return a.IsStaff() && (r.OrgCategory == "" || isStructure(r))
+	},
+}
+
+// isStructure tells whether the resource is an SIAE or a GEIQ, the organisations with a public
+// page and job descriptions.
+func isStructure(r Resource) bool { return r.OrgCategory == "siae" || r.OrgCategory == "geiq" }
+
+// actsForMemberOrg: a professional acting for this very organisation, of which they are an
+// active member (any member, not only admins, edits the public page and job descriptions).
+func actsForMemberOrg(a Actor, r Resource) bool {
+	return a.Kind == Professional && r.OrgID != uuid.Nil && a.OrgID == r.OrgID && r.Member
 }
 
 func isAdminOf(a Actor, r Resource) bool {

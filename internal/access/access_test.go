@@ -90,3 +90,59 @@ func TestNoRuleGrantsAnonymousOrUnverifiedStaff(t *testing.T) {
 		}
 	})
 }
+
+func TestOfferRules(t *testing.T) {
+	employer := access.Actor{UserID: me, Kind: access.Professional, OrgID: orgA, Role: access.Employer}
+	admin := employer
+	admin.OrgAdmin = true
+	actingForB := employer
+	actingForB.OrgID = orgB
+	prescriber := access.Actor{UserID: me, Kind: access.Professional, OrgID: orgA, Role: access.AuthorizedPrescriber}
+	staff := access.Actor{UserID: me, Kind: access.Staff, MFA: true}
+	staffNoMFA := access.Actor{UserID: me, Kind: access.Staff}
+	jobSeeker := access.Actor{UserID: me, Kind: access.JobSeeker}
+	siaeA := access.Resource{OrgID: orgA, OrgCategory: "siae", Member: true}
+	geiqA := access.Resource{OrgID: orgA, OrgCategory: "geiq", Member: true}
+	siaeB := access.Resource{OrgID: orgB, OrgCategory: "siae"}
+	for _, act := range []access.Action{access.EditStructure, access.ManageJobDescriptions} {
+		for _, tc := range []struct {
+			name  string
+			actor access.Actor
+			res   access.Resource
+			want  bool
+		}{
+			{"member acting for the SIAE", employer, siaeA, true},
+			{"member acting for the GEIQ", employer, geiqA, true},
+			{"admin acting for it", admin, siaeA, true},
+			{"no longer a member", employer, access.Resource{OrgID: orgA, OrgCategory: "siae", Member: false}, false},
+			{"another structure", employer, siaeB, false},
+			{"member of A acting for B", actingForB, siaeA, false},
+			{"a prescriber organisation has no public page", prescriber, access.Resource{OrgID: orgA, OrgCategory: "prescriber", Member: true}, false},
+			{"staff with MFA", staff, siaeB, true},
+			{"staff only on structures", staff, access.Resource{OrgID: orgB, OrgCategory: "prescriber"}, false},
+			{"staff without MFA", staffNoMFA, siaeB, false},
+			{"job seeker", jobSeeker, siaeA, false},
+			{"anonymous", access.Actor{}, siaeA, false},
+		} {
+			if got := access.Allowed(tc.actor, act, tc.res); got != tc.want {
+				t.Errorf("%s, %s: allowed=%v, want %v", act, tc.name, got, tc.want)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		actor access.Actor
+		res   access.Resource
+		want  bool
+	}{
+		{"staff imports the registry", staff, access.Resource{}, true},
+		{"staff changes a structure", staff, siaeB, true},
+		{"staff without MFA", staffNoMFA, access.Resource{}, false},
+		{"employers do not change the registry", admin, siaeA, false},
+		{"not for prescribers", staff, access.Resource{OrgID: orgB, OrgCategory: "prescriber"}, false},
+	} {
+		if got := access.Allowed(tc.actor, access.ManageStructureRegistry, tc.res); got != tc.want {
+			t.Errorf("%s, %s: allowed=%v, want %v", access.ManageStructureRegistry, tc.name, got, tc.want)
+		}
+	}
+}

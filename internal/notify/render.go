@@ -33,13 +33,18 @@ const (
 	KindAccountDeleted       Kind = "account_deleted"
 	KindAccountExists        Kind = "account_exists"
 	KindMFAChanged           Kind = "mfa_changed"
+
+	KindSpontaneousClosed          Kind = "spontaneous_closed"
+	KindJobDescriptionsStale       Kind = "job_descriptions_stale"
+	KindJobDescriptionsDeactivated Kind = "job_descriptions_deactivated"
 )
 
 // Kinds lists every message kind.
 func Kinds() []Kind {
 	return []Kind{KindVerifyEmail, KindPasswordReset, KindPasswordChanged, KindInvitation, KindJoinRequest,
 		KindJoinDecision, KindHabilitationDecision, KindMembershipChanged, KindInactivityWarning,
-		KindAccountDeleted, KindMFAChanged, KindAccountExists}
+		KindAccountDeleted, KindMFAChanged, KindAccountExists,
+		KindSpontaneousClosed, KindJobDescriptionsStale, KindJobDescriptionsDeactivated}
 }
 
 // Data of each kind. Links are absolute URLs (rendering refuses others). Dates may be given as
@@ -84,7 +89,31 @@ type (
 	AccountExists struct{ FirstName, LoginLink, ResetLink string }
 	// MFAChanged tells what changed in two-factor authentication.
 	MFAChanged struct{ FirstName, Change string }
+	// SpontaneousClosed tells a structure's admins that its spontaneous applications closed
+	// automatically after 90 days; Link is the page where they can reopen them.
+	SpontaneousClosed struct {
+		FirstName, StructureName, Link string
+		OpenedOn                       time.Time
+	}
+	// JobDescriptionsStale warns a structure's admins that job descriptions not updated for 60
+	// days will be deactivated; Link is the employer's list of job descriptions.
+	JobDescriptionsStale struct {
+		FirstName, StructureName, Link string
+		JobDescriptions                []JobDescriptionNotice
+	}
+	// JobDescriptionsDeactivated tells a structure's admins which job descriptions were
+	// deactivated for lack of update.
+	JobDescriptionsDeactivated struct {
+		FirstName, StructureName, Link string
+		JobDescriptions                []JobDescriptionNotice
+	}
 )
+
+// JobDescriptionNotice names a job description in a message; DeactivatesOn is set in warnings.
+type JobDescriptionNotice struct {
+	Title         string
+	DeactivatesOn time.Time
+}
 
 //go:embed templates/*.tmpl
 var templateFS embed.FS

@@ -29,6 +29,14 @@ func samples() map[notify.Kind]any {
 			LoginLink: "https://parcours.example.fr/connexion"},
 		notify.KindAccountDeleted: notify.AccountDeleted{FirstName: "Camille"},
 		notify.KindMFAChanged:     notify.MFAChanged{FirstName: "", Change: "double authentification désactivée"},
+		notify.KindSpontaneousClosed: notify.SpontaneousClosed{FirstName: "Camille", StructureName: "ACI Les Jardins",
+			Link: "https://parcours.example.fr/structures/123", OpenedOn: when},
+		notify.KindJobDescriptionsStale: notify.JobDescriptionsStale{FirstName: "Camille", StructureName: "ACI Les Jardins",
+			Link: "https://parcours.example.fr/structures/123/fiches-de-poste", JobDescriptions: []notify.JobDescriptionNotice{
+				{Title: "Maraîcher / Maraîchère", DeactivatesOn: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)},
+				{Title: "Agent d'entretien des espaces verts", DeactivatesOn: time.Date(2026, 4, 3, 0, 0, 0, 0, time.UTC)}}},
+		notify.KindJobDescriptionsDeactivated: notify.JobDescriptionsDeactivated{FirstName: "Camille", StructureName: "ACI Les Jardins",
+			Link: "https://parcours.example.fr/structures/123/fiches-de-poste", JobDescriptions: []notify.JobDescriptionNotice{{Title: "Maraîcher / Maraîchère"}}},
 	}
 }
 

@@ -1,0 +1,145 @@
+package offer
+
+import (
+	"errors"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"parcours/internal/notify"
+)
+
+// Text limits, in characters.
+const (
+	MaxTitle = 200  // brand, custom title, address lines
+	MaxText  = 5000 // description, expected profile, support provided
+	maxURL   = 200
+)
+
+// cleanLine trims a one-line field and collapses its inner whitespace (what people paste from
+// other documents often carries tabs and double spaces).
+func cleanLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// cleanText trims a multi-line field, normalises line endings and drops control characters
+// other than line breaks and tabs, which no page could show.
+func cleanText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if r == '\r' || unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(s)
+}
+
+func tooLong(s string, limit int) bool { return utf8.RuneCountInString(s) > limit }
+
+var (
+	frenchPhone   = regexp.MustCompile(`^0[1-9][0-9]{8}$`)
+	intlPhone     = regexp.MustCompile(`^\+33[1-9][0-9]{8}$`)
+	overseasPhone = regexp.MustCompile(`^\+(?:(?:262|269|590|594|596)[0-9]{9}|(?:508|681|687)[0-9]{6}|689[0-9]{8})$`)
+	postcodeRe    = regexp.MustCompile(`^[0-9]{5}$`)
+)
+
+// Errors of the normalising functions; their text is the French message shown at the field.
+var (
+	errPhone   = errors.New("numéro de téléphone invalide : 10 chiffres (01 23 45 67 89) ou format international (+33 1 23 45 67 89)")
+	errEmail   = errors.New("adresse électronique invalide (exemple : contact@structure.fr)")
+	errWebsite = errors.New("adresse de site invalide (exemple : https://www.structure.fr)")
+)
+
+// NormalisePhone checks a French phone number and returns its compact form: "0123456789", or
+// "+33123456789" (0033… and "+33 (0)1…" are read as +33; overseas codes +262, +590… are
+// accepted with their own lengths). Spaces, dots, dashes and parentheses are ignored. An empty
+// number stays empty.
+func NormalisePhone(s string) (string, error) {
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '.', '-', '/', '\u00a0', '\u202f', '(', ')':
+			return -1
+		}
+		return r
+	}, strings.Replace(strings.TrimSpace(s), "(0)", "", 1))
+	if s == "" {
+		return "", nil
+	}
+	if strings.HasPrefix(s, "00") {
+		s = "+" + s[2:]
+	}
+	if frenchPhone.MatchString(s) || intlPhone.MatchString(s) || overseasPhone.MatchString(s) {
+		return s, nil
+	}
+	return "", errPhone
+}
+
+// FormatPhone spaces a stored phone number for reading: "01 23 45 67 89", "+33 1 23 45 67 89".
+func FormatPhone(s string) string {
+	switch {
+	case frenchPhone.MatchString(s):
+		return pairs(s)
+	case intlPhone.MatchString(s):
+		return "+33 " + s[3:4] + " " + pairs(s[4:])
+	}
+	return s
+}
+
+func pairs(digits string) string {
+	var b strings.Builder
+	for i := 0; i < len(digits); i += 2 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(digits[i:min(i+2, len(digits))])
+	}
+	return b.String()
+}
+
+// NormaliseEmail lower-cases and checks a contact address. An empty address stays empty.
+func NormaliseEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "", nil
+	}
+	if notify.ValidateAddress(s) != nil || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") {
+		return "", errEmail
+	}
+	return s, nil
+}
+
+// NormaliseWebsite checks a web address and adds https:// when no scheme is typed. Only http
+// and https are accepted, with a host name holding a dot and no credentials. An empty address
+// stays empty.
+func NormaliseWebsite(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	lower := strings.ToLower(s)
+	if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
+		if strings.Contains(s, "://") {
+			return "", errWebsite
+		}
+		s = "https://" + s
+	}
+	if len(s) > maxURL || strings.ContainsAny(s, " \t\r\n<>\"") {
+		return "", errWebsite
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil {
+		return "", errWebsite
+	}
+	host := u.Hostname()
+	if !strings.Contains(host, ".") || strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") {
+		return "", errWebsite
+	}
+	return s, nil
+}
+
+// validPostcode accepts five digits (CEDEX codes included) or nothing.
+func validPostcode(s string) bool { return s == "" || postcodeRe.MatchString(s) }
