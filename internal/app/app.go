@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"parcours/internal/account"
+	"parcours/internal/api"
 	"parcours/internal/audit"
 	"parcours/internal/clock"
 	"parcours/internal/config"
@@ -26,6 +27,7 @@ import (
 	"parcours/internal/database"
 	"parcours/internal/jobs"
 	"parcours/internal/notify"
+	"parcours/internal/offer"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
 	"parcours/internal/web"
@@ -42,6 +44,7 @@ type App struct {
 	Places    *refdata.Data
 	Accounts  *account.Service
 	Orgs      *org.Service
+	Offer     *offer.Service
 	Sequencer *audit.Sequencer
 	Registry  *prometheus.Registry
 }
@@ -102,6 +105,7 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	a.Accounts = account.NewService(account.Options{DB: a.DB, Clock: a.Clock, Hasher: account.NewHasher(params), Envelope: a.Envelope,
 		BaseURL: a.Config.BaseURL.String(), Logger: a.Log})
 	a.Orgs = org.NewService(a.DB, a.Clock, places, a.Accounts, a.Config.BaseURL.String())
+	a.Offer = offer.NewService(a.DB, a.Clock, places, a.Config.BaseURL.String())
 	signer, err := a.Keyring.AuditSigner(audit.Origin)
 	if err != nil {
 		return err
@@ -158,6 +162,8 @@ func (a *App) Jobs() []jobs.Job {
 			return jobs.Result{"sessions": int(n), "throttle": int(m)}, err
 		}},
 		notify.PurgeJob(a.DB, a.Clock, 30*24*time.Hour),
+		a.Offer.SpontaneousClosingJob(),
+		a.Offer.StaleJobDescriptionsJob(),
 		{Name: "audit.integrate", Every: 10 * time.Second, Timeout: time.Minute, Run: func(ctx context.Context) (jobs.Result, error) {
 			n, err := a.Sequencer.Integrate(ctx)
 			return jobs.Result{"sequenced": n}, err
@@ -187,7 +193,8 @@ func (a *App) NewRunner() (*jobs.Runner, error) {
 // Handler returns the HTTP handler.
 func (a *App) Handler() (http.Handler, error) {
 	return web.New(web.Deps{Config: a.Config, Logger: a.Log, DB: a.DB, Clock: a.Clock, Accounts: a.Accounts, Orgs: a.Orgs,
-		Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN")})
+		Offer: a.Offer, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
+		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy)})})
 }
 
 // Serve runs the HTTP server, the job runner and the mail deliverer until ctx ends, then

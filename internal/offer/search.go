@@ -26,6 +26,7 @@ func Radii() []int { return []int{2, 5, 10, 15, 25, 50, 100} }
 // Defaults of searches.
 const (
 	DefaultRadiusKm           = 25
+	MaxRadiusKm               = 100
 	DefaultPrescriberRadiusKm = 5 // as les-emplois: help is sought close to home
 	DefaultPageSize           = 20
 	MaxPageSize               = 100
@@ -37,6 +38,9 @@ type Query struct {
 	CommuneCode string
 	// RadiusKm is one of Radii(); 0 means the default (25 km, 5 km for prescribers).
 	RadiusKm int
+	// AnyRadius accepts any whole number of kilometres from 1 to MaxRadiusKm (the API);
+	// otherwise only the radii of Radii() are accepted (the search form's choices).
+	AnyRadius bool
 	// Kinds restricts to these structure kinds (EI, AI, ACI, ETTI, EITI, GEIQ) or, for
 	// prescribers, to these prescriber kinds (FT, ML, CAP_EMPLOI…).
 	Kinds []string
@@ -143,7 +147,10 @@ func (s *Service) prepare(q Query, defaultRadius int, kindOK func(string) bool, 
 	if p.radiusKm == 0 {
 		p.radiusKm = defaultRadius
 	}
-	if !slices.Contains(Radii(), p.radiusKm) {
+	switch {
+	case q.AnyRadius && (p.radiusKm < 1 || p.radiusKm > MaxRadiusKm):
+		f.Add("radius", "la distance doit être comprise entre 1 et 100 km")
+	case !q.AnyRadius && !slices.Contains(Radii(), p.radiusKm):
 		f.Add("radius", "distance non proposée : choisissez 2, 5, 10, 15, 25, 50 ou 100 km")
 	}
 	for _, k := range q.Kinds {

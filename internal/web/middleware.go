@@ -155,10 +155,17 @@ func (s *Server) secure(next http.Handler) http.Handler {
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
-// clientIP returns the address used for throttling. Behind a trusted proxy it is the last
-// address the proxy appended.
-func (s *Server) clientIP(r *http.Request) string {
-	if s.cfg.TrustProxy {
+// clientIP returns the address used for throttling.
+func (s *Server) clientIP(r *http.Request) string { return ClientIP(s.cfg.TrustProxy)(r) }
+
+// ClientIP returns a function giving a request's client address: behind a trusted proxy, the
+// last address the proxy appended to X-Forwarded-For; otherwise the connection's peer.
+func ClientIP(trustProxy bool) func(*http.Request) string {
+	return func(r *http.Request) string { return clientAddr(r, trustProxy) }
+}
+
+func clientAddr(r *http.Request, trustProxy bool) string {
+	if trustProxy {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 			last := xff[len(xff)-1]
 			for i := len(last) - 1; i >= 0; i-- {

@@ -223,11 +223,13 @@ var professionals = []string{noOrg, employerAdmin, employerMember, prescriberAdm
 
 // routeTable lists every route. A route missing here fails TestEveryRouteForEveryRole.
 var routeTable = map[string]routeCase{
-	"GET /healthz":                       {path: fixed("/healthz"), expect: always(public)},
-	"GET /readyz":                        {path: fixed("/readyz"), expect: always(public)},
-	"GET /metrics":                       {path: fixed("/metrics"), expect: always(public)},
-	"GET /static/{path...}":              {path: fixed("/static/css/parcours.css"), expect: always(public)},
-	"GET /{$}":                           {path: fixed("/"), expect: always(public)},
+	"GET /healthz":          {path: fixed("/healthz"), expect: always(public)},
+	"GET /readyz":           {path: fixed("/readyz"), expect: always(public)},
+	"GET /metrics":          {path: fixed("/metrics"), expect: always(public)},
+	"GET /static/{path...}": {path: fixed("/static/css/parcours.css"), expect: always(public)},
+	"GET /{$}":              {path: fixed("/"), expect: always(public)},
+	// The JSON API never reads the session: its own tests cover it (internal/api).
+	"/api/":                              {path: fixed("/api/v1/openapi.json"), expect: always(public)},
 	"GET /accessibilite":                 {path: fixed("/accessibilite"), expect: always(public)},
 	"GET /mentions-legales":              {path: fixed("/mentions-legales"), expect: always(public)},
 	"GET /donnees-personnelles":          {path: fixed("/donnees-personnelles"), expect: always(public)},

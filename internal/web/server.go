@@ -15,6 +15,7 @@ import (
 	"parcours/internal/clock"
 	"parcours/internal/config"
 	"parcours/internal/database"
+	"parcours/internal/offer"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
 )
@@ -33,6 +34,10 @@ type Deps struct {
 	Gatherer prometheus.Gatherer
 	// MetricsToken lets a remote scraper read /metrics (PARCOURS_METRICS_TOKEN).
 	MetricsToken string
+	// API serves /api/ (JSON); nil leaves it out.
+	API http.Handler
+	// Offer is the registry of structures and job descriptions.
+	Offer *offer.Service
 }
 
 // Server is the HTTP front end.
@@ -43,6 +48,7 @@ type Server struct {
 	clock        clock.Clock
 	accounts     *account.Service
 	orgs         *org.Service
+	offer        *offer.Service
 	places       *refdata.Data
 	templates    templates
 	static       *staticFiles
@@ -101,12 +107,18 @@ func New(d Deps) (*Server, error) {
 		d.Logger.Warn("front-end assets missing from the build: run `make assets` (pages will have no DSFR styles)")
 	}
 	s := &Server{
-		cfg: d.Config, log: d.Logger, db: d.DB, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, places: d.Places,
+		cfg: d.Config, log: d.Logger, db: d.DB, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, offer: d.Offer, places: d.Places,
 		templates: t, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
 		mux: http.NewServeMux(),
 	}
 	s.registerRoutes()
+	if d.API != nil {
+		s.handle("/api/", gatePublic, d.API.ServeHTTP)
+	}
 	csrf := http.NewCrossOriginProtection()
+	// The API authenticates with tokens, never with the session cookie (withSession skips it),
+	// so a cross-site request carries no ambient authority there.
+	csrf.AddInsecureBypassPattern("/api/")
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("cross-origin request refused", "request_id", RequestID(r.Context()), "method", r.Method)
 		s.renderError(w, r, http.StatusForbidden)

@@ -16,10 +16,12 @@ import (
 
 	"parcours/internal/access"
 	"parcours/internal/account"
+	"parcours/internal/api"
 	"parcours/internal/clock"
 	"parcours/internal/config"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
+	"parcours/internal/offer"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
 	"parcours/internal/web"
@@ -42,6 +44,7 @@ type stack struct {
 	clock    *clock.Fake
 	accounts *account.Service
 	orgs     *org.Service
+	offer    *offer.Service
 	server   *web.Server
 	ts       *httptest.Server
 	cfg      config.Config
@@ -66,15 +69,18 @@ func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs
 	accounts := account.NewService(account.Options{DB: db, Clock: clk, Hasher: account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}),
 		Envelope: env, BaseURL: base.String()})
 	orgs := org.NewService(db, clk, places, accounts, base.String())
+	offers := offer.NewService(db, clk, places, base.String())
 	reg := prometheus.NewRegistry()
-	srv, err := web.New(web.Deps{Config: cfg, Logger: slog.New(slog.NewJSONHandler(logs, nil)), DB: db, Clock: clk,
-		Accounts: accounts, Orgs: orgs, Places: places, Registry: reg, Gatherer: reg})
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, DB: db, Clock: clk,
+		Accounts: accounts, Orgs: orgs, Offer: offers, Places: places, Registry: reg, Gatherer: reg,
+		API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, server: srv, ts: ts, cfg: cfg}
+	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, server: srv, ts: ts, cfg: cfg}
 }
 
 func (s *stack) cookieName() string { return "__Host-parcours_session" }
