@@ -84,7 +84,7 @@ func (a *API) limited(h http.HandlerFunc) http.HandlerFunc {
 		if ok, wait := a.limiter.allow(a.clientIP(r)); !ok {
 			w.Header().Set("Retry-After", retryAfter(wait))
 			writeProblem(w, Problem{Status: http.StatusTooManyRequests,
-				Detail: "Limite de 60 requêtes par minute atteinte : réessayez dans " + retryAfter(wait) + " seconde(s)."})
+				Detail: "Limite de requêtes par minute atteinte : réessayez dans " + retryAfter(wait) + " seconde(s)."})
 			return
 		}
 		h(w, r)

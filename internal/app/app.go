@@ -194,7 +194,8 @@ func (a *App) NewRunner() (*jobs.Runner, error) {
 func (a *App) Handler() (http.Handler, error) {
 	return web.New(web.Deps{Config: a.Config, Logger: a.Log, DB: a.DB, Clock: a.Clock, Accounts: a.Accounts, Orgs: a.Orgs,
 		Offer: a.Offer, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
-		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy)})})
+		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy),
+			PerMinute: a.Config.APIRateLimit})})
 }
 
 // Serve runs the HTTP server, the job runner and the mail deliverer until ctx ends, then

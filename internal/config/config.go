@@ -20,19 +20,21 @@ import (
 
 // Config is the validated configuration.
 type Config struct {
-	Addr            string // listen address
-	BaseURL         *url.URL
-	DataDir         string
-	DatabaseURL     string // empty: SQLite in DataDir
-	Demo            bool   // load demo data, show e-mails on a local page instead of sending them
-	KeyFile         string // keyring (master keys, pseudonym key, audit signing key)
-	KeyringEnv      string // keyring content given directly (PARCOURS_KEYRING), wins over KeyFile
-	SMTP            SMTP
-	LogFormat       string // json or text
-	LogLevel        string // debug, info, warn, error
-	TrustProxy      bool   // honour X-Forwarded-For / X-Forwarded-Proto from a reverse proxy
-	MaxDBConns      int
-	Jobs            bool // run periodic jobs in this instance
+	Addr        string // listen address
+	BaseURL     *url.URL
+	DataDir     string
+	DatabaseURL string // empty: SQLite in DataDir
+	Demo        bool   // load demo data, show e-mails on a local page instead of sending them
+	KeyFile     string // keyring (master keys, pseudonym key, audit signing key)
+	KeyringEnv  string // keyring content given directly (PARCOURS_KEYRING), wins over KeyFile
+	SMTP        SMTP
+	LogFormat   string // json or text
+	LogLevel    string // debug, info, warn, error
+	TrustProxy  bool   // honour X-Forwarded-For / X-Forwarded-Proto from a reverse proxy
+	MaxDBConns  int
+	Jobs        bool // run periodic jobs in this instance
+	// APIRateLimit is the anonymous API limit per client address and minute.
+	APIRateLimit    int
 	ShutdownTimeout time.Duration
 }
 
@@ -75,6 +77,7 @@ var settings = []setting{
 	{env: "PARCOURS_DB_MAX_CONNS", flag: "db-max-conns", def: "20", usage: "connexions maximales à la base"},
 	{env: "PARCOURS_JOBS", flag: "jobs", def: "true", boolean: true, usage: "exécuter les tâches périodiques dans cette instance"},
 	{env: "PARCOURS_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: "20s", usage: "délai d'arrêt propre"},
+	{env: "PARCOURS_API_RATE_LIMIT", flag: "api-rate-limit", def: "60", usage: "requêtes anonymes par minute et par adresse IP sur l'API"},
 }
 
 // Names lists the environment variables, for documentation and help output.
@@ -224,6 +227,11 @@ func (l *Loader) Load() (Config, error) {
 		bad("PARCOURS_DB_MAX_CONNS", "nombre entre 1 et 1000 attendu, reçu %q", l.get("PARCOURS_DB_MAX_CONNS"))
 	} else {
 		c.MaxDBConns = n
+	}
+	if n, err := strconv.Atoi(l.get("PARCOURS_API_RATE_LIMIT")); err != nil || n < 1 {
+		bad("PARCOURS_API_RATE_LIMIT", "nombre entier positif attendu, reçu %q", l.get("PARCOURS_API_RATE_LIMIT"))
+	} else {
+		c.APIRateLimit = n
 	}
 	if d, err := time.ParseDuration(l.get("PARCOURS_SHUTDOWN_TIMEOUT")); err != nil || d <= 0 {
 		bad("PARCOURS_SHUTDOWN_TIMEOUT", "durée attendue (ex. 20s), reçu %q", l.get("PARCOURS_SHUTDOWN_TIMEOUT"))
