@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,6 +93,10 @@ var funcs = template.FuncMap{
 			return ""
 		}
 		return t.In(clock.Paris).Format(time.RFC3339)
+	},
+	// km writes a distance the French way: "3,2 km".
+	"km": func(d float64) string {
+		return strings.Replace(strconv.FormatFloat(d, 'f', 1, 64), ".", ",", 1) + " km"
 	},
 	"query": func(kv ...string) template.URL {
 		v := url.Values{}

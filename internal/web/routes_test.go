@@ -12,6 +12,7 @@ import (
 	"parcours/internal/account"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
+	"parcours/internal/offer"
 	"parcours/internal/org"
 )
 
@@ -41,6 +42,7 @@ type world struct {
 	joinReq     map[string]uuid.UUID
 	invitation  map[string]uuid.UUID
 	invToken    string
+	jd          map[string]uuid.UUID
 	otherSess   uuid.UUID // a session of someone else
 	staffSecret string
 	mailID      string
@@ -51,7 +53,7 @@ func newWorld(t *testing.T, db *database.DB) *world {
 	s := newStack(t, db, true)
 	ctx := context.Background()
 	w := &world{s: s, tokens: map[string]string{}, users: map[string]account.User{}, orgs: map[string]org.Organisation{},
-		joinReq: map[string]uuid.UUID{}, invitation: map[string]uuid.UUID{}}
+		joinReq: map[string]uuid.UUID{}, invitation: map[string]uuid.UUID{}, jd: map[string]uuid.UUID{}}
 	mk := func(key string, kind access.UserKind) account.User {
 		u := s.user(t, kind, key+"@exemple.fr")
 		w.users[key] = u
@@ -73,6 +75,23 @@ func newWorld(t *testing.T, db *database.DB) *world {
 	w.orgs["P"] = s.createOrg(t, staffActor, "CCAS", "CCAS P", siret("3333333300001"), "69266", pa)
 	w.orgs["Q"] = s.createOrg(t, staffActor, "CCAS", "CCAS Q", siret("4444444400001"), "13055", qa)
 	w.orgs["D"] = s.createOrg(t, staffActor, "DDETS_IAE", "DDETS 69", siret("5555555500001"), "69123", da)
+
+	// Both employers are registered structures with a valid convention and a job description.
+	for _, k := range []string{"A", "B"} {
+		o := w.orgs[k]
+		start, _ := database.ParseDate("2025-01-01")
+		end, _ := database.ParseDate("2027-12-31")
+		if _, err := s.offer.SaveRegistryEntry(ctx, staffActor, offer.RegistryEntry{SIRET: o.SIRET, Kind: o.Kind, Name: o.Name,
+			CommuneCode: o.CommuneCode, ConventionNumber: "ACI-" + k, ConventionStartsOn: start, ConventionEndsOn: end}); err != nil {
+			t.Fatal(err)
+		}
+		jd, err := s.offer.CreateJobDescription(ctx, staffActor, o.ID, offer.JobDescriptionInput{AppellationCode: "17506",
+			ContractType: offer.ContractCDDI, HoursPerWeek: 26, OpenPositions: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.jd[k] = jd.ID
+	}
 
 	// A pending join request and invitation in each employer organisation.
 	noOrgActor := access.Actor{UserID: w.users[noOrg].ID, Kind: access.Professional}
@@ -205,6 +224,27 @@ func orgPath(suffix string) func(*world, string, string) string {
 			k = "B"
 		}
 		return "/organisations/" + w.orgs[k].ID.String() + suffix
+	}
+}
+
+// structPath targets the role's own structure (A for roles without one) or the other (B).
+func structPath(suffix string) func(*world, string, string) string {
+	return func(w *world, role, target string) string {
+		k := "A"
+		if target == "other" {
+			k = "B"
+		}
+		return "/structures/" + w.orgs[k].ID.String() + suffix
+	}
+}
+
+func jdPath(suffix string) func(*world, string, string) string {
+	return func(w *world, role, target string) string {
+		k := "A"
+		if target == "other" {
+			k = "B"
+		}
+		return "/structures/" + w.orgs[k].ID.String() + "/fiches-de-poste/" + w.jd[k].String() + suffix
 	}
 }
 
@@ -362,6 +402,26 @@ var routeTable = map[string]routeCase{
 			return deny
 		}},
 	"GET /habilitations": {path: fixed("/habilitations"), expect: only(staff, ddets)},
+
+	// Search and structures (issue 3).
+	"GET /recherche":                {path: fixed("/recherche?commune=69123&rayon=25"), expect: always(public)},
+	"GET /recherche/postes":         {path: fixed("/recherche/postes?commune=69123&rayon=25"), expect: always(public)},
+	"GET /recherche/prescripteurs":  {path: fixed("/recherche/prescripteurs?commune=69123"), expect: always(public)},
+	"GET /appellations":             {path: fixed("/appellations?metier=jardin"), expect: always(public)},
+	"GET /structures/{id}":          {path: structPath(""), expect: always(public)},
+	"GET /structures/{id}/modifier": {path: structPath("/modifier"), expect: ownOnly(employerAdmin, employerMember)},
+	"POST /structures/{id}/modifier": {path: structPath("/modifier"), form: vals("commune", "69381", "brand", "Les jardins",
+		"phone", "0412345678", "description", "Maraîchage bio"), expect: ownOnly(employerAdmin, employerMember)},
+	"POST /structures/{id}/candidatures-spontanees": {path: structPath("/candidatures-spontanees"), form: vals("action", "ouvrir"), expect: ownOnly(employerAdmin, employerMember)},
+	"POST /structures/{id}/blocage":                 {path: structPath("/blocage"), form: vals("action", "bloquer"), expect: ownOnly(employerAdmin, employerMember)},
+	"GET /structures/{id}/fiches-de-poste":          {path: structPath("/fiches-de-poste"), expect: ownOnly(employerAdmin, employerMember)},
+	"GET /structures/{id}/fiches-de-poste/nouvelle": {path: structPath("/fiches-de-poste/nouvelle"), expect: ownOnly(employerAdmin, employerMember)},
+	"POST /structures/{id}/fiches-de-poste/nouvelle": {path: structPath("/fiches-de-poste/nouvelle"), form: vals("metier", "17506",
+		"contract_type", "cddi", "hours_per_week", "24", "open_positions", "1"), expect: ownOnly(employerAdmin, employerMember)},
+	"GET /structures/{id}/fiches-de-poste/{jd}/modifier": {path: jdPath("/modifier"), expect: ownOnly(employerAdmin, employerMember)},
+	"POST /structures/{id}/fiches-de-poste/{jd}/modifier": {path: jdPath("/modifier"), form: vals("metier", "17506",
+		"contract_type", "cddi", "hours_per_week", "30", "open_positions", "3"), expect: ownOnly(employerAdmin, employerMember)},
+	"POST /structures/{id}/fiches-de-poste/{jd}/{action}": {path: jdPath("/confirmer"), form: vals(), expect: ownOnly(employerAdmin, employerMember)},
 
 	// Staff back office.
 	"GET /admin":                   {path: fixed("/admin"), expect: only(staff)},

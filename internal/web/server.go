@@ -89,6 +89,10 @@ func New(d Deps) (*Server, error) {
 	t, err := parseTemplates(template.FuncMap{
 		"communeLabel": communeLabel,
 		"linkify":      linkifier(d.Config.BaseURL.String()),
+		"kindLabel":    kindLabel,
+		"staleWarning": offer.NeedsUpdateWarning,
+		"daysLeft":     offer.DaysBeforeDeactivation,
+		"inc":          func(i int) int { return i + 1 },
 		"communeName": func(code string) string {
 			if c, ok := d.Places.Commune(code); ok {
 				return communeLabel(c)
@@ -167,6 +171,7 @@ func (s *Server) registerRoutes() {
 	s.registerAccountRoutes()
 	s.registerOrgRoutes()
 	s.registerStaffRoutes()
+	s.registerOfferRoutes()
 	if s.cfg.Demo {
 		s.handle("GET /demo/courriels", gatePublic, s.demoMails)
 		s.handle("GET /demo/courriels/{id}", gatePublic, s.demoMail)

@@ -1,0 +1,126 @@
+package web_test
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"parcours/internal/access"
+	"parcours/internal/database"
+	"parcours/internal/database/databasetest"
+	"parcours/internal/offer"
+)
+
+// employerWorld is an ACI in Lyon 1er with a valid convention, an admin, and one job description.
+func employerWorld(t *testing.T, db *database.DB) (*stack, string, string) {
+	t.Helper()
+	s := newStack(t, db, false)
+	ctx := context.Background()
+	st := s.user(t, access.Staff, "staff@exemple.fr")
+	staff := access.Actor{UserID: st.ID, Kind: access.Staff, MFA: true}
+	admin := s.user(t, access.Professional, "encadrante@jardins.fr")
+	o := s.createOrg(t, staff, "ACI", "Association Les Jardins", siret("5100000000001"), "69381", admin)
+	start, _ := database.ParseDate("2025-06-01")
+	end, _ := database.ParseDate("2027-05-31")
+	if _, err := s.offer.SaveRegistryEntry(ctx, staff, offer.RegistryEntry{SIRET: o.SIRET, Kind: "ACI", Name: o.Name, CommuneCode: "69381",
+		Brand: "Les Jardins de Fourvière", ConventionNumber: "ACI069-1", ConventionStartsOn: start, ConventionEndsOn: end}); err != nil {
+		t.Fatal(err)
+	}
+	return s, o.ID.String(), s.login(t, admin.Email, "")
+}
+
+func TestSearchAndStructurePageWithoutLogin(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		s, id, _ := employerWorld(t, db)
+		r := s.do(t, "GET", "/recherche?commune="+url.QueryEscape("Villeurbanne")+"&rayon=10", "", nil)
+		if r.status != 200 || !strings.Contains(r.body, "Les Jardins de Fourvière") || !strings.Contains(r.body, "à moins de 10 km de Villeurbanne") {
+			t.Fatalf("search around Villeurbanne: %d", r.status)
+		}
+		if !regexp.MustCompile(`à \d+,\d km`).MatchString(r.body) {
+			t.Fatal("no distance in km on the result")
+		}
+		// Far away: not found.
+		if r := s.do(t, "GET", "/recherche?commune=13055&rayon=100", "", nil); strings.Contains(r.body, "Les Jardins de Fourvière") {
+			t.Fatal("a Lyon structure listed 100 km around Marseille")
+		}
+		// Bad input: French message at the field, 422.
+		r = s.do(t, "GET", "/recherche?commune=Nullepartville&rayon=25", "", nil)
+		if r.status != 422 || !strings.Contains(r.body, `id="f-commune-error"`) {
+			t.Fatalf("unknown commune: %d", r.status)
+		}
+		if r := s.do(t, "GET", "/recherche?commune=69123&rayon=7", "", nil); r.status != 422 || !strings.Contains(r.body, "distance non proposée") {
+			t.Fatalf("radius 7: %d", r.status)
+		}
+		page := s.do(t, "GET", "/structures/"+id, "", nil)
+		if page.status != 200 || !strings.Contains(page.body, "Atelier et chantier d&#39;insertion") || strings.Contains(page.body, "Gérer la structure") {
+			t.Fatalf("public structure page: %d", page.status)
+		}
+	})
+}
+
+func TestEmployerManagesStructureAndJobDescriptions(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		s, id, tok := employerWorld(t, db)
+		// A bad phone number is refused at its field and nothing changes.
+		r := s.do(t, "POST", "/structures/"+id+"/modifier", tok, url.Values{"commune": {"Lyon 1er Arrondissement (69001)"}, "phone": {"123"},
+			"brand": {"Nouvelle enseigne"}})
+		if r.status != 422 || !strings.Contains(r.body, `id="f-phone-error"`) {
+			t.Fatalf("bad phone: %d", r.status)
+		}
+		if p := s.do(t, "GET", "/structures/"+id, "", nil); strings.Contains(p.body, "Nouvelle enseigne") {
+			t.Fatal("a rejected form was half-written")
+		}
+		r = s.do(t, "POST", "/structures/"+id+"/modifier", tok, url.Values{"commune": {"Lyon 1er Arrondissement (69001)"}, "phone": {"04 12 34 56 78"},
+			"brand": {"Les Jardins de Fourvière"}, "description": {"Maraîchage biologique et vente en circuit court."}})
+		if r.status != 303 {
+			t.Fatalf("save: %d %s", r.status, r.body)
+		}
+
+		// A job description with 60 hours a week is refused; a proper one is published.
+		jd := url.Values{"metier": {"Ouvrier maraîcher / Ouvrière maraîchère (17506)"}, "contract_type": {"cddi"}, "hours_per_week": {"60"},
+			"open_positions": {"2"}, "commune": {""}, "custom_title": {"Maraîcher en insertion"}}
+		r = s.do(t, "POST", "/structures/"+id+"/fiches-de-poste/nouvelle", tok, jd)
+		if r.status != 422 || !strings.Contains(r.body, `id="f-hours_per_week-error"`) {
+			t.Fatalf("60 hours: %d", r.status)
+		}
+		jd.Set("hours_per_week", "26")
+		if r := s.do(t, "POST", "/structures/"+id+"/fiches-de-poste/nouvelle", tok, jd); r.status != 303 {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		public := s.do(t, "GET", "/structures/"+id, "", nil)
+		if !strings.Contains(public.body, "Maraîcher en insertion") || !strings.Contains(public.body, "26 h par semaine") {
+			t.Fatal("the new job description is not on the public page")
+		}
+		list := s.do(t, "GET", "/structures/"+id+"/fiches-de-poste", tok, nil)
+		m := regexp.MustCompile(`/fiches-de-poste/([0-9a-f-]{36})/desactiver`).FindStringSubmatch(list.body)
+		if m == nil {
+			t.Fatal("no deactivate button")
+		}
+		if r := s.do(t, "POST", "/structures/"+id+"/fiches-de-poste/"+m[1]+"/desactiver", tok, url.Values{}); r.status != 303 {
+			t.Fatalf("deactivate: %d", r.status)
+		}
+		if p := s.do(t, "GET", "/structures/"+id, "", nil); strings.Contains(p.body, "Maraîcher en insertion") {
+			t.Fatal("a deactivated job description is still public")
+		}
+		if r := s.do(t, "POST", "/structures/"+id+"/fiches-de-poste/"+m[1]+"/activer", tok, url.Values{}); r.status != 303 {
+			t.Fatalf("activate: %d", r.status)
+		}
+
+		// Sixty-one days later the employer is asked to confirm it.
+		s.clock.Advance(61 * 24 * time.Hour)
+		tok = s.login(t, "encadrante@jardins.fr", "")
+		list = s.do(t, "GET", "/structures/"+id+"/fiches-de-poste", tok, nil)
+		if !strings.Contains(list.body, "pas été mise à jour depuis plus de 60 jours") {
+			t.Fatal("no banner after 61 days")
+		}
+		if r := s.do(t, "POST", "/structures/"+id+"/fiches-de-poste/"+m[1]+"/confirmer", tok, url.Values{}); r.status != 303 {
+			t.Fatalf("confirm: %d", r.status)
+		}
+		if list := s.do(t, "GET", "/structures/"+id+"/fiches-de-poste", tok, nil); strings.Contains(list.body, "pas été mise à jour depuis plus de 60 jours") {
+			t.Fatal("banner still there after confirming")
+		}
+	})
+}

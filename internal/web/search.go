@@ -1,0 +1,287 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"parcours/internal/fault"
+	"parcours/internal/offer"
+	"parcours/internal/org"
+	"parcours/internal/refdata"
+)
+
+// The search pages need no login and keep every criterion in the URL, so a search can be
+// shared or bookmarked, and the form works without JavaScript.
+
+// romeDomains are the ROME's fourteen domains (the code's first letter).
+var romeDomains = []option{
+	{Value: "A", Label: "Agriculture, pêche, espaces naturels et verts, soins aux animaux"},
+	{Value: "B", Label: "Arts et façonnage d'ouvrages d'art"},
+	{Value: "C", Label: "Banque, assurance, immobilier"},
+	{Value: "D", Label: "Commerce, vente et grande distribution"},
+	{Value: "E", Label: "Communication, média et multimédia"},
+	{Value: "F", Label: "Construction, bâtiment et travaux publics"},
+	{Value: "G", Label: "Hôtellerie-restauration, tourisme, loisirs et animation"},
+	{Value: "H", Label: "Industrie"},
+	{Value: "I", Label: "Installation et maintenance"},
+	{Value: "J", Label: "Santé"},
+	{Value: "K", Label: "Services à la personne et à la collectivité"},
+	{Value: "L", Label: "Spectacle"},
+	{Value: "M", Label: "Support à l'entreprise"},
+	{Value: "N", Label: "Transport et logistique"},
+}
+
+type kindChoice struct {
+	Code, Label string
+	Checked     bool
+}
+
+// searchForm is the criteria as typed, echoed back in the form and in page links.
+type searchForm struct {
+	Commune     string
+	Radius      int
+	Kinds       []kindChoice
+	Departement string
+	Rome        string
+	Metier      string
+	Contract    string
+	Recruiting  bool
+	Searched    bool
+}
+
+// query renders the criteria as a URL query (for the next page and shared links).
+func (f searchForm) query(cursor string) template.URL {
+	v := url.Values{}
+	v.Set("commune", f.Commune)
+	v.Set("rayon", strconv.Itoa(f.Radius))
+	for _, k := range f.Kinds {
+		if k.Checked {
+			v.Add("types", k.Code)
+		}
+	}
+	for k, val := range map[string]string{"departement": f.Departement, "rome": f.Rome, "metier": f.Metier, "contrat": f.Contract, "page": cursor} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	if f.Recruiting {
+		v.Set("recrute", "oui")
+	}
+	return template.URL(v.Encode())
+}
+
+type searchView struct {
+	Form         searchForm
+	Radii        []int
+	Domains      []option
+	Contracts    []option
+	Departements []option
+	Candidates   []refdata.Commune
+	Employers    *offer.Page[offer.StructureResult]
+	Jobs         *offer.Page[offer.JobResult]
+	Prescribers  *offer.Page[offer.PrescriberResult]
+	NextURL      string
+	Mode         string // "structures", "postes" or "prescripteurs"
+}
+
+// formErrorNames maps the domain's field names to the form's.
+var formErrorNames = map[string]string{"commune": "commune", "radius": "rayon", "kinds": "types", "departement": "departement",
+	"rome": "rome", "appellation": "metier", "contract_type": "contrat", "cursor": "commune"}
+
+func (s *Server) parseSearch(r *http.Request, defaultRadius int, kinds []kindChoice) (searchForm, offer.Query, []refdata.Commune, fault.Fields) {
+	v := r.URL.Query()
+	f := searchForm{Commune: strings.TrimSpace(v.Get("commune")), Departement: strings.TrimSpace(v.Get("departement")),
+		Rome: strings.TrimSpace(v.Get("rome")), Metier: strings.TrimSpace(v.Get("metier")), Contract: v.Get("contrat"),
+		Recruiting: v.Get("recrute") == "oui", Radius: defaultRadius, Kinds: kinds}
+	errs := fault.Fields{}
+	if rs := v.Get("rayon"); rs != "" {
+		n, err := strconv.Atoi(rs)
+		if err != nil {
+			errs.Add("rayon", "choisissez une distance dans la liste")
+		}
+		f.Radius = n
+	}
+	selected := map[string]bool{}
+	for _, k := range v["types"] {
+		selected[k] = true
+	}
+	for i := range f.Kinds {
+		f.Kinds[i].Checked = selected[f.Kinds[i].Code]
+	}
+	q := offer.Query{RadiusKm: f.Radius, Departement: f.Departement, Rome: f.Rome, ContractType: offer.ContractType(f.Contract),
+		RecruitingNow: f.Recruiting, Cursor: v.Get("page")}
+	for k := range selected {
+		q.Kinds = append(q.Kinds, k)
+	}
+	var candidates []refdata.Commune
+	if f.Commune == "" {
+		return f, q, nil, errs
+	}
+	f.Searched = true
+	code, cands, msg := s.resolveCommune(f.Commune)
+	if msg != "" {
+		errs.Add("commune", msg)
+		candidates = cands
+	}
+	q.CommuneCode = code
+	if f.Metier != "" {
+		if a, msg := s.resolveAppellation(f.Metier); msg != "" {
+			errs.Add("metier", msg)
+		} else {
+			q.AppellationCode = a.Code
+		}
+	}
+	return f, q, candidates, errs
+}
+
+// resolveAppellation reads "Label (code)" as suggested, a bare code, or a label typed whole.
+func (s *Server) resolveAppellation(input string) (refdata.Appellation, string) {
+	if i := strings.LastIndex(input, "("); i > 0 && strings.HasSuffix(input, ")") {
+		if a, ok := s.places.Appellation(strings.TrimSpace(input[i+1 : len(input)-1])); ok {
+			return a, ""
+		}
+	}
+	if a, ok := s.places.Appellation(input); ok {
+		return a, ""
+	}
+	for _, a := range s.places.SearchAppellations(input, 10) {
+		if refdata.Normalize(a.Label) == refdata.Normalize(input) {
+			return a, ""
+		}
+	}
+	return refdata.Appellation{}, "métier non reconnu : choisissez-le dans la liste proposée"
+}
+
+func (s *Server) searchOptions() ([]option, []option) {
+	var contracts []option
+	seen := map[offer.ContractType]bool{}
+	for _, k := range offer.Kinds() {
+		for _, c := range offer.ContractTypesFor(k) {
+			if !seen[c] {
+				seen[c] = true
+				contracts = append(contracts, option{Value: string(c), Label: c.Label()})
+			}
+		}
+	}
+	var deps []option
+	for _, d := range s.places.Departements() {
+		deps = append(deps, option{Value: d.Code, Label: d.Code + " — " + d.Name})
+	}
+	return contracts, deps
+}
+
+func employerKinds() []kindChoice {
+	var out []kindChoice
+	for _, k := range offer.Kinds() {
+		info, _ := org.Kind(k)
+		out = append(out, kindChoice{Code: k, Label: info.Label})
+	}
+	return out
+}
+
+func (s *Server) newSearchView(mode string, f searchForm, cands []refdata.Commune) searchView {
+	contracts, deps := s.searchOptions()
+	radii := offer.Radii()
+	return searchView{Form: f, Radii: radii, Domains: romeDomains, Contracts: contracts, Departements: deps, Candidates: cands, Mode: mode}
+}
+
+// searchFail renders the form with the domain's field messages renamed for the form.
+func renamed(err error) fault.Fields {
+	out := fault.Fields{}
+	for k, msg := range fault.FieldsOf(err) {
+		if n, ok := formErrorNames[k]; ok {
+			k = n
+		}
+		out.Add(k, msg)
+	}
+	return out
+}
+
+func (s *Server) searchEmployers(w http.ResponseWriter, r *http.Request) {
+	f, q, cands, errs := s.parseSearch(r, offer.DefaultRadiusKm, employerKinds())
+	v := s.newSearchView("structures", f, cands)
+	if f.Searched && errs.Err() == nil {
+		page, err := s.offer.Search(r.Context(), q)
+		if fault.FieldsOf(err) != nil {
+			errs = renamed(err)
+		} else if err != nil {
+			s.fail(w, r, err)
+			return
+		} else {
+			v.Employers = &page
+			if page.Next != "" {
+				v.NextURL = "/recherche?" + string(f.query(page.Next))
+			}
+		}
+	}
+	s.renderSearch(w, r, "Trouver un employeur solidaire", v, errs)
+}
+
+func (s *Server) searchJobs(w http.ResponseWriter, r *http.Request) {
+	f, q, cands, errs := s.parseSearch(r, offer.DefaultRadiusKm, employerKinds())
+	v := s.newSearchView("postes", f, cands)
+	if f.Searched && errs.Err() == nil {
+		page, err := s.offer.SearchJobs(r.Context(), q)
+		if fault.FieldsOf(err) != nil {
+			errs = renamed(err)
+		} else if err != nil {
+			s.fail(w, r, err)
+			return
+		} else {
+			v.Jobs = &page
+			if page.Next != "" {
+				v.NextURL = "/recherche/postes?" + string(f.query(page.Next))
+			}
+		}
+	}
+	s.renderSearch(w, r, "Trouver une offre d'emploi solidaire", v, errs)
+}
+
+func (s *Server) searchPrescribers(w http.ResponseWriter, r *http.Request) {
+	f, q, cands, errs := s.parseSearch(r, offer.DefaultPrescriberRadiusKm, nil)
+	q.Kinds, q.Rome, q.AppellationCode, q.ContractType, q.RecruitingNow = nil, "", "", "", false
+	v := s.newSearchView("prescripteurs", f, cands)
+	if f.Searched && errs.Err() == nil {
+		page, err := s.offer.SearchPrescribers(r.Context(), q)
+		if fault.FieldsOf(err) != nil {
+			errs = renamed(err)
+		} else if err != nil {
+			s.fail(w, r, err)
+			return
+		} else {
+			v.Prescribers = &page
+			if page.Next != "" {
+				v.NextURL = "/recherche/prescripteurs?" + string(f.query(page.Next))
+			}
+		}
+	}
+	s.renderSearch(w, r, "Trouver un accompagnement près de chez soi", v, errs)
+}
+
+func (s *Server) renderSearch(w http.ResponseWriter, r *http.Request, title string, v searchView, errs fault.Fields) {
+	status := http.StatusOK
+	if len(errs) > 0 {
+		status = http.StatusUnprocessableEntity
+	} else {
+		errs = nil
+	}
+	// Search results are public data: they may be cached briefly by the browser.
+	s.render(w, r, status, "search", title, v, errs)
+}
+
+// appellationOptions answers the job field's suggestions.
+func (s *Server) appellationOptions(w http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.URL.Query().Get("metier"))
+	var list []string
+	if len([]rune(q)) >= 2 && len(q) <= 100 {
+		for _, a := range s.places.SearchAppellations(q, 15) {
+			list = append(list, a.Label+" ("+a.Code+")")
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	s.renderFragment(w, r, "commune-options", list)
+}
