@@ -124,3 +124,34 @@ func TestEmployerManagesStructureAndJobDescriptions(t *testing.T) {
 		}
 	})
 }
+
+// A structure created at sign-up (not yet in the registry) can be set up by its employer, but
+// stays out of searches until a convention makes it active.
+func TestStructureCreatedAtSignUpIsManageableButNotListed(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		s := newStack(t, db, false)
+		tok := signUpAndLogIn(t, s, "fondatrice@ei.fr")
+		r := s.do(t, "POST", "/organisations", tok, url.Values{"kind": {"EI"}, "name": {"EI Nouvelle"}, "siret": {siret("5200000000001")}, "commune": {"69123"}})
+		if r.status != 303 {
+			t.Fatalf("create: %d", r.status)
+		}
+		id := strings.TrimPrefix(r.location, "/organisations/")
+		if list := s.do(t, "GET", "/structures/"+id+"/fiches-de-poste", tok, nil); list.status != 200 {
+			t.Fatalf("job descriptions page of a new structure: %d", list.status)
+		}
+		jd := url.Values{"metier": {"17506"}, "contract_type": {"cddi"}, "hours_per_week": {"30"}, "open_positions": {"1"}}
+		if r := s.do(t, "POST", "/structures/"+id+"/fiches-de-poste/nouvelle", tok, jd); r.status != 303 {
+			t.Fatalf("create a job description: %d %s", r.status, r.body)
+		}
+		page := s.do(t, "GET", "/structures/"+id, tok, nil)
+		if page.status != 200 || !strings.Contains(page.body, "sans convention valide") {
+			t.Fatalf("employer view without convention: %d", page.status)
+		}
+		if r := s.do(t, "GET", "/recherche?commune=69123&rayon=5", "", nil); strings.Contains(r.body, "EI Nouvelle") {
+			t.Fatal("a structure without convention is listed")
+		}
+		if r := s.do(t, "GET", "/structures/"+id, "", nil); r.status != 404 {
+			t.Fatalf("public page of an inactive structure: %d", r.status)
+		}
+	})
+}
