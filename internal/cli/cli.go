@@ -52,7 +52,7 @@ func commands() []command {
 		{"migrate", "applique les migrations de la base de données", migrate},
 		{"demo", "charge le jeu de données de démonstration (sans effet s'il est déjà chargé)", loadDemo},
 		{"user", "gère les comptes : « user create » crée un compte (le premier administrateur)", user},
-		{"import", "importe des données : « import refdata » charge les référentiels (communes, ROME…)", importCmd},
+		{"import", "importe des données : « import refdata » charge les référentiels (communes, ROME…), « import structures FICHIER.csv » le registre des SIAE", importCmd},
 		{"audit", "journal d'audit : « audit verify » vérifie son intégrité", auditCmd},
 		{"keys", "trousseau de clés : « keys rotate » renouvelle la clé maîtresse, « keys retire » retire les anciennes", keysCmd},
 		{"purge", "exécute une fois les tâches de conservation (comptes inactifs, sessions, courriels)", purge},
@@ -80,11 +80,15 @@ func Main(e *Env) int {
 	for _, c := range commands() {
 		if c.name == e.Args[1] {
 			err := c.run(e, e.Args[2:])
+			var status exitStatus
 			switch {
 			case err == nil, errors.Is(err, flag.ErrHelp):
 				return 0
 			case errors.Is(err, errUsage):
 				return 2
+			case errors.As(err, &status):
+				fmt.Fprintf(e.Stderr, "parcours %s : %v\n", c.name, err)
+				return status.code
 			default:
 				fmt.Fprintf(e.Stderr, "parcours %s : %v\n", c.name, err)
 				return 1
@@ -296,8 +300,11 @@ func user(e *Env, args []string) error {
 }
 
 func importCmd(e *Env, args []string) error {
+	if len(args) > 0 && args[0] == "structures" {
+		return importStructures(e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "refdata" {
-		fmt.Fprintln(e.Stderr, "Usage : parcours import refdata [options]")
+		fmt.Fprintln(e.Stderr, "Usage : parcours import refdata [options]\n        parcours import structures FICHIER.csv [--dry-run] [options]")
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			return nil
 		}

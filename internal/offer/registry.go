@@ -33,6 +33,7 @@ type RegistryEntry struct {
 	Postcode     string
 	Phone        string
 	Email        string
+	Website      string
 	// Lat and Lng, both or neither, are a precise position of the address.
 	Lat, Lng *float64
 	// The convention (SIAE only): number and dates, or nothing for a structure without one.
@@ -71,6 +72,13 @@ func (s *Service) validateEntry(e RegistryEntry) (RegistryEntry, fault.Fields) {
 		f.Add("commune", "commune inconnue (code INSEE attendu)")
 	}
 	e.CommuneCode = strings.TrimSpace(e.CommuneCode)
+	// Checked here rather than only when saving, so that an import reports every bad address
+	// at once instead of stopping at the first.
+	if w, err := NormaliseWebsite(e.Website); err != nil {
+		f.Add("website", err.Error())
+	} else {
+		e.Website = w
+	}
 	e.ConventionNumber = strings.TrimSpace(e.ConventionNumber)
 	hasDates := !e.ConventionStartsOn.IsZero() || !e.ConventionEndsOn.IsZero()
 	switch {
@@ -225,7 +233,7 @@ func (s *Service) saveEntry(ctx context.Context, tx *sql.Tx, actor access.Actor,
 		AddressLine1: firstNonEmpty(st.AddressLine1, e.AddressLine1), AddressLine2: firstNonEmpty(st.AddressLine2, e.AddressLine2),
 		Postcode: firstNonEmpty(st.Postcode, e.Postcode), CommuneCode: commune.Code, Lat: e.Lat, Lng: e.Lng,
 		Phone: firstNonEmpty(st.Phone, e.Phone), Email: firstNonEmpty(st.Email, e.Email),
-		Website: st.Website, Description: st.Description, ProvidedSupport: st.ProvidedSupport})
+		Website: firstNonEmpty(st.Website, e.Website), Description: st.Description, ProvidedSupport: st.ProvidedSupport})
 	if err != nil {
 		return RegistryResult{}, err
 	}

@@ -139,12 +139,16 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		if s.cfg.Secure() {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
-		if r.ContentLength > maxBodyBytes {
+		limit := int64(maxBodyBytes)
+		if r.URL.Path == "/admin/structures/import" {
+			limit = importBodyLimit
+		}
+		if r.ContentLength > limit {
 			s.renderError(w, r, http.StatusRequestEntityTooLarge)
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

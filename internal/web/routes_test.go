@@ -437,6 +437,8 @@ var routeTable = map[string]routeCase{
 	"POST /admin/organisations":         {path: fixed("/admin/organisations"), form: vals("kind", "AGEFIPH", "name", "Agefiph test", "siret", siret("6666666600001"), "commune", "69123"), expect: only(staff)},
 	"GET /admin/demandes":               {path: fixed("/admin/demandes"), expect: only(staff)},
 	"GET /admin/journal":                {path: fixed("/admin/journal"), expect: only(staff)},
+	"GET /admin/structures/import":      {path: fixed("/admin/structures/import"), expect: only(staff)},
+	"POST /admin/structures/import":     {path: fixed("/admin/structures/import"), form: vals(), expect: only(staff)},
 }
 
 func refused(r response) bool {

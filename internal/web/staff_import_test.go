@@ -1,0 +1,71 @@
+package web_test
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"parcours/internal/access"
+	"parcours/internal/database"
+	"parcours/internal/database/databasetest"
+	"parcours/internal/refdata"
+)
+
+func upload(t *testing.T, s *stack, token string, content []byte, check bool) response {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("fichier", "registre.csv")
+	fw.Write(content)
+	if check {
+		mw.WriteField("verification", "on")
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", s.ts.URL+"/admin/structures/import", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.AddCookie(&http.Cookie{Name: s.cookieName(), Value: token})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, body: string(b)}
+}
+
+func TestStaffImportsTheRegistryFromAPage(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		s := newStack(t, db, false)
+		if _, _, err := refdata.EnsureImported(t.Context(), db, places, s.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		st := s.user(t, access.Staff, "registre@exemple.fr")
+		token := s.login(t, st.Email, s.enrol(t, st))
+		csv := "siret;type;raison_sociale;code_insee;numero_convention;debut_convention;fin_convention\n" +
+			siret("6100000000001") + ";ACI;Chantier du Gier;42095;ACI042-1;01/01/2026;31/12/2027\n" +
+			"12345678901234;EI;SIRET faux;69123;;;\n" +
+			siret("6300000000001") + ";EI;Commune inconnue;99999;;;\n"
+		r := upload(t, s, token, []byte(csv), true)
+		if r.status != 200 || !strings.Contains(r.body, "Vérification sans écriture") || !strings.Contains(r.body, "<td>4</td>") {
+			t.Fatalf("dry run: %d", r.status)
+		}
+		if p := s.do(t, "GET", "/recherche?commune=42095&rayon=2", "", nil); strings.Contains(p.body, "Chantier du Gier") {
+			t.Fatal("a dry run wrote")
+		}
+		r = upload(t, s, token, []byte(csv), false)
+		if r.status != 200 || !strings.Contains(r.body, "1 structure créée") || !strings.Contains(r.body, "<td>3</td>") {
+			t.Fatalf("import: %d\n%s", r.status, r.body)
+		}
+		if p := s.do(t, "GET", "/recherche?commune=42095&rayon=2", "", nil); !strings.Contains(p.body, "Chantier du Gier") {
+			t.Fatal("the imported structure is not searchable")
+		}
+		latin1 := []byte("siret;type;raison_sociale;code_insee\n" + siret("6200000000001") + ";EI;R\xe9gie de quartier;69123\n")
+		r = upload(t, s, token, latin1, false)
+		if r.status != 422 || !strings.Contains(r.body, "UTF-8") || !strings.Contains(r.body, `id="f-fichier-error"`) {
+			t.Fatalf("Latin-1 file: %d", r.status)
+		}
+	})
+}
