@@ -185,7 +185,7 @@ func serve(e *Env, args []string) error {
 			"duration", rep.Duration.String())
 	}
 	if c.Demo {
-		res, err := demo.Load(ctx, demo.Deps{DB: a.DB, Clock: a.Clock, Accounts: a.Accounts, Orgs: a.Orgs})
+		res, err := demo.Load(ctx, demo.Deps{DB: a.DB, Clock: a.Clock, Accounts: a.Accounts, Orgs: a.Orgs, Places: a.Places})
 		if err != nil {
 			return fmt.Errorf("données de démonstration : %w", err)
 		}
@@ -200,6 +200,8 @@ func printDemo(w io.Writer, c config.Config, res demo.Result) {
 	for _, a := range res.Accounts {
 		fmt.Fprintf(w, "  %-34s %s\n", a.Email, a.Role)
 	}
+	fmt.Fprintf(w, "Registre de démonstration : %d structures, %d fiches de poste ; recherche sans compte sur %s/recherche.\n",
+		res.Registry.Structures, res.Registry.JobDescriptions, c.BaseURL)
 	fmt.Fprintf(w, "Le compte administrateur demande un code de double authentification : il est affiché sur %s/demo/courriels.\n", c.BaseURL)
 	fmt.Fprintf(w, "Les courriels (confirmation, mot de passe oublié…) ne sont pas envoyés : ils s'affichent sur %s/demo/courriels.\n\n", c.BaseURL)
 }
@@ -241,7 +243,7 @@ func loadDemo(e *Env, args []string) error {
 	if _, _, err := a.ImportRefdata(ctx); err != nil {
 		return err
 	}
-	res, err := demo.Load(ctx, demo.Deps{DB: a.DB, Clock: a.Clock, Accounts: a.Accounts, Orgs: a.Orgs})
+	res, err := demo.Load(ctx, demo.Deps{DB: a.DB, Clock: a.Clock, Accounts: a.Accounts, Orgs: a.Orgs, Places: a.Places})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
-// Package demo loads the demonstration dataset: one account per role and the organisations
-// they belong to. It goes through the same services as real users, so the data obeys every
-// rule, and it is idempotent: running it again creates only what is missing.
+// Package demo loads the demonstration dataset: one account per role, the organisations they
+// belong to, and a registry of structures with their job descriptions (see registry.go). The
+// demo's own accounts and structures go through the same services as real users, so the data
+// obeys every rule; the bulk of the registry comes from offertest's generator. It is
+// idempotent: running it again creates only what is missing, and nothing once complete.
 package demo
 
 import (
@@ -18,6 +20,7 @@ import (
 	"parcours/internal/database"
 	"parcours/internal/fault"
 	"parcours/internal/org"
+	"parcours/internal/refdata"
 )
 
 // Password is the demo accounts' shared password.
@@ -29,9 +32,10 @@ type Account struct {
 	Role  string
 }
 
-// Result lists the demo logins.
+// Result lists the demo logins and counts the registry.
 type Result struct {
 	Accounts []Account
+	Registry Registry
 }
 
 // totpSettingKey keeps the demo administrator's TOTP key so the demo page can show its code.
@@ -86,6 +90,8 @@ type Deps struct {
 	Clock    clock.Clock
 	Accounts *account.Service
 	Orgs     *org.Service
+	// Places is the reference data the registry is drawn from; loaded when nil.
+	Places *refdata.Data
 }
 
 // Load creates whatever part of the dataset is missing.
@@ -112,6 +118,18 @@ func Load(ctx context.Context, a Deps) (Result, error) {
 			return res, fmt.Errorf("organisation %s : %w", o.name, err)
 		}
 	}
+	places := a.Places
+	if places == nil {
+		var err error
+		if places, err = refdata.Load(); err != nil {
+			return res, fmt.Errorf("données de référence : %w", err)
+		}
+	}
+	reg, err := loadRegistry(ctx, a, places, staff)
+	if err != nil {
+		return res, fmt.Errorf("registre des structures : %w", err)
+	}
+	res.Registry = reg
 	return res, database.SetSetting(ctx, a.DB.Writer(), "demo_loaded_at", a.Clock.Now().Format("2006-01-02T15:04:05Z"), a.Clock.Now())
 }
 

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Throughput of the structures search over HTTP against /healthz's, side by side, on one machine.
+#
+#   bench/http.sh                      # SQLite file in a fresh data folder
+#   bench/http.sh --postgres URL       # PostgreSQL: URL is an account allowed to create databases;
+#                                      # a dedicated database is created, then dropped
+#
+# Options: --duration 30s --threads 2 --connections 32 --warmup 5s --structures 5000
+# --job-descriptions 25000 --radius 25 --keep (keep the data folder, binaries and server log)
+# --profile (serve through bench/profile, which builds the same handler, and profile the server
+# during the search measurement: CPU, blocking, lock contention; summaries in search-*.txt).
+# Results go to bench/results/DATE-ENGINE/ (ignored by git); the summary is printed at the end.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$PWD
+
+postgres_admin=""
+duration=30s
+warmup=5s
+threads=2
+connections=32
+structures=5000
+job_descriptions=25000
+radius=25
+keep=false
+profile=false
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--postgres) postgres_admin=$2; shift 2 ;;
+	--duration) duration=$2; shift 2 ;;
+	--warmup) warmup=$2; shift 2 ;;
+	--threads) threads=$2; shift 2 ;;
+	--connections) connections=$2; shift 2 ;;
+	--structures) structures=$2; shift 2 ;;
+	--job-descriptions) job_descriptions=$2; shift 2 ;;
+	--radius) radius=$2; shift 2 ;;
+	--keep) keep=true; shift ;;
+	--profile) profile=true; shift ;;
+	-h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+	*) echo "bench/http.sh : option inconnue $1 (voir --help)" >&2; exit 2 ;;
+	esac
+done
+
+say() { printf '\n== %s\n' "$*"; }
+
+# The load tool: wrk, from Debian's package.
+if ! command -v wrk >/dev/null; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		say "installing wrk (apt-get install wrk)"
+		apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	else
+		echo "bench/http.sh : wrk est introuvable. Installez-le : sudo apt-get install wrk (Debian, Ubuntu)," >&2
+		echo "  ou compilez-le depuis https://github.com/wg/wrk, puis relancez." >&2
+		exit 1
+	fi
+fi
+
+engine=sqlite
+[ -n "$postgres_admin" ] && engine=postgres
+work="$root/bench/results/$(date -u +%Y%m%dT%H%M%SZ)-$engine"
+mkdir -p "$work"
+data="$work/data"
+
+server_pid=""
+bench_db=""
+cleanup() {
+	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	if [ -n "$bench_db" ]; then
+		psql -q "$postgres_admin" -c "DROP DATABASE IF EXISTS $bench_db" >/dev/null 2>&1 || echo "base $bench_db non supprimée" >&2
+	fi
+	if [ "$keep" = false ]; then
+		rm -rf "$data" "$work/server.log" "$work/parcours" "$work/seed"
+	fi
+}
+trap cleanup EXIT
+
+say "building"
+[ -f internal/web/static/vendor/.copied ] || make -s assets
+go build -o "$work/parcours" ./cmd/parcours
+go build -o "$work/seed" ./bench/seed
+server=("$work/parcours" serve)
+if [ "$profile" = true ]; then
+	go build -o "$work/parcours" ./bench/profile
+	server=("$work/parcours" --out "$work/search")
+fi
+
+database_url=""
+if [ -n "$postgres_admin" ]; then
+	command -v psql >/dev/null || { echo "bench/http.sh : psql est nécessaire avec --postgres" >&2; exit 1; }
+	bench_db="parcours_bench_$(date +%s)_$$"
+	psql -q "$postgres_admin" -c "CREATE DATABASE $bench_db" >/dev/null
+	# The same URL with the dedicated database in place of the admin one.
+	database_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$postgres_admin" "$bench_db")
+fi
+
+say "seeding $structures structures and $job_descriptions job descriptions ($engine)"
+PARCOURS_DATABASE_URL="$database_url" "$work/seed" --data-dir "$data" --structures "$structures" \
+	--job-descriptions "$job_descriptions" --wrk-script "$work/search.lua" | tee "$work/seed.txt"
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+say "starting parcours serve on $base"
+PARCOURS_DATABASE_URL="$database_url" PARCOURS_DATA_DIR="$data" PARCOURS_ADDR="127.0.0.1:$port" \
+	PARCOURS_API_RATE_LIMIT=100000000 PARCOURS_JOBS=false \
+	"${server[@]}" >"$work/server.out" 2>"$work/server.log" &
+server_pid=$!
+for _ in $(seq 1 300); do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] && break
+	kill -0 "$server_pid" 2>/dev/null || { echo "le serveur s'est arrêté :" >&2; tail -20 "$work/server.log" >&2; exit 1; }
+	sleep 0.1
+done
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] || { echo "/readyz ne répond pas 200" >&2; exit 1; }
+sample="$base/api/v1/structures?code_insee=69123&distance_max_km=$radius"
+status=$(curl -s -o "$work/sample.json" -w '%{http_code}' "$sample")
+[ "$status" = 200 ] || { echo "recherche : statut $status" >&2; cat "$work/sample.json" >&2; exit 1; }
+echo "sample search around Lyon: $(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["total"], "structures,", len(d["items"]), "on the first page,", len(open(sys.argv[1], "rb").read()), "bytes")' "$work/sample.json")"
+
+# One wrk invocation, the same settings for both targets.
+load() { # name duration path [script]
+	local name=$1 d=$2 path=$3 script=${4:-}
+	local args=(-t"$threads" -c"$connections" -d"$d" --latency)
+	[ -n "$script" ] && args+=(-s "$script")
+	BENCH_RADIUS_KM=$radius wrk "${args[@]}" "$base$path" >"$work/$name.txt"
+}
+say "warming up ($warmup each)"
+load warmup-healthz "$warmup" /healthz
+load warmup-search "$warmup" /api/v1/structures "$work/search.lua"
+say "measuring /healthz ($duration, $threads threads, $connections connections)"
+load healthz "$duration" /healthz
+cat "$work/healthz.txt"
+say "measuring /api/v1/structures ($duration, $threads threads, $connections connections, 200 communes weighted by population, $radius km)"
+[ "$profile" = true ] && kill -USR1 "$server_pid"
+load search "$duration" /api/v1/structures "$work/search.lua"
+cat "$work/search.txt"
+if [ "$profile" = true ]; then
+	kill -USR2 "$server_pid"
+	for _ in $(seq 1 50); do [ -s "$work/search.mutex" ] && break; sleep 0.1; done
+	sleep 0.2
+	go tool pprof -top -cum -nodecount=60 "$work/parcours" "$work/search.cpu" >"$work/search-cpu.txt" 2>/dev/null
+	go tool pprof -top -cum -nodecount=60 "$work/parcours" "$work/search.block" >"$work/search-block.txt" 2>/dev/null
+	go tool pprof -top -cum -nodecount=60 "$work/parcours" "$work/search.mutex" >"$work/search-mutex.txt" 2>/dev/null
+	say "profile of the search (where the CPU goes, cumulative, application frames)"
+	grep -E 'Duration|parcours/|encoding/json|gcBgMarkWorker|syscall.write' "$work/search-cpu.txt" | head -25
+fi
+
+rps() { awk '/^Requests\/sec:/ {print $2}' "$1"; }
+pct() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
+non2xx() { awk '/Non-2xx or 3xx responses:/ {print $5}' "$1"; }
+errors() { grep -E '^ *Socket errors:' "$1" || true; }
+h=$(rps "$work/healthz.txt")
+s=$(rps "$work/search.txt")
+ratio=$(awk -v s="$s" -v h="$h" 'BEGIN {printf "%.1f", 100 * s / h}')
+bad=0
+for f in healthz search; do
+	n=$(non2xx "$work/$f.txt")
+	if [ -n "$n" ] && [ "$n" != 0 ]; then
+		echo "ÉCHEC : $n réponses non 2xx sur $f" >&2
+		bad=1
+	fi
+	e=$(errors "$work/$f.txt")
+	[ -z "$e" ] || echo "$f : $e" >&2
+done
+
+{
+	echo "engine:      $engine"
+	echo "machine:     $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)"
+	echo "load:        wrk -t$threads -c$connections -d$duration --latency (after a $warmup warm-up of each)"
+	echo "dataset:     $(cat "$work/seed.txt")"
+	printf '%-12s %10s req/s   p50 %-9s p99 %s\n' "/healthz" "$h" "$(pct "$work/healthz.txt" 50%)" "$(pct "$work/healthz.txt" 99%)"
+	printf '%-12s %10s req/s   p50 %-9s p99 %s\n' "search" "$s" "$(pct "$work/search.txt" 50%)" "$(pct "$work/search.txt" 99%)"
+	echo "ratio:       search / healthz = $ratio % (goal: at least 30 %)"
+} | tee "$work/summary.txt"
+echo "results in ${work#"$root"/}"
+exit $bad

@@ -1,0 +1,207 @@
+package demo_test
+
+import (
+	"context"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"parcours/internal/account"
+	"parcours/internal/clock"
+	"parcours/internal/crypto"
+	"parcours/internal/database"
+	"parcours/internal/database/databasetest"
+	"parcours/internal/demo"
+	"parcours/internal/offer"
+	"parcours/internal/org"
+	"parcours/internal/refdata"
+)
+
+// A Tuesday in spring, 10:00 in Paris.
+var start = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+
+func deps(t *testing.T, db *database.DB, clk clock.Clock, places *refdata.Data) demo.Deps {
+	t.Helper()
+	if _, _, err := refdata.EnsureImported(context.Background(), db, places, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	kr, err := crypto.NewKeyring(clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := account.NewService(account.Options{DB: db, Clock: clk, Hasher: account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}),
+		Envelope: crypto.NewEnvelope(kr, clk), BaseURL: "https://parcours.test"})
+	return demo.Deps{DB: db, Clock: clk, Accounts: accounts, Orgs: org.NewService(db, clk, places, accounts, "https://parcours.test"), Places: places}
+}
+
+// tables whose row counts must not change when the demo is loaded again.
+var tables = []string{"users", "organisations", "memberships", "structures", "conventions", "job_descriptions", "audit_events", "outbox"}
+
+func counts(t *testing.T, db *database.DB) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, table := range tables {
+		out[table] = count(t, db, `SELECT COUNT(*) FROM `+table)
+	}
+	return out
+}
+
+func count(t *testing.T, db *database.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.Reader().QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func TestLoad(t *testing.T) {
+	places, err := refdata.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(start)
+		d := deps(t, db, clk, places)
+		began := time.Now()
+		first, err := demo.Load(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("first load: %s, %+v", time.Since(began).Round(time.Millisecond), first.Registry)
+		before := counts(t, db)
+		clk.Advance(time.Hour)
+		began = time.Now()
+		second, err := demo.Load(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("second load: %s", time.Since(began).Round(time.Millisecond))
+		if after := counts(t, db); !maps.Equal(before, after) {
+			t.Fatalf("the second load changed the data:\nbefore %v\nafter  %v", before, after)
+		}
+		if first.Registry != second.Registry || len(first.Accounts) != len(second.Accounts) {
+			t.Fatalf("results differ: %+v / %+v", first, second)
+		}
+		reg := first.Registry
+		if reg.Structures < 1500 || reg.JobDescriptions < 6000 || reg.Structures != before["structures"] || reg.JobDescriptions != before["job_descriptions"] {
+			t.Fatalf("registry %+v, tables %v", reg, before)
+		}
+		deps := count(t, db, `SELECT COUNT(DISTINCT departement) FROM structures`)
+		if all := len(places.Departements()); deps != all {
+			t.Errorf("structures in %d départements out of %d", deps, all)
+		}
+		today := offer.Today(clk.Now())
+		closed := count(t, db, `SELECT COUNT(*) FROM structures WHERE org_deactivated`)
+		expired := count(t, db, `SELECT COUNT(*) FROM structures WHERE kind <> 'GEIQ' AND (convention_ends_on IS NULL OR convention_ends_on < $1)`,
+			today.AddDays(-offer.ConventionGraceDays))
+		blocked := count(t, db, `SELECT COUNT(*) FROM structures WHERE block_applications`)
+		if closed == 0 || expired == 0 || blocked == 0 {
+			t.Errorf("%d closed, %d without a valid convention, %d blocking applications", closed, expired, blocked)
+		}
+		// Generated employers cannot log in, and their addresses are in reserved domains.
+		if n := count(t, db, `SELECT COUNT(*) FROM users WHERE email NOT LIKE '%.test' AND email NOT LIKE '%.example'`); n != 0 {
+			t.Errorf("%d accounts outside the reserved domains", n)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM users WHERE password_hash = ''`); n < 1000 {
+			t.Errorf("only %d accounts without password", n)
+		}
+		// The daily jobs, which run at start, find nothing to do but the demo's old description.
+		svc := offer.NewService(db, clk, places, "https://parcours.test")
+		res, err := svc.ProcessStaleJobDescriptions(ctx)
+		if err != nil || res["warned"] != 1 || res["deactivated"] != 0 {
+			t.Errorf("stale job descriptions: %v, %v", res, err)
+		}
+		if res, err := svc.CloseExpiredSpontaneous(ctx); err != nil || res["closed"] != 0 {
+			t.Errorf("spontaneous applications: %v, %v", res, err)
+		}
+
+		aci := structureID(t, db, "Les Jardins du Rhône")
+		ei := structureID(t, db, "Rhône Insertion Services")
+		found := map[uuid.UUID]offer.StructureResult{}
+		q := offer.Query{CommuneCode: "69123", RadiusKm: 25, Limit: offer.MaxPageSize}
+		for {
+			page, err := svc.Search(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page.Items {
+				found[r.Structure.ID] = r
+			}
+			if page.Next == "" {
+				break
+			}
+			q.Cursor = page.Next
+		}
+		if len(found) < 20 {
+			t.Errorf("%d structures within 25 km of Lyon", len(found))
+		}
+		for name, id := range map[string]uuid.UUID{"ACI": aci, "EI": ei} {
+			r, ok := found[id]
+			if !ok || !r.Priority || !r.Recruiting || len(r.JobDescriptions) != 4 {
+				t.Errorf("%s around Lyon: found %v, %+v", name, ok, r)
+			}
+		}
+		st := found[aci].Structure
+		if st.Convention.Number == "" || !st.Active(today) || st.Description == "" || st.ProvidedSupport == "" ||
+			st.Brand == "" || st.Website == "" || !st.PositionPrecise || !st.SpontaneousOpen(today) {
+			t.Errorf("ACI's page: %+v", st)
+		}
+		stale := 0
+		for _, j := range found[aci].JobDescriptions {
+			if offer.NeedsUpdateWarning(j, today) {
+				stale++
+			}
+		}
+		if stale != 1 {
+			t.Errorf("%d of the ACI's job descriptions ask for an update, want 1", stale)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM audit_events WHERE action = 'offer.job_description_created'`); n < 8 {
+			t.Errorf("%d job descriptions created through the service", n)
+		}
+	})
+}
+
+// TestLoadResumes checks that a load interrupted after the bulk insertion, before its end, is
+// completed by the next one without duplicates.
+func TestLoadResumes(t *testing.T) {
+	places, err := refdata.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(start)
+		d := deps(t, db, clk, places)
+		if _, err := demo.Load(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		before := counts(t, db)
+		// As if the load had stopped just before recording its end.
+		if _, err := db.Writer().ExecContext(ctx, `DELETE FROM settings WHERE key = 'demo_registry_loaded_at'`); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Hour)
+		if _, err := demo.Load(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		after := counts(t, db)
+		for _, table := range []string{"users", "organisations", "memberships", "structures", "conventions", "job_descriptions"} {
+			if before[table] != after[table] {
+				t.Errorf("%s: %d rows, then %d", table, before[table], after[table])
+			}
+		}
+	})
+}
+
+func structureID(t *testing.T, db *database.DB, name string) uuid.UUID {
+	t.Helper()
+	var id uuid.UUID
+	if err := db.Reader().QueryRowContext(context.Background(), `SELECT id FROM organisations WHERE name = $1`, name).Scan(&id); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return id
+}
