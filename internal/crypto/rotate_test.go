@@ -79,9 +79,18 @@ func TestRotationIsOnlineAndRetiresTheOldKey(t *testing.T) {
 			}
 		})
 
+		// Readers are under way before the rotation starts and keep reading after it ends, so
+		// the window in between is covered whatever the machine's load.
+		waitForReads := func(n int64) {
+			for deadline := time.Now().Add(30 * time.Second); reads.Load() < n && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		waitForReads(20)
+		before := reads.Load()
 		rep, err := crypto.Rotate(ctx, db, path)
-		// Let readers run against the finished state too.
-		time.Sleep(50 * time.Millisecond)
+		during := reads.Load() - before
+		waitForReads(reads.Load() + 20)
 		close(stop)
 		wg.Wait()
 		if err != nil {
@@ -90,9 +99,9 @@ func TestRotationIsOnlineAndRetiresTheOldKey(t *testing.T) {
 		if n := failures.Load(); n > 0 {
 			t.Fatalf("%d of %d reads/writes failed during rotation; first: %v", n, reads.Load(), firstFailure.Load())
 		}
-		t.Logf("rotation: %+v; %d reads and %d writes ran during it", rep, reads.Load(), writes.Load())
-		if reads.Load() < 100 {
-			t.Fatalf("only %d reads ran during the rotation: the test proves nothing", reads.Load())
+		t.Logf("rotation: %+v; %d reads completed during it (%d in all) and %d writes", rep, during, reads.Load(), writes.Load())
+		if during < 1 {
+			t.Fatal("no read completed during the rotation: the test proves nothing")
 		}
 		if rep.NewVersion != 2 || rep.Remaining != 0 || rep.Rewrapped < subjects || rep.Batches < 3 || !slices.Equal(rep.Retirable, []int{1}) {
 			t.Fatalf("report %+v", rep)
