@@ -6,7 +6,9 @@
 #                                      # a dedicated database is created, then dropped
 #
 # Options: --duration 30s --threads 2 --connections 32 --warmup 5s --structures 5000
-# --job-descriptions 25000 --radius 25 --keep (keep the data folder, binaries and server log)
+# --job-descriptions 25000 --radius 25 --communes 200 (how many search centres the requests
+# rotate over, drawn in proportion to population; 2000 or more shows that the result does not
+# come from repeated queries) --keep (keep the data folder, binaries and server log)
 # --profile (serve through bench/profile, which builds the same handler, and profile the server
 # during the search measurement: CPU, blocking, lock contention; summaries in search-*.txt).
 # Results go to bench/results/DATE-ENGINE/ (ignored by git); the summary is printed at the end.
@@ -23,6 +25,7 @@ connections=32
 structures=5000
 job_descriptions=25000
 radius=25
+communes=200
 keep=false
 profile=false
 while [ $# -gt 0 ]; do
@@ -35,9 +38,10 @@ while [ $# -gt 0 ]; do
 	--structures) structures=$2; shift 2 ;;
 	--job-descriptions) job_descriptions=$2; shift 2 ;;
 	--radius) radius=$2; shift 2 ;;
+	--communes) communes=$2; shift 2 ;;
 	--keep) keep=true; shift ;;
 	--profile) profile=true; shift ;;
-	-h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,15p' "$0"; exit 0 ;;
 	*) echo "bench/http.sh : option inconnue $1 (voir --help)" >&2; exit 2 ;;
 	esac
 done
@@ -99,7 +103,7 @@ fi
 
 say "seeding $structures structures and $job_descriptions job descriptions ($engine)"
 PARCOURS_DATABASE_URL="$database_url" "$work/seed" --data-dir "$data" --structures "$structures" \
-	--job-descriptions "$job_descriptions" --wrk-script "$work/search.lua" | tee "$work/seed.txt"
+	--job-descriptions "$job_descriptions" --communes "$communes" --wrk-script "$work/search.lua" | tee "$work/seed.txt"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
@@ -132,7 +136,7 @@ load warmup-search "$warmup" /api/v1/structures "$work/search.lua"
 say "measuring /healthz ($duration, $threads threads, $connections connections)"
 load healthz "$duration" /healthz
 cat "$work/healthz.txt"
-say "measuring /api/v1/structures ($duration, $threads threads, $connections connections, 200 communes weighted by population, $radius km)"
+say "measuring /api/v1/structures ($duration, $threads threads, $connections connections, $communes communes weighted by population, $radius km)"
 [ "$profile" = true ] && kill -USR1 "$server_pid"
 load search "$duration" /api/v1/structures "$work/search.lua"
 cat "$work/search.txt"
@@ -170,6 +174,7 @@ done
 	echo "machine:     $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)"
 	echo "load:        wrk -t$threads -c$connections -d$duration --latency (after a $warmup warm-up of each)"
 	echo "dataset:     $(cat "$work/seed.txt")"
+	echo "searches:    $communes communes drawn in proportion to population, $radius km, first page ($(grep -oE '"[0-9][0-9AB][0-9]{3}"' "$work/search.lua" | sort -u | wc -l) distinct)"
 	printf '%-12s %10s req/s   p50 %-9s p99 %s\n' "/healthz" "$h" "$(pct "$work/healthz.txt" 50%)" "$(pct "$work/healthz.txt" 99%)"
 	printf '%-12s %10s req/s   p50 %-9s p99 %s\n' "search" "$s" "$(pct "$work/search.txt" 50%)" "$(pct "$work/search.txt" 99%)"
 	echo "ratio:       search / healthz = $ratio % (goal: at least 30 %)"

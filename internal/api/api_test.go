@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -233,4 +234,77 @@ func TestOpenAPIDocumentIsServed(t *testing.T) {
 			t.Errorf("documented path %s is not a route", p)
 		}
 	}
+}
+
+// Search results are public data: caches may keep them a minute; errors are never cached.
+func TestSearchResponsesMayBeCached(t *testing.T) {
+	db, _ := databasetest.Open(t, database.SQLite)
+	s := newServer(t, db)
+	ok := s.get(t, "/api/v1/structures?code_insee=69123&distance_max_km=30")
+	if ok.status != 200 || ok.header.Get("Cache-Control") != "public, max-age=60" {
+		t.Fatalf("search: %d Cache-Control=%q", ok.status, ok.header.Get("Cache-Control"))
+	}
+	if n := ok.header.Get("Content-Length"); n != itoa(len(ok.raw)) {
+		t.Errorf("Content-Length %s for %d bytes", n, len(ok.raw))
+	}
+	for _, path := range []string{"/api/v1/structures?code_insee=99999", "/api/v1/structures/not-a-uuid", "/api/v1/nothing"} {
+		if r := s.get(t, path); r.status < 400 || r.header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: %d Cache-Control=%q", path, r.status, r.header.Get("Cache-Control"))
+		}
+	}
+}
+
+// A change committed to the registry shows in the next search's JSON: the structure's card
+// of the previous generation is not reused.
+func TestSearchShowsTheRegistryAsItNowIs(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		s := newServer(t, db)
+		const path = "/api/v1/structures?code_insee=69123&distance_max_km=30"
+		first := func() map[string]any {
+			t.Helper()
+			r := s.get(t, path)
+			if r.status != 200 {
+				t.Fatalf("%d %s", r.status, r.raw)
+			}
+			items := r.body.(map[string]any)["items"].([]any)
+			if len(items) == 0 {
+				t.Fatal("no structure around Lyon")
+			}
+			return items[0].(map[string]any)
+		}
+		before := first()
+		s.get(t, path) // the card is now kept
+		id := before["id"].(string)
+		jds := before["job_descriptions"].([]any)
+		if len(jds) == 0 {
+			t.Fatalf("the first structure around Lyon has no job description: %v", before)
+		}
+		gone := jds[0].(map[string]any)["id"].(string)
+		err := db.WithTx(t.Context(), func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(t.Context(), `UPDATE structures SET brand = 'Nouvelle enseigne' WHERE org_id = $1`, id); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(t.Context(), `UPDATE job_descriptions SET active = FALSE, deactivated_at = $2, deactivation_reason = 'employer' WHERE id = $1`,
+				gone, now)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := first()
+		if after["id"] != id {
+			t.Fatalf("the order changed: %v then %v", id, after["id"])
+		}
+		if after["brand"] != "Nouvelle enseigne" {
+			t.Errorf("brand %q after the change", after["brand"])
+		}
+		for _, j := range after["job_descriptions"].([]any) {
+			if j.(map[string]any)["id"] == gone {
+				t.Errorf("the deactivated job description %s is still listed", gone)
+			}
+		}
+		if n := len(after["job_descriptions"].([]any)); n != len(jds)-1 {
+			t.Errorf("%d job descriptions after deactivating one of %d", n, len(jds))
+		}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"sync/atomic"
 
 	"parcours/internal/database"
 	"parcours/internal/fault"
@@ -101,4 +102,6 @@ type API struct {
 	offer    *offer.Service
 	places   *refdata.Data
 	clientIP func(*http.Request) string
+	// cards is the JSON of the structures found by the searches of the current generation.
+	cards atomic.Pointer[cardSet]
 }

@@ -4,11 +4,14 @@ import (
 	"embed"
 	"errors"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -172,6 +175,321 @@ func (a *API) structureOut(st offer.Structure, active bool, distance *float64, j
 	return out
 }
 
+// The search writes its JSON with the append functions below rather than encoding/json's
+// reflection, and keeps each structure's JSON for the searches of the same registry
+// generation (cardSet): the page's 20 structures with their job descriptions are 10–30 KB,
+// and encoding them was most of the remaining cost of a search (bench/README.md). They write exactly the
+// bytes json.Encoder (SetEscapeHTML(false)) writes for pageJSON, newline included;
+// encode_test.go compares both on random pages. A change of the JSON shapes above must be made
+// in both.
+
+// searchBuffers recycles the response buffers of searches.
+var searchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
+
+// maxPooledBuffer keeps an exceptional 100-result page's buffer out of the pool.
+const maxPooledBuffer = 256 << 10
+
+// appendPage appends the pageJSON of a search page, then a newline. With cards, it copies
+// each structure's JSON from them.
+func (a *API) appendPage(b []byte, page *offer.Page[offer.StructureResult], cards *cardSet) []byte {
+	b = append(b, `{"commune":{"code_insee":`...)
+	b = appendString(b, page.Centre.Code)
+	b = append(b, `,"nom":`...)
+	b = appendString(b, page.Centre.Name)
+	b = append(b, `,"lat":`...)
+	b = appendFloat(b, page.Centre.Lat)
+	b = append(b, `,"lng":`...)
+	b = appendFloat(b, page.Centre.Lng)
+	b = append(b, `},"distance_max_km":`...)
+	b = strconv.AppendInt(b, int64(page.RadiusKm), 10)
+	b = append(b, `,"total":`...)
+	b = strconv.AppendInt(b, int64(page.Total), 10)
+	b = append(b, `,"items":[`...)
+	for i := range page.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		it := &page.Items[i]
+		if cards == nil {
+			b = a.appendStructure(b, &it.Structure, true, &it.DistanceKm, it.JobDescriptions)
+			continue
+		}
+		c := cards.card(a, it)
+		b = append(b, c.json[:c.split]...)
+		b = appendFloat(b, it.DistanceKm)
+		b = append(b, c.json[c.split:]...)
+	}
+	b = append(b, `],"next_cursor":`...)
+	if page.Next == "" {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, page.Next)
+	}
+	return append(b, "}\n"...)
+}
+
+// cardSet keeps, for one generation of the registry (offer.Page.Generation), the JSON of
+// each structure found by searches without a job filter, which show all of its active job
+// descriptions: a structure found by many searches is encoded once per generation, only its
+// distance at each search. It holds at most one card per structure of the registry; a new
+// generation replaces the whole set.
+type cardSet struct {
+	generation int64
+	cards      sync.Map // uuid.UUID → *card
+}
+
+// card is a structure's JSON without the value of its distance, which goes at split.
+type card struct {
+	json  []byte
+	split int
+}
+
+// cardsFor returns the card set of a generation, nil when the page comes from an older
+// generation than the set in use (a search that raced a rebuild): it is then encoded whole.
+func (a *API) cardsFor(generation int64) *cardSet {
+	for {
+		c := a.cards.Load()
+		switch {
+		case c != nil && c.generation == generation:
+			return c
+		case c != nil && c.generation > generation:
+			return nil
+		}
+		if n := (&cardSet{generation: generation}); a.cards.CompareAndSwap(c, n) {
+			return n
+		}
+	}
+}
+
+// card returns the card of a result's structure, made at its first use.
+func (cs *cardSet) card(a *API, it *offer.StructureResult) *card {
+	if c, ok := cs.cards.Load(it.Structure.ID); ok {
+		return c.(*card)
+	}
+	head := a.appendStructureHead(nil, &it.Structure)
+	c := &card{json: a.appendStructureTail(head, &it.Structure, true, it.JobDescriptions), split: len(head)}
+	actual, _ := cs.cards.LoadOrStore(it.Structure.ID, c)
+	return actual.(*card)
+}
+
+// appendStructure appends what structureOut makes of a structure, as JSON.
+func (a *API) appendStructure(b []byte, st *offer.Structure, active bool, distance *float64, jds []offer.JobDescription) []byte {
+	b = a.appendStructureHead(b, st)
+	if distance != nil {
+		b = appendFloat(b, *distance)
+	} else {
+		b = append(b, "null"...)
+	}
+	return a.appendStructureTail(b, st, active, jds)
+}
+
+// appendStructureHead appends a structure's JSON up to the value of its distance.
+func (a *API) appendStructureHead(b []byte, st *offer.Structure) []byte {
+	b = append(b, `{"id":`...)
+	b = appendUUID(b, st.ID)
+	b = append(b, `,"siret":`...)
+	b = appendString(b, st.SIRET)
+	b = append(b, `,"kind":`...)
+	b = appendString(b, st.Kind)
+	b = append(b, `,"name":`...)
+	b = appendString(b, st.Name)
+	b = append(b, `,"brand":`...)
+	b = appendString(b, st.Brand)
+	b = append(b, `,"address":{"line1":`...)
+	b = appendString(b, st.AddressLine1)
+	b = append(b, `,"line2":`...)
+	b = appendString(b, st.AddressLine2)
+	b = append(b, `,"postcode":`...)
+	b = appendString(b, st.Postcode)
+	b = append(b, `,"commune":`...)
+	b = appendString(b, a.communeName(st.CommuneCode))
+	b = append(b, `},"commune_code":`...)
+	b = appendString(b, st.CommuneCode)
+	if st.HasPosition {
+		b = append(b, `,"lat":`...)
+		b = appendFloat(b, st.Lat)
+		b = append(b, `,"lng":`...)
+		b = appendFloat(b, st.Lng)
+	} else {
+		b = append(b, `,"lat":null,"lng":null`...)
+	}
+	return append(b, `,"distance_km":`...)
+}
+
+// appendStructureTail appends a structure's JSON after the value of its distance.
+func (a *API) appendStructureTail(b []byte, st *offer.Structure, active bool, jds []offer.JobDescription) []byte {
+	b = append(b, `,"active":`...)
+	b = strconv.AppendBool(b, active)
+	b = append(b, `,"accepts_applications":`...)
+	b = strconv.AppendBool(b, !st.BlockApplications)
+	b = append(b, `,"job_descriptions":[`...)
+	first := true
+	for i := range jds {
+		j := &jds[i]
+		if !j.Active {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		title := j.CustomTitle
+		if title == "" {
+			title = j.AppellationLabel
+		}
+		b = append(b, `{"id":`...)
+		b = appendUUID(b, j.ID)
+		b = append(b, `,"appellation_code":`...)
+		b = appendString(b, j.AppellationCode)
+		b = append(b, `,"appellation_label":`...)
+		b = appendString(b, j.AppellationLabel)
+		b = append(b, `,"rome_code":`...)
+		b = appendString(b, j.RomeCode)
+		b = append(b, `,"title":`...)
+		b = appendString(b, title)
+		b = append(b, `,"contract_type":`...)
+		b = appendString(b, string(j.ContractType))
+		b = append(b, `,"open_positions":`...)
+		b = strconv.AppendInt(b, int64(j.OpenPositions), 10)
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+// communeNames remembers the communes' names by reference data and code: refdata's Commune
+// copies the commune's postcodes at each call.
+var communeNames sync.Map
+
+type communeKey struct {
+	places *refdata.Data
+	code   string
+}
+
+// communeName is the commune's name, "" when unknown.
+func (a *API) communeName(code string) string {
+	k := communeKey{a.places, code}
+	if name, ok := communeNames.Load(k); ok {
+		return name.(string)
+	}
+	var name string
+	if c, ok := a.places.Commune(code); ok {
+		name = c.Name
+	}
+	communeNames.Store(k, name)
+	return name
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendUUID appends the JSON of a uuid.UUID (its text form, quoted).
+func appendUUID(b []byte, id uuid.UUID) []byte {
+	b = append(b, '"')
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hexDigits[c>>4], hexDigits[c&0xF])
+	}
+	return append(b, '"')
+}
+
+// appendFloat appends a float64 as encoding/json does: like ES6's number to string, the
+// exponent form only below 1e-6 or from 1e21. Non-finite numbers, which encoding/json refuses
+// and no column holds, are written null.
+func appendFloat(b []byte, f float64) []byte {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return append(b, "null"...)
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 becomes e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendString appends s quoted as encoding/json does without HTML escaping: \" and \\,
+// the short escapes \b \f \n \r \t, \u00XX for other control characters, \ufffd for
+// each byte of invalid UTF-8, and \u2028 \u2029 (line and paragraph separators).
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a look (most of the text).
+		for i+8 <= len(s) && plainWord(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// plainWord tells whether none of eight bytes needs escaping or decoding: no control
+// character (< 0x20), no '"', no '\\', nothing beyond ASCII (bit 7).
+func plainWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	control := (w - 0x20*ones) &^ w
+	quote := w ^ ('"' * ones)
+	quote = (quote - ones) &^ quote
+	backslash := w ^ ('\\' * ones)
+	backslash = (backslash - ones) &^ backslash
+	return (control|quote|backslash|w)&highs == 0
+}
+
 // paramNames maps the domain's field names to the API's parameter names in error documents.
 var paramNames = map[string]string{"commune": "code_insee", "radius": "distance_max_km", "kinds": "kinds",
 	"departement": "departement", "rome": "rome", "cursor": "cursor", "limit": "limit"}
@@ -221,17 +539,23 @@ func (a *API) listStructures(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	out := pageJSON{Commune: communeJSON{Code: page.Centre.Code, Name: page.Centre.Name, Lat: page.Centre.Lat, Lng: page.Centre.Lng},
-		DistanceMaxKm: page.RadiusKm, Total: page.Total, Items: []structureJSON{}}
-	if page.Next != "" {
-		next := page.Next
-		out.NextCursor = &next
+	bp := searchBuffers.Get().(*[]byte)
+	var cards *cardSet
+	if q.Rome == "" && page.Generation != 0 {
+		cards = a.cardsFor(page.Generation)
 	}
-	for _, it := range page.Items {
-		d := it.DistanceKm
-		out.Items = append(out.Items, a.structureOut(it.Structure, true, &d, it.JobDescriptions))
+	b := a.appendPage((*bp)[:0], &page, cards)
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	// Public data, the same for everyone: a proxy or the browser may reuse it for a minute.
+	h.Set("Cache-Control", "public, max-age=60")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+	if cap(b) <= maxPooledBuffer {
+		*bp = b[:0]
+		searchBuffers.Put(bp)
 	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *API) getStructure(w http.ResponseWriter, r *http.Request) {

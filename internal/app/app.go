@@ -106,6 +106,7 @@ func (a *App) open(ctx context.Context, opts Options) error {
 		BaseURL: a.Config.BaseURL.String(), Logger: a.Log})
 	a.Orgs = org.NewService(a.DB, a.Clock, places, a.Accounts, a.Config.BaseURL.String())
 	a.Offer = offer.NewService(a.DB, a.Clock, places, a.Config.BaseURL.String())
+	a.Offer.SetSearchMaxAge(time.Second) // another instance's registry change shows in this one's searches within 1 s
 	signer, err := a.Keyring.AuditSigner(audit.Origin)
 	if err != nil {
 		return err

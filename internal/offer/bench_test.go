@@ -2,6 +2,7 @@ package offer_test
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"parcours/internal/database/databasetest"
 	"parcours/internal/offer"
 	"parcours/internal/offer/offertest"
+	"parcours/internal/refdata"
 )
 
 // National scale: the order of magnitude of the IAE registry.
@@ -23,7 +25,10 @@ const (
 // both engines, and reports the median and 99th percentile of single queries. Two draws of
 // the centre: any commune alike ("uniform", what the goal is stated on), and communes in
 // proportion to population ("population", where people search from, which hits dense cities
-// far more often).
+// far more often). Searches read the in-memory read model, built once before the timings
+// (BenchmarkSearchModel measures the build); "check-always" is the default service, which
+// reads the registry's generation from the database at each search, "max-age-1s" the
+// production setting (app.go), which reads it at most once a second.
 func BenchmarkSearch(b *testing.B) {
 	for _, engine := range []database.Engine{database.SQLite, database.Postgres} {
 		b.Run(string(engine), func(b *testing.B) {
@@ -37,6 +42,13 @@ func BenchmarkSearch(b *testing.B) {
 			b.Logf("%s: inserted %d structures, %d job descriptions, %d users in %s", engine, len(ds.Structures), len(ds.JobDescriptions),
 				len(ds.Users), time.Since(began).Round(time.Millisecond))
 			svc := offer.NewService(db, clock.NewFake(start), places(b), "https://parcours.test")
+			cached := offer.NewService(db, clock.NewFake(start), places(b), "https://parcours.test")
+			cached.SetSearchMaxAge(time.Second)
+			for _, s := range []*offer.Service{svc, cached} {
+				if _, err := s.Search(ctx, offer.Query{CommuneCode: "75056"}); err != nil {
+					b.Fatal(err)
+				}
+			}
 			where := offertest.NewPlaces(places(b))
 			r := offertest.NewRand(42)
 			uniform, weighted := make([]string, 2000), make([]string, 2000)
@@ -66,6 +78,14 @@ func BenchmarkSearch(b *testing.B) {
 				}},
 				{"jobs-25km/population", weighted, func(code string) (int, error) {
 					p, err := svc.SearchJobs(ctx, offer.Query{CommuneCode: code, RadiusKm: 25})
+					return p.Total, err
+				}},
+				{"max-age-1s/employers-25km/population", weighted, func(code string) (int, error) {
+					p, err := cached.Search(ctx, offer.Query{CommuneCode: code, RadiusKm: 25})
+					return p.Total, err
+				}},
+				{"max-age-1s/jobs-25km/population", weighted, func(code string) (int, error) {
+					p, err := cached.SearchJobs(ctx, offer.Query{CommuneCode: code, RadiusKm: 25})
 					return p.Total, err
 				}},
 			} {
@@ -108,6 +128,73 @@ func BenchmarkInsert(b *testing.B) {
 				if err := offertest.Insert(context.Background(), db, ds); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkSearchModel measures building the searches' read model of the national-scale
+// registry (one snapshot read of every structure and active job description, then the
+// spatial indexes) and the memory it holds; then what the spatial index saves over a scan of
+// every structure for the bounding box of a 25 km search (centres weighted by population).
+func BenchmarkSearchModel(b *testing.B) {
+	for _, engine := range []database.Engine{database.SQLite, database.Postgres} {
+		b.Run(string(engine), func(b *testing.B) {
+			ctx := context.Background()
+			db, _ := databasetest.Open(b, engine)
+			ds := offertest.Generate(places(b), offertest.Options{Seed: 1, Structures: benchStructures, JobDescriptions: benchJobDescriptions, Now: start})
+			if err := offertest.Insert(ctx, db, ds); err != nil {
+				b.Fatal(err)
+			}
+			svc := offer.NewService(db, clock.NewFake(start), places(b), "https://parcours.test")
+			var m offer.SearchModel
+			b.Run("build", func(b *testing.B) {
+				var before, after runtime.MemStats
+				for b.Loop() {
+					b.StopTimer()
+					m = nil
+					runtime.GC()
+					runtime.ReadMemStats(&before)
+					b.StartTimer()
+					var err error
+					if m, err = svc.BuildSearchModel(ctx); err != nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+					runtime.GC()
+					runtime.ReadMemStats(&after)
+					b.StartTimer()
+				}
+				structures, jobs := m.Sizes()
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MB")
+				b.ReportMetric(float64(structures), "structures")
+				b.ReportMetric(float64(jobs), "active-jds")
+			})
+			where := offertest.NewPlaces(places(b))
+			r := offertest.NewRand(42)
+			centres := make([]refdata.Commune, 2000)
+			for i := range centres {
+				centres[i] = where.Pick(r)
+			}
+			for _, linear := range []bool{false, true} {
+				name := "box-25km/grid"
+				if linear {
+					name = "box-25km/linear"
+				}
+				// One op is the 2,000 centres.
+				b.Run(name, func(b *testing.B) {
+					buf := make([]int32, 0, 1024)
+					ops, found := 0, 0
+					for b.Loop() {
+						for _, c := range centres {
+							buf = m.BoxCandidates(c.Lat, c.Lng, 25, linear, buf[:0])
+							found += len(buf)
+						}
+						ops++
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(ops*len(centres)), "ns/box")
+					b.ReportMetric(float64(found)/float64(ops*len(centres)), "candidates/box")
+				})
 			}
 		})
 	}

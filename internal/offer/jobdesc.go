@@ -254,7 +254,7 @@ func (s *Service) applyJD(j JobDescription, st Structure, in JobDescriptionInput
 // CreateJobDescription adds an active job description at the end of the structure's list.
 func (s *Service) CreateJobDescription(ctx context.Context, actor access.Actor, structureID uuid.UUID, in JobDescriptionInput) (JobDescription, error) {
 	var out JobDescription
-	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		st, err := s.loadStructure(ctx, tx, structureID)
 		if err != nil {
 			return err
@@ -304,7 +304,7 @@ func (s *Service) CreateJobDescription(ctx context.Context, actor access.Actor, 
 // actor may manage it.
 func (s *Service) jdChange(ctx context.Context, actor access.Actor, id uuid.UUID,
 	change func(tx *sql.Tx, j JobDescription, st Structure, now time.Time) error) error {
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.withTx(ctx, func(tx *sql.Tx) error {
 		j, err := s.loadJD(ctx, tx, id)
 		if err != nil {
 			return err
@@ -421,7 +421,7 @@ func (s *Service) MoveJobDescription(ctx context.Context, actor access.Actor, id
 // ReorderJobDescriptions sets the order of a structure's job descriptions: ids must list each
 // of them exactly once, top first.
 func (s *Service) ReorderJobDescriptions(ctx context.Context, actor access.Actor, structureID uuid.UUID, ids []uuid.UUID) error {
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.withTx(ctx, func(tx *sql.Tx) error {
 		st, err := s.loadStructure(ctx, tx, structureID)
 		if err != nil {
 			return err

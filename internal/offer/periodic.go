@@ -59,7 +59,7 @@ func (s *Service) CloseExpiredSpontaneous(ctx context.Context) (jobs.Result, err
 	for _, d := range list {
 		var closed bool
 		var mails int
-		err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+		err := s.withTx(ctx, func(tx *sql.Tx) error {
 			closed, mails = false, 0
 			var err error
 			closed, err = affected(tx.ExecContext(ctx, `UPDATE structures SET spontaneous_open_since = NULL, updated_at = $3
@@ -142,7 +142,7 @@ func (s *Service) ProcessStaleJobDescriptions(ctx context.Context) (jobs.Result,
 		}
 		var warned, deactivated []notify.JobDescriptionNotice
 		var mails int
-		err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+		err := s.withTx(ctx, func(tx *sql.Tx) error {
 			warned, deactivated, mails = nil, nil, 0
 			for _, id := range due.deactivate {
 				ok, err := affected(tx.ExecContext(ctx, `UPDATE job_descriptions SET active = FALSE, deactivated_at = $2,

@@ -115,7 +115,7 @@ func (s *Service) SaveRegistryEntry(ctx context.Context, actor access.Actor, e R
 		return RegistryResult{}, err
 	}
 	var out RegistryResult
-	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		out, err = s.saveEntry(ctx, tx, actor, e, s.clock.Now())
 		return err
@@ -176,7 +176,7 @@ func (s *Service) ImportRegistry(ctx context.Context, actor access.Actor, entrie
 		return ImportReport{}, &ImportError{Lines: bad}
 	}
 	var r ImportReport
-	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		r = ImportReport{}
 		now := s.clock.Now()
 		for i, e := range clean {
@@ -339,7 +339,7 @@ func (s *Service) setConvention(ctx context.Context, tx *sql.Tx, st Structure, e
 // SetSearchable shows or hides a structure in searches (staff only). Its page and its
 // applications are not affected.
 func (s *Service) SetSearchable(ctx context.Context, actor access.Actor, id uuid.UUID, searchable bool) error {
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.withTx(ctx, func(tx *sql.Tx) error {
 		st, err := s.loadStructure(ctx, tx, id)
 		if err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,6 +70,10 @@ type Page[T any] struct {
 	Total    int
 	Centre   refdata.Commune
 	RadiusKm int
+	// Generation identifies the snapshot of the registry the page was read from (the read
+	// model's; 0 for prescribers, read from the database): two pages of the same generation
+	// show a structure the same way, which lets a caller keep what it makes of it.
+	Generation int64
 }
 
 // StructureResult is an employer found by Search.
@@ -243,35 +248,23 @@ func (a *args) in(values []string) string {
 	return "(" + strings.Join(ph, ", ") + ")"
 }
 
-// jdConditions are the job-description filters on alias j.
-func (p plan) jdConditions(a *args) string {
-	var b strings.Builder
-	if p.rome != "" {
-		// len is 1, 3 or 5: a literal, not user text.
-		fmt.Fprintf(&b, " AND substr(j.rome_code, 1, %d) = %s", len(p.rome), a.add(p.rome))
-	}
-	if p.appellation != "" {
-		fmt.Fprintf(&b, " AND j.appellation_code = %s", a.add(p.appellation))
-	}
-	if p.contract != "" {
-		fmt.Fprintf(&b, " AND j.contract_type = %s", a.add(string(p.contract)))
-	}
-	return b.String()
-}
-
-// boxConditions restrict alias t's position to the bounding box: the (lat, lng) index does
-// the pre-filtering, Go computes the exact distance of the few rows inside.
-func (p plan) boxConditions(t string, a *args) string {
-	return fmt.Sprintf(" %[1]s.lat >= %[2]s AND %[1]s.lat <= %[3]s AND %[1]s.lng >= %[4]s AND %[1]s.lng <= %[5]s",
-		t, a.add(p.box.MinLat), a.add(p.box.MaxLat), a.add(p.box.MinLng), a.add(p.box.MaxLng))
+// jdMatches applies the job filters (ROME prefix, appellation, contract type) to an active
+// job description.
+func (p plan) jdMatches(j *JobDescription) bool {
+	return (p.rome == "" || strings.HasPrefix(j.RomeCode, p.rome)) && (p.appellation == "" || j.AppellationCode == p.appellation) &&
+		(p.contract == "" || j.ContractType == p.contract)
 }
 
 // sortKey orders results: group (0 first), exact distance, then id so that the order is total
 // and a cursor is stable.
 type sortKey struct {
-	group    uint8
 	distance float64
 	id       uuid.UUID
+	// ref is where the result is in the read model, open whether it recruits now; neither
+	// takes part in the order.
+	ref   int32
+	group uint8
+	open  bool
 }
 
 func compareKeys(a, b sortKey) int {
@@ -308,23 +301,75 @@ func decodeCursor(s string) (sortKey, error) {
 	return k, nil
 }
 
-// paginate sorts the keys and returns the page after the plan's cursor, the next cursor and
-// the total.
+// paginate returns the page after the plan's cursor, in order, and the next cursor. It only
+// orders what the page shows: the keys after the cursor are partitioned around the page's
+// last one (selectSmallest), then the page is sorted; the result is the one of sorting every
+// key (TestPaginateAgreesWithSorting).
 func paginate(keys []sortKey, p plan) (page []sortKey, next string) {
-	slices.SortFunc(keys, compareKeys)
-	start := 0
 	if p.after != nil {
-		start, _ = slices.BinarySearchFunc(keys, *p.after, compareKeys)
-		if start < len(keys) && compareKeys(keys[start], *p.after) == 0 {
-			start++
+		after := *p.after
+		kept := keys[:0]
+		for _, k := range keys {
+			if compareKeys(k, after) > 0 {
+				kept = append(kept, k)
+			}
 		}
+		keys = kept
 	}
-	end := min(len(keys), start+p.limit)
-	page = keys[start:end]
+	end := min(len(keys), p.limit)
+	if end < len(keys) {
+		selectSmallest(keys, end)
+	}
+	page = keys[:end]
+	slices.SortFunc(page, compareKeys)
 	if end < len(keys) && len(page) > 0 {
 		next = encodeCursor(page[len(page)-1])
 	}
 	return page, next
+}
+
+// selectSmallest reorders keys so that its first n are the n smallest (in any order), by
+// quickselect; ranges that partition badly are sorted instead.
+func selectSmallest(keys []sortKey, n int) {
+	lo, hi := 0, len(keys) // the n-th smallest is in keys[lo:hi]
+	for budget := 2 * bits.Len(uint(len(keys))); hi-lo > 12; budget-- {
+		if budget == 0 {
+			slices.SortFunc(keys[lo:hi], compareKeys)
+			return
+		}
+		// Median of three as the pivot, moved to hi-1.
+		mid := lo + (hi-lo)/2
+		a, b, c := lo, mid, hi-1
+		if compareKeys(keys[a], keys[b]) > 0 {
+			a, b = b, a
+		}
+		if compareKeys(keys[b], keys[c]) > 0 {
+			b = c
+			if compareKeys(keys[a], keys[b]) > 0 {
+				b = a
+			}
+		}
+		keys[b], keys[hi-1] = keys[hi-1], keys[b]
+		pivot := keys[hi-1]
+		store := lo
+		for i := lo; i < hi-1; i++ {
+			if compareKeys(keys[i], pivot) < 0 {
+				keys[i], keys[store] = keys[store], keys[i]
+				store++
+			}
+		}
+		keys[store], keys[hi-1] = keys[hi-1], keys[store]
+		// keys[lo:store] < pivot = keys[store] < keys[store+1:hi] (keys are distinct: ids).
+		switch {
+		case n == store || n == store+1:
+			return
+		case n < store:
+			hi = store
+		default:
+			lo = store + 1
+		}
+	}
+	slices.SortFunc(keys[lo:hi], compareKeys)
 }
 
 func roundKm(d float64) float64 { return math.Round(d*10) / 10 }
@@ -341,142 +386,83 @@ func group(first bool) uint8 {
 // visible, as in les-emplois). With a job filter (ROME, appellation, contract type), only the
 // structures with a matching active job description are. First come the structures with
 // active members and open positions that do not block applications, then the others; each
-// group nearest first.
+// group nearest first. The results' job descriptions are shared with other searches: callers
+// must not modify them.
 func (s *Service) Search(ctx context.Context, q Query) (Page[StructureResult], error) {
 	p, err := s.prepare(q, DefaultRadiusKm, IsKind, "type de structure inconnu : EI, AI, ACI, ETTI, EITI ou GEIQ")
 	if err != nil {
 		return Page[StructureResult]{}, err
 	}
-	out := Page[StructureResult]{Centre: p.centre, RadiusKm: p.radiusKm}
-	if err := s.searchStructures(ctx, s.db.Reader(), p, &out); err != nil {
-		return Page[StructureResult]{}, err
+	m, err := s.searchModel(ctx)
+	if err != nil {
+		return Page[StructureResult]{}, fmt.Errorf("recherche des structures : %w", err)
 	}
+	out := Page[StructureResult]{Centre: p.centre, RadiusKm: p.radiusKm, Generation: m.generation}
+	m.searchStructures(p, &out)
 	return out, nil
 }
 
-// searchStructures ranks, then reads the page. It runs outside a transaction, which saves the
-// round trips of BEGIN and COMMIT: a structure changed between the two reads is shown as it
-// now is.
-func (s *Service) searchStructures(ctx context.Context, q database.Querier, p plan, out *Page[StructureResult]) error {
-	// Everything but the job filters is read from the structures_position index alone.
-	var a args
-	query := `SELECT s.org_id, s.kind, s.lat, s.lng, s.block_applications, s.convention_ends_on, s.staffed`
-	if p.jdFiltered() {
-		jd := p.jdConditions(&a)
-		query += `, EXISTS (SELECT 1 FROM job_descriptions j WHERE j.structure_id = s.org_id AND j.active AND j.open_positions > 0` + jd + `),
-			EXISTS (SELECT 1 FROM job_descriptions j WHERE j.structure_id = s.org_id AND j.active` + jd + `)`
-	} else {
-		query += `, s.hiring, TRUE`
-	}
-	query += ` FROM structures s WHERE` + p.boxConditions("s", &a) + ` AND s.searchable AND NOT s.org_deactivated`
-	if len(p.kinds) > 0 {
-		query += ` AND s.kind IN ` + a.in(p.kinds)
-	}
-	if p.departement != "" {
-		query += ` AND s.departement = ` + a.add(p.departement)
-	}
-	rows, err := q.QueryContext(ctx, query, a...)
-	if err != nil {
-		return fmt.Errorf("recherche des structures : %w", err)
-	}
-	defer rows.Close()
-	var keys []sortKey
-	recruiting := map[uuid.UUID]bool{}
-	for rows.Next() {
-		var id uuid.UUID
-		var kind string
-		var lat, lng float64
-		var blocked, staffed, hiring, matching bool
-		var endsOn database.Date
-		if err := rows.Scan(&id, &kind, &lat, &lng, &blocked, &endsOn, &staffed, &hiring, &matching); err != nil {
-			return fmt.Errorf("recherche des structures : %w", err)
-		}
-		if !matching || !StructureActive(kind, endsOn, p.today) {
+// searchStructures ranks the listed structures in the box, then makes the page. It decides on
+// the columns the SQL ranking read: the structure's search copies, and with a job filter its
+// active job descriptions.
+func (m *readModel) searchStructures(p plan, out *Page[StructureResult]) {
+	refs := m.structureGrid.appendIn(make([]int32, 0, 256), p.box)
+	keys := make([]sortKey, 0, len(refs))
+	filtered := p.jdFiltered()
+	today := dayNumber(p.today)
+	for _, i := range refs {
+		e := &m.structures[i]
+		if (len(p.kinds) > 0 && !slices.Contains(p.kinds, e.kind)) || (p.departement != "" && e.departement != p.departement) {
 			continue
 		}
-		d := refdata.Distance(p.centre.Lat, p.centre.Lng, lat, lng)
+		hiring, matching := e.hiring, true
+		if filtered {
+			hiring, matching = false, false
+			for k := range e.jds {
+				if j := &e.jds[k]; p.jdMatches(j) {
+					matching = true
+					if j.OpenPositions > 0 {
+						hiring = true
+						break
+					}
+				}
+			}
+		}
+		if !matching || !e.active.on(today) {
+			continue
+		}
+		st := &e.Structure
+		d := refdata.Distance(p.centre.Lat, p.centre.Lng, st.Lat, st.Lng)
 		if d > float64(p.radiusKm) {
 			continue
 		}
-		open := hiring && !blocked
+		open := hiring && !st.BlockApplications
 		if p.recruiting && !open {
 			continue
 		}
-		recruiting[id] = open
-		keys = append(keys, sortKey{group: group(staffed && open), distance: d, id: id})
+		keys = append(keys, sortKey{group: group(st.HasActiveMembers && open), distance: d, id: st.ID, ref: i, open: open})
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("recherche des structures : %w", err)
-	}
-	rows.Close()
 	out.Total = len(keys)
 	page, next := paginate(keys, p)
 	out.Next = next
 	if len(page) == 0 {
-		return nil
+		return
 	}
-	ids := make([]uuid.UUID, len(page))
-	for i, k := range page {
-		ids[i] = k.id
-	}
-	structures, err := s.structuresByID(ctx, q, ids)
-	if err != nil {
-		return err
-	}
-	jds, err := s.activeJDsOf(ctx, q, ids, p)
-	if err != nil {
-		return err
-	}
+	out.Items = make([]StructureResult, 0, len(page))
 	for _, k := range page {
-		st, ok := structures[k.id]
-		if !ok {
-			continue // structures are never deleted; skip rather than show an empty card
+		e := &m.structures[k.ref]
+		jds := e.jds
+		if filtered {
+			jds = nil
+			for i := range e.jds {
+				if p.jdMatches(&e.jds[i]) {
+					jds = append(jds, e.jds[i])
+				}
+			}
 		}
-		out.Items = append(out.Items, StructureResult{Structure: st, DistanceKm: roundKm(k.distance), Priority: k.group == 0,
-			Recruiting: recruiting[k.id], JobDescriptions: jds[k.id]})
+		out.Items = append(out.Items, StructureResult{Structure: e.Structure, DistanceKm: roundKm(k.distance), Priority: k.group == 0,
+			Recruiting: k.open, JobDescriptions: jds})
 	}
-	return nil
-}
-
-func placeholders(a *args, ids []uuid.UUID) string {
-	ph := make([]string, len(ids))
-	for i, id := range ids {
-		ph[i] = a.add(id)
-	}
-	return "(" + strings.Join(ph, ", ") + ")"
-}
-
-func (s *Service) structuresByID(ctx context.Context, q database.Querier, ids []uuid.UUID) (map[uuid.UUID]Structure, error) {
-	var a args
-	rows, err := q.QueryContext(ctx, structureSelect+` WHERE o.id IN `+placeholders(&a, ids), a...)
-	if err != nil {
-		return nil, fmt.Errorf("lecture des structures : %w", err)
-	}
-	defer rows.Close()
-	out := make(map[uuid.UUID]Structure, len(ids))
-	for rows.Next() {
-		st, _, err := scanStructure(rows)
-		if err != nil {
-			return nil, fmt.Errorf("lecture des structures : %w", err)
-		}
-		out[st.ID] = st
-	}
-	return out, rows.Err()
-}
-
-func (s *Service) activeJDsOf(ctx context.Context, q database.Querier, structureIDs []uuid.UUID, p plan) (map[uuid.UUID][]JobDescription, error) {
-	var a args
-	query := `SELECT ` + jdColumns + ` FROM job_descriptions j WHERE j.structure_id IN ` + placeholders(&a, structureIDs) +
-		` AND j.active` + p.jdConditions(&a) + ` ORDER BY j.rank, j.created_at, j.id`
-	list, err := s.collectJDs(q.QueryContext(ctx, query, a...))
-	if err != nil {
-		return nil, err
-	}
-	out := map[uuid.UUID][]JobDescription{}
-	for _, j := range list {
-		out[j.StructureID] = append(out[j.StructureID], j)
-	}
-	return out, nil
 }
 
 // SearchJobs finds active job descriptions of listed structures (as Search lists them) whose
@@ -487,94 +473,52 @@ func (s *Service) SearchJobs(ctx context.Context, q Query) (Page[JobResult], err
 	if err != nil {
 		return Page[JobResult]{}, err
 	}
-	out := Page[JobResult]{Centre: p.centre, RadiusKm: p.radiusKm}
-	if err := s.searchJobs(ctx, s.db.Reader(), p, &out); err != nil {
-		return Page[JobResult]{}, err
+	m, err := s.searchModel(ctx)
+	if err != nil {
+		return Page[JobResult]{}, fmt.Errorf("recherche des fiches de poste : %w", err)
 	}
+	out := Page[JobResult]{Centre: p.centre, RadiusKm: p.radiusKm, Generation: m.generation}
+	m.searchJobs(p, &out)
 	return out, nil
 }
 
-// searchJobs ranks, then reads the page, outside a transaction (see searchStructures).
-func (s *Service) searchJobs(ctx context.Context, q database.Querier, p plan, out *Page[JobResult]) error {
-	// Everything is read from the job_descriptions_position index alone.
-	var a args
-	query := `SELECT j.id, j.lat, j.lng, j.open_positions, j.structure_kind, j.structure_ends_on, j.structure_staffed,
-		j.structure_blocked FROM job_descriptions j
-		WHERE` + p.boxConditions("j", &a) + ` AND j.active AND j.structure_listed` + p.jdConditions(&a)
-	if len(p.kinds) > 0 {
-		query += ` AND j.structure_kind IN ` + a.in(p.kinds)
-	}
-	if p.departement != "" {
-		query += ` AND j.departement = ` + a.add(p.departement)
-	}
-	rows, err := q.QueryContext(ctx, query, a...)
-	if err != nil {
-		return fmt.Errorf("recherche des fiches de poste : %w", err)
-	}
-	defer rows.Close()
-	var keys []sortKey
-	for rows.Next() {
-		var id uuid.UUID
-		var lat, lng float64
-		var positions int
-		var kind string
-		var endsOn database.Date
-		var staffed, blocked bool
-		if err := rows.Scan(&id, &lat, &lng, &positions, &kind, &endsOn, &staffed, &blocked); err != nil {
-			return fmt.Errorf("recherche des fiches de poste : %w", err)
-		}
-		if !StructureActive(kind, endsOn, p.today) {
+// searchJobs ranks the job descriptions in the box on their copies of their structure's
+// fields, as the SQL did, then makes the page.
+func (m *readModel) searchJobs(p plan, out *Page[JobResult]) {
+	refs := m.jobGrid.appendIn(make([]int32, 0, 1024), p.box)
+	keys := make([]sortKey, 0, len(refs))
+	today := dayNumber(p.today)
+	for _, i := range refs {
+		e := &m.jobs[i]
+		j := e.jd
+		if !p.jdMatches(j) || (len(p.kinds) > 0 && !slices.Contains(p.kinds, e.kind)) || (p.departement != "" && j.Departement != p.departement) {
 			continue
 		}
-		d := refdata.Distance(p.centre.Lat, p.centre.Lng, lat, lng)
+		if !e.active.on(today) {
+			continue
+		}
+		d := refdata.Distance(p.centre.Lat, p.centre.Lng, j.Lat, j.Lng)
 		if d > float64(p.radiusKm) {
 			continue
 		}
-		open := positions > 0 && !blocked
+		open := j.OpenPositions > 0 && !e.blocked
 		if p.recruiting && !open {
 			continue
 		}
-		keys = append(keys, sortKey{group: group(staffed && open), distance: d, id: id})
+		keys = append(keys, sortKey{group: group(e.staffed && open), distance: d, id: j.ID, ref: i})
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("recherche des fiches de poste : %w", err)
-	}
-	rows.Close()
 	out.Total = len(keys)
 	page, next := paginate(keys, p)
 	out.Next = next
 	if len(page) == 0 {
-		return nil
+		return
 	}
-	ids := make([]uuid.UUID, len(page))
-	for i, k := range page {
-		ids[i] = k.id
-	}
-	var a2 args
-	jds, err := s.collectJDs(q.QueryContext(ctx, `SELECT `+jdColumns+` FROM job_descriptions j WHERE j.id IN `+placeholders(&a2, ids), a2...))
-	if err != nil {
-		return err
-	}
-	byID := make(map[uuid.UUID]JobDescription, len(jds))
-	var pageStructures []uuid.UUID
-	for _, j := range jds {
-		byID[j.ID] = j
-		if !slices.Contains(pageStructures, j.StructureID) {
-			pageStructures = append(pageStructures, j.StructureID)
-		}
-	}
-	structures, err := s.structuresByID(ctx, q, pageStructures)
-	if err != nil {
-		return err
-	}
+	out.Items = make([]JobResult, 0, len(page))
 	for _, k := range page {
-		j, ok := byID[k.id]
-		if !ok {
-			continue
-		}
-		out.Items = append(out.Items, JobResult{JobDescription: j, Structure: structures[j.StructureID], DistanceKm: roundKm(k.distance), Priority: k.group == 0})
+		e := &m.jobs[k.ref]
+		out.Items = append(out.Items, JobResult{JobDescription: *e.jd, Structure: m.structures[e.structure].Structure,
+			DistanceKm: roundKm(k.distance), Priority: k.group == 0})
 	}
-	return nil
 }
 
 func isPrescriberKind(k string) bool {

@@ -17,10 +17,16 @@
 //     search altogether (searchable = false); deactivated organisations are never listed.
 //   - Positions are the commune's centre unless a precise one is given; a place without
 //     coordinates (a few merged communes) is not found by distance searches.
+//   - Searches of employers and job descriptions read an in-memory read model of the listed
+//     registry (readmodel.go), rebuilt when the database's generation (bumped by triggers on
+//     every change) differs from the one it was built from. The service checks it on every
+//     search by default, at most once per SetSearchMaxAge otherwise, and right after its own
+//     writes. Prescriber search reads the database.
 package offer
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -42,11 +48,24 @@ type Service struct {
 	clock   clock.Clock
 	places  *refdata.Data
 	baseURL string
+	// read is the searches' read model and what keeps it fresh.
+	read readState
 }
 
 // NewService returns the offer service. baseURL makes the links of e-mails absolute.
+// Searches see every committed change at once; SetSearchMaxAge trades that for fewer checks.
 func NewService(db *database.DB, c clock.Clock, places *refdata.Data, baseURL string) *Service {
-	return &Service{db: db, clock: c, places: places, baseURL: baseURL}
+	s := &Service{db: db, clock: c, places: places, baseURL: baseURL}
+	s.read.lock = make(chan struct{}, 1)
+	return s
+}
+
+// withTx runs a change in a transaction, then tells the searches of this instance to look for
+// it: an employer sees their change in the next search, whatever SetSearchMaxAge says.
+func (s *Service) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	err := s.db.WithTx(ctx, fn)
+	s.invalidateSearch()
+	return err
 }
 
 // StructurePath is the public page of a structure; EmployerJobDescriptionsPath the employer's

@@ -110,18 +110,25 @@ func (st Structure) Resource(member bool) access.Resource {
 	return access.Resource{OrgID: st.ID, OrgKind: st.Kind, OrgDepartement: st.Departement, OrgCategory: category, Member: member}
 }
 
-const structureSelect = `SELECT o.id, o.kind, o.category, o.name, o.siret, o.commune_code, o.departement, o.deactivated_at,
+// structureColumns and structureFrom read a structure (scanStructure): structureSelect one
+// organisation's, the search's read model every structure row's.
+const (
+	structureColumns = `o.id, o.kind, o.category, o.name, o.siret, o.commune_code, o.departement, o.deactivated_at,
 	s.org_id, s.brand, s.address_line1, s.address_line2, s.postcode, s.lat, s.lng, s.position_precise,
 	s.phone, s.email, s.website, s.description, s.provided_support, s.parent_id,
 	c.id, c.number, c.starts_on, c.ends_on,
 	s.searchable, s.block_applications, s.spontaneous_open_since, s.created_at, s.updated_at,
-	COALESCE(s.staffed, EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = o.id AND m.is_active))
+	COALESCE(s.staffed, EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = o.id AND m.is_active))`
+	structureFrom = `
 	FROM organisations o
 	LEFT JOIN structures s ON s.org_id = o.id
 	LEFT JOIN structures p ON p.org_id = s.parent_id
 	LEFT JOIN conventions c ON c.id = COALESCE(s.convention_id, p.convention_id)`
+	structureSelect = `SELECT ` + structureColumns + structureFrom
+)
 
-func scanStructure(row interface{ Scan(...any) error }) (Structure, string, error) {
+// scanStructure reads the columns of structureColumns, then extra.
+func scanStructure(row interface{ Scan(...any) error }, extra ...any) (Structure, string, error) {
 	var st Structure
 	var category string
 	var siret, brand, line1, line2, postcode, phone, email, website, desc, support, number sql.NullString
@@ -129,11 +136,12 @@ func scanStructure(row interface{ Scan(...any) error }) (Structure, string, erro
 	var rowID, parent, convID uuid.NullUUID
 	var lat, lng sql.NullFloat64
 	var precise, searchable, blocked sql.NullBool
-	err := row.Scan(&st.ID, &st.Kind, &category, &st.Name, &siret, &st.CommuneCode, &st.Departement, &orgDeact,
+	dest := append([]any{&st.ID, &st.Kind, &category, &st.Name, &siret, &st.CommuneCode, &st.Departement, &orgDeact,
 		&rowID, &brand, &line1, &line2, &postcode, &lat, &lng, &precise,
 		&phone, &email, &website, &desc, &support, &parent,
 		&convID, &number, &st.Convention.StartsOn, &st.Convention.EndsOn,
-		&searchable, &blocked, &spontaneous, &created, &updated, &st.HasActiveMembers)
+		&searchable, &blocked, &spontaneous, &created, &updated, &st.HasActiveMembers}, extra...)
+	err := row.Scan(dest...)
 	if err != nil {
 		return Structure{}, "", err
 	}
@@ -333,7 +341,7 @@ func changedFields(a, b Structure) string {
 // for it, and staff. Bad input writes nothing and comes back as fault.Fields.
 func (s *Service) UpdateStructure(ctx context.Context, actor access.Actor, id uuid.UUID, in StructureInput) (Structure, error) {
 	var out Structure
-	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		st, err := s.loadStructure(ctx, tx, id)
 		if err != nil {
 			return err
@@ -452,7 +460,7 @@ func Reindex(ctx context.Context, db *database.DB) error {
 // yet (created at sign-up), positioned at its commune's centre. It is idempotent.
 func (s *Service) EnsureStructure(ctx context.Context, actor access.Actor, id uuid.UUID) (Structure, error) {
 	var out Structure
-	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		st, err := s.loadStructure(ctx, tx, id)
 		if err != nil {
 			return err
@@ -480,7 +488,7 @@ func (s *Service) EnsureStructure(ctx context.Context, actor access.Actor, id uu
 // toggle runs a one-column change of a structure for its members and staff.
 func (s *Service) toggle(ctx context.Context, actor access.Actor, id uuid.UUID, action string,
 	change func(tx *sql.Tx, st Structure, now time.Time) (bool, error)) error {
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.withTx(ctx, func(tx *sql.Tx) error {
 		st, err := s.loadStructure(ctx, tx, id)
 		if err != nil {
 			return err
