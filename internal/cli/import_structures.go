@@ -123,7 +123,7 @@ func importStructures(e *Env, args []string) error {
 	ev := audit.Event{OccurredAt: a.Clock.Now(), Action: "offer.registry_imported", ObjectType: "registry_file", ObjectRef: digest,
 		Purpose: "command_line", Outcome: outcome, Details: map[string]string{
 			"source": "cli", "lines": strconv.Itoa(rep.Lines), "created": strconv.Itoa(rep.Created),
-			"updated": strconv.Itoa(rep.Updated), "rejected": strconv.Itoa(len(rep.Rejected)),
+			"updated": strconv.Itoa(rep.Updated), "unchanged": strconv.Itoa(rep.Unchanged), "rejected": strconv.Itoa(len(rep.Rejected)),
 		}}
 	if err := a.DB.WithTx(ctx, func(tx *sql.Tx) error { return audit.Record(ctx, tx, ev) }); err != nil {
 		return errors.Join(importErr, fmt.Errorf("journal d'audit : %w", err))

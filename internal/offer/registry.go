@@ -49,6 +49,8 @@ type RegistryEntry struct {
 type RegistryResult struct {
 	Structure Structure
 	Created   bool
+	// Unchanged: the structure already said what the entry says; nothing was written.
+	Unchanged bool
 }
 
 // validateEntry checks an entry alone (references to other rows are checked when saving).
@@ -126,9 +128,10 @@ func (s *Service) SaveRegistryEntry(ctx context.Context, actor access.Actor, e R
 	return out, nil
 }
 
-// ImportReport counts what ImportRegistry did.
+// ImportReport counts what ImportRegistry did: structures created, changed, and already as the
+// entries say (nothing written for those).
 type ImportReport struct {
-	Created, Updated int
+	Created, Updated, Unchanged int
 }
 
 // LineError is a registry entry's problem: Line is its position in the entries (1-based).
@@ -188,9 +191,12 @@ func (s *Service) ImportRegistry(ctx context.Context, actor access.Actor, entrie
 				}
 				return fmt.Errorf("ligne %d : %w", i+1, err)
 			}
-			if res.Created {
+			switch {
+			case res.Created:
 				r.Created++
-			} else {
+			case res.Unchanged:
+				r.Unchanged++
+			default:
 				r.Updated++
 			}
 		}
@@ -237,20 +243,32 @@ func (s *Service) saveEntry(ctx context.Context, tx *sql.Tx, actor access.Actor,
 	if err != nil {
 		return RegistryResult{}, err
 	}
+	// Only what differs is written: an entry the structure already matches writes nothing (no
+	// new updated_at, no audit entry, no new generation for the searches).
+	changed := created || !st.stored
 	if next.Name != e.Name {
 		if _, err := tx.ExecContext(ctx, `UPDATE organisations SET name = $2, updated_at = $3 WHERE id = $1`, id, e.Name, now); err != nil {
 			return RegistryResult{}, fmt.Errorf("mise à jour de la raison sociale : %w", err)
 		}
 		next.Name = e.Name
+		changed = true
 	}
-	if err := s.save(ctx, tx, st, next, now); err != nil {
+	if !st.stored || changedFields(st, next) != "" {
+		if err := s.save(ctx, tx, st, next, now); err != nil {
+			return RegistryResult{}, err
+		}
+		changed = true
+	}
+	parentChanged, err := s.setParent(ctx, tx, st, e, now)
+	if err != nil {
 		return RegistryResult{}, err
 	}
-	if err := s.setParent(ctx, tx, st, e, now); err != nil {
+	conventionChanged, err := s.setConvention(ctx, tx, st, e, now)
+	if err != nil {
 		return RegistryResult{}, err
 	}
-	if err := s.setConvention(ctx, tx, st, e, now); err != nil {
-		return RegistryResult{}, err
+	if !changed && !parentChanged && !conventionChanged {
+		return RegistryResult{Structure: st, Unchanged: true}, nil
 	}
 	if err := refreshConvention(ctx, tx, id); err != nil {
 		return RegistryResult{}, err
@@ -276,31 +294,33 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-func (s *Service) setParent(ctx context.Context, tx *sql.Tx, st Structure, e RegistryEntry, now time.Time) error {
+// setParent makes the structure the antenna the entry says, or a structure of its own; it
+// tells whether that changed anything.
+func (s *Service) setParent(ctx context.Context, tx *sql.Tx, st Structure, e RegistryEntry, now time.Time) (bool, error) {
 	var parent uuid.UUID
 	if e.ParentSIRET != "" {
 		var grandParent uuid.NullUUID
 		err := tx.QueryRowContext(ctx, `SELECT s.org_id, s.parent_id FROM structures s JOIN organisations o ON o.id = s.org_id
 			WHERE o.siret = $1 AND o.kind = $2`, e.ParentSIRET, e.Kind).Scan(&parent, &grandParent)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fault.Field("parent_siret", "structure mère introuvable : elle doit être du même type et importée avant ses antennes")
+			return false, fault.Field("parent_siret", "structure mère introuvable : elle doit être du même type et importée avant ses antennes")
 		}
 		if err != nil {
-			return fmt.Errorf("recherche de la structure mère : %w", err)
+			return false, fmt.Errorf("recherche de la structure mère : %w", err)
 		}
 		if grandParent.Valid {
-			return fault.Field("parent_siret", "la structure mère est elle-même une antenne : rattachez l'antenne à la structure principale")
+			return false, fault.Field("parent_siret", "la structure mère est elle-même une antenne : rattachez l'antenne à la structure principale")
 		}
 		var antennas int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM structures WHERE parent_id = $1`, st.ID).Scan(&antennas); err != nil {
-			return err
+			return false, err
 		}
 		if antennas > 0 {
-			return fault.Field("parent_siret", "cette structure a ses propres antennes : elle ne peut pas devenir une antenne")
+			return false, fault.Field("parent_siret", "cette structure a ses propres antennes : elle ne peut pas devenir une antenne")
 		}
 	}
 	if parent == st.ParentID {
-		return nil
+		return false, nil
 	}
 	// An antenna has no convention of its own.
 	var err error
@@ -309,31 +329,42 @@ func (s *Service) setParent(ctx context.Context, tx *sql.Tx, st Structure, e Reg
 	} else {
 		_, err = tx.ExecContext(ctx, `UPDATE structures SET parent_id = NULL, updated_at = $2 WHERE org_id = $1`, st.ID, now)
 	}
-	return wrapTx(err, "rattachement de l'antenne")
+	return true, wrapTx(err, "rattachement de l'antenne")
 }
 
-func (s *Service) setConvention(ctx context.Context, tx *sql.Tx, st Structure, e RegistryEntry, now time.Time) error {
+// setConvention gives the structure the entry's convention (created, or its dates corrected,
+// when needed), or none; it tells whether that changed anything. An antenna's is its parent's.
+func (s *Service) setConvention(ctx context.Context, tx *sql.Tx, st Structure, e RegistryEntry, now time.Time) (bool, error) {
 	if e.ParentSIRET != "" {
-		return nil
+		return false, nil
 	}
 	if e.ConventionNumber == "" {
-		_, err := tx.ExecContext(ctx, `UPDATE structures SET convention_id = NULL, updated_at = $2 WHERE org_id = $1 AND convention_id IS NOT NULL`, st.ID, now)
-		return wrapTx(err, "retrait de la convention")
+		removed, err := affected(tx.ExecContext(ctx, `UPDATE structures SET convention_id = NULL, updated_at = $2
+			WHERE org_id = $1 AND convention_id IS NOT NULL`, st.ID, now))
+		return removed, wrapTx(err, "retrait de la convention")
 	}
+	// A row comes back when the convention is created or its dates change; none when it
+	// already says the same.
 	var convID uuid.UUID
+	written := true
 	err := tx.QueryRowContext(ctx, `INSERT INTO conventions (id, number, starts_on, ends_on, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $5)
 		ON CONFLICT (number) DO UPDATE SET starts_on = excluded.starts_on, ends_on = excluded.ends_on, updated_at = excluded.updated_at
+		WHERE conventions.starts_on <> excluded.starts_on OR conventions.ends_on <> excluded.ends_on
 		RETURNING id`, uuid.Must(uuid.NewV7()), e.ConventionNumber, e.ConventionStartsOn, e.ConventionEndsOn, now).Scan(&convID)
+	if errors.Is(err, sql.ErrNoRows) {
+		written = false
+		err = tx.QueryRowContext(ctx, `SELECT id FROM conventions WHERE number = $1`, e.ConventionNumber).Scan(&convID)
+	}
 	if err != nil {
-		return fmt.Errorf("enregistrement de la convention : %w", err)
+		return false, fmt.Errorf("enregistrement de la convention : %w", err)
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE structures SET convention_id = $2, updated_at = $3
-		WHERE org_id = $1 AND (convention_id IS NULL OR convention_id <> $2)`, st.ID, convID, now)
+	attached, err := affected(tx.ExecContext(ctx, `UPDATE structures SET convention_id = $2, updated_at = $3
+		WHERE org_id = $1 AND (convention_id IS NULL OR convention_id <> $2)`, st.ID, convID, now))
 	if database.IsUniqueViolation(err) {
-		return fault.Field("convention_number", "cette convention est déjà celle d'une autre structure")
+		return false, fault.Field("convention_number", "cette convention est déjà celle d'une autre structure")
 	}
-	return wrapTx(err, "rattachement de la convention")
+	return written || attached, wrapTx(err, "rattachement de la convention")
 }
 
 // SetSearchable shows or hides a structure in searches (staff only). Its page and its

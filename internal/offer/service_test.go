@@ -118,8 +118,70 @@ func TestImportIsAllOrNothing(t *testing.T) {
 			t.Fatalf("ImportRegistry = %+v, %v", r, err)
 		}
 		r, err = f.svc.ImportRegistry(ctx, f.staff, []offer.RegistryEntry{good})
-		if err != nil || r.Updated != 1 || r.Created != 0 {
+		if err != nil || r.Unchanged != 1 || r.Updated != 0 || r.Created != 0 {
 			t.Fatalf("second import = %+v, %v", r, err)
+		}
+	})
+}
+
+// An entry the structure already matches writes nothing: no new update date, no audit entry,
+// no new generation for the searches; each kind of difference is written and counted.
+func TestRegistryEntryWritesOnlyWhatChanged(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		parent := offer.RegistryEntry{SIRET: f.nextSIRET(), Kind: "ACI", Name: "Jardins", CommuneCode: "59350",
+			ConventionNumber: "ACI59-7", ConventionStartsOn: date("2025-01-01"), ConventionEndsOn: date("2026-12-31")}
+		other := offer.RegistryEntry{SIRET: f.nextSIRET(), Kind: "ACI", Name: "Ateliers", CommuneCode: "59512",
+			ConventionNumber: "ACI59-8", ConventionStartsOn: date("2025-01-01"), ConventionEndsOn: date("2026-12-31")}
+		antenna := offer.RegistryEntry{SIRET: f.nextSIRET(), Kind: "ACI", Name: "Jardins Sud", CommuneCode: "59599", ParentSIRET: parent.SIRET}
+		if r, err := f.svc.ImportRegistry(ctx, f.staff, []offer.RegistryEntry{parent, other, antenna}); err != nil || r.Created != 3 {
+			t.Fatalf("first import = %+v, %v", r, err)
+		}
+		f.clock.Advance(time.Hour)
+		state := func() (int64, int) {
+			var gen int64
+			if err := db.Reader().QueryRowContext(ctx, `SELECT generation FROM offer_state`).Scan(&gen); err != nil {
+				t.Fatal(err)
+			}
+			return gen, f.count(t, `SELECT COUNT(*) FROM audit_events WHERE action = 'offer.registry_updated'`)
+		}
+		gen, audits := state()
+		r, err := f.svc.ImportRegistry(ctx, f.staff, []offer.RegistryEntry{parent, other, antenna})
+		if err != nil || r != (offer.ImportReport{Unchanged: 3}) {
+			t.Fatalf("same entries again = %+v, %v", r, err)
+		}
+		if g, a := state(); g != gen || a != audits {
+			t.Fatalf("an unchanged import moved the generation %d → %d or wrote %d audit entries", gen, g, a-audits)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM structures WHERE updated_at > created_at`); n != 0 {
+			t.Errorf("%d structures with a new update date", n)
+		}
+		renamed := parent
+		renamed.Name = "Jardins du Nord"
+		extended := other
+		extended.ConventionEndsOn = date("2027-12-31")
+		moved := antenna
+		moved.ParentSIRET = other.SIRET
+		for _, tc := range []struct {
+			what  string
+			entry offer.RegistryEntry
+		}{
+			{"legal name", renamed}, {"convention end", extended}, {"parent", moved},
+			{"address", func() offer.RegistryEntry { e := renamed; e.CommuneCode = "59512"; return e }()},
+		} {
+			gen, audits := state()
+			r, err := f.svc.ImportRegistry(ctx, f.staff, []offer.RegistryEntry{tc.entry})
+			if err != nil || r != (offer.ImportReport{Updated: 1}) {
+				t.Fatalf("%s changed: %+v, %v", tc.what, r, err)
+			}
+			if g, a := state(); g == gen || a != audits+1 {
+				t.Errorf("%s changed: generation %d → %d, %d audit entries", tc.what, gen, g, a-audits)
+			}
+		}
+		res, err := f.svc.SaveRegistryEntry(ctx, f.staff, moved)
+		if err != nil || !res.Unchanged || res.Structure.Convention.Number != "ACI59-8" || res.Structure.Convention.EndsOn != date("2027-12-31") {
+			t.Fatalf("the moved antenna: %+v, %v", res, err)
 		}
 	})
 }

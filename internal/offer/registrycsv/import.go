@@ -22,10 +22,9 @@ const BatchSize = 500
 type Report struct {
 	// Lines is the number of data lines read from the file.
 	Lines int
-	// Created and Updated count structures. offer does not tell a structure left as it was
-	// from a changed one, so Updated includes the unchanged: a second import of the same file
-	// reports every line updated and none created.
-	Created, Updated int
+	// Created, Updated and Unchanged count structures: a second import of the same file
+	// reports every valid line unchanged (and writes nothing for them).
+	Created, Updated, Unchanged int
 	// Rejected lists the lines not imported, by line, with the reason.
 	Rejected []Rejection
 	// Warnings are remarks about the file (unknown columns).
@@ -48,8 +47,9 @@ func (r Report) String() string {
 		if s := r.Duration.Seconds(); s > 0 && r.Lines > 0 {
 			fmt.Fprintf(&b, " (%s lignes/s)", number(int(float64(r.Lines)/s)))
 		}
-		fmt.Fprintf(&b, ".\n  %s\n  %s\n  %s", plural(r.Created, "structure créée", "structures créées"),
-			plural(r.Updated, "structure mise à jour ou déjà à jour", "structures mises à jour ou déjà à jour"),
+		fmt.Fprintf(&b, ".\n  %s\n  %s\n  %s\n  %s", plural(r.Created, "structure créée", "structures créées"),
+			plural(r.Updated, "structure mise à jour", "structures mises à jour"),
+			plural(r.Unchanged, "structure déjà à jour", "structures déjà à jour"),
 			plural(rejected, "ligne rejetée", "lignes rejetées"))
 	}
 	for _, w := range r.Warnings {
@@ -141,6 +141,7 @@ func Import(ctx context.Context, svc *offer.Service, actor access.Actor, parsed 
 			res, rejected, err := importBatch(ctx, svc, actor, batch, rejectedKeys)
 			r.Created += res.Created
 			r.Updated += res.Updated
+			r.Unchanged += res.Unchanged
 			r.Rejected = append(r.Rejected, rejected...)
 			if err != nil {
 				r.Duration = time.Since(start)

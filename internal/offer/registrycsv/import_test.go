@@ -158,8 +158,14 @@ func TestImportScenario(t *testing.T) {
 
 		// The same file again: nothing created, the same lines rejected.
 		r2, _ := importText(t, svc, scenario())
-		if r2.Created != 0 || r2.Updated != 5 || len(r2.Rejected) != 6 {
+		if r2.Created != 0 || r2.Updated != 0 || r2.Unchanged != 5 || len(r2.Rejected) != 6 {
 			t.Fatalf("second import %+v", r2)
+		}
+		if !strings.Contains(r2.String(), "5 structures déjà à jour") {
+			t.Errorf("second import's summary:\n%s", r2)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM audit_events WHERE action = 'offer.registry_updated'`); n != 0 {
+			t.Errorf("%d audit entries for unchanged structures", n)
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM structures`); n != 5 {
 			t.Errorf("%d structures after the second import", n)
