@@ -139,13 +139,7 @@ func TestRegistryEntryWritesOnlyWhatChanged(t *testing.T) {
 			t.Fatalf("first import = %+v, %v", r, err)
 		}
 		f.clock.Advance(time.Hour)
-		state := func() (int64, int) {
-			var gen int64
-			if err := db.Reader().QueryRowContext(ctx, `SELECT generation FROM offer_state`).Scan(&gen); err != nil {
-				t.Fatal(err)
-			}
-			return gen, f.count(t, `SELECT COUNT(*) FROM audit_events WHERE action = 'offer.registry_updated'`)
-		}
+		state := func() (int64, int) { return generation(t, db), f.audits(t, "offer.registry_updated") }
 		gen, audits := state()
 		r, err := f.svc.ImportRegistry(ctx, f.staff, []offer.RegistryEntry{parent, other, antenna})
 		if err != nil || r != (offer.ImportReport{Unchanged: 3}) {
