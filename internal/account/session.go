@@ -75,7 +75,7 @@ func createSession(ctx context.Context, q database.Querier, u User, now time.Tim
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, idle_expires_at,
 		absolute_expires_at, mfa_verified_at, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)`,
-		s.ID, digest, s.UserID, now, s.IdleExpiresAt, s.AbsoluteExpiresAt, nullTime(s.MFAVerifiedAt), s.UserAgent)
+		s.ID, digest, s.UserID, now, s.IdleExpiresAt, s.AbsoluteExpiresAt, database.NullTime(s.MFAVerifiedAt), s.UserAgent)
 	if err != nil {
 		return "", Session{}, fmt.Errorf("création de session : %w", err)
 	}

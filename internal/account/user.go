@@ -102,14 +102,6 @@ func scanUser(row rowScanner) (User, error) {
 	return u, nil
 }
 
-// nullTime turns a zero time into NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
-}
-
 // UserByID loads a user.
 func UserByID(ctx context.Context, q database.Querier, id uuid.UUID) (User, error) {
 	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
@@ -176,8 +168,8 @@ func insertUser(ctx context.Context, q database.Querier, u User) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO users (id, kind, email, email_verified_at, password_hash, first_name,
 		last_name, created_at, updated_at, last_activity_at, password_changed_at, terms_version, terms_accepted_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $9, $10, $11)`,
-		u.ID, string(u.Kind), u.Email, nullTime(u.EmailVerifiedAt), u.passwordHash, strings.TrimSpace(u.FirstName),
-		strings.TrimSpace(u.LastName), u.CreatedAt, nullTime(u.PasswordChangedAt), u.TermsVersion, nullTime(u.TermsAcceptedAt))
+		u.ID, string(u.Kind), u.Email, database.NullTime(u.EmailVerifiedAt), u.passwordHash, strings.TrimSpace(u.FirstName),
+		strings.TrimSpace(u.LastName), u.CreatedAt, database.NullTime(u.PasswordChangedAt), u.TermsVersion, database.NullTime(u.TermsAcceptedAt))
 	if database.IsUniqueViolation(err) {
 		return fmt.Errorf("adresse e-mail déjà utilisée : %w", fault.Conflict)
 	}

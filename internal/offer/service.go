@@ -133,21 +133,7 @@ func authorize(ctx context.Context, q database.Querier, actor access.Actor, act 
 	return access.Can(actor, act, st.Resource(m))
 }
 
-// nullable helpers: the zero value is NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
-}
-
-func nullUUID(id uuid.UUID) any {
-	if id == uuid.Nil {
-		return nil
-	}
-	return id
-}
-
+// nullFloat is v as a query argument, NULL when not ok.
 func nullFloat(v float64, ok bool) any {
 	if !ok {
 		return nil

@@ -403,8 +403,8 @@ func insertStructure(ctx context.Context, q database.Querier, st Structure, now 
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19, $20, $21,
 			EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = $1 AND m.is_active))`,
 		st.ID, st.Brand, st.AddressLine1, st.AddressLine2, st.Postcode, nullFloat(st.Lat, st.HasPosition), nullFloat(st.Lng, st.HasPosition),
-		st.PositionPrecise, st.Phone, st.Email, st.Website, st.Description, st.ProvidedSupport, nullUUID(st.ParentID),
-		st.Searchable, st.BlockApplications, nullTime(st.SpontaneousOpenSince), now, st.Kind, st.Departement, !st.OrgDeactivatedAt.IsZero())
+		st.PositionPrecise, st.Phone, st.Email, st.Website, st.Description, st.ProvidedSupport, database.NullUUID(st.ParentID),
+		st.Searchable, st.BlockApplications, database.NullTime(st.SpontaneousOpenSince), now, st.Kind, st.Departement, !st.OrgDeactivatedAt.IsZero())
 	if err != nil {
 		return fmt.Errorf("création de la structure : %w", err)
 	}

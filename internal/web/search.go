@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -201,64 +202,59 @@ func renamed(err error) fault.Fields {
 }
 
 func (s *Server) searchEmployers(w http.ResponseWriter, r *http.Request) {
-	f, q, cands, errs := s.parseSearch(r, offer.DefaultRadiusKm, employerKinds())
-	v := s.newSearchView("structures", f, cands)
-	if f.Searched && errs.Err() == nil {
-		page, err := s.offer.Search(r.Context(), q)
-		if fault.FieldsOf(err) != nil {
-			errs = renamed(err)
-		} else if err != nil {
-			s.fail(w, r, err)
-			return
-		} else {
-			v.Employers = &page
-			if page.Next != "" {
-				v.NextURL = "/recherche?" + string(f.query(page.Next))
-			}
-		}
-	}
-	s.renderSearch(w, r, "Trouver un employeur solidaire", v, errs)
+	serveSearch(s, w, r, searchPage[offer.StructureResult]{view: "structures", path: "/recherche", title: "Trouver un employeur solidaire",
+		radius: offer.DefaultRadiusKm, kinds: employerKinds(), search: s.offer.Search,
+		show: func(v *searchView, p *offer.Page[offer.StructureResult]) { v.Employers = p }})
 }
 
 func (s *Server) searchJobs(w http.ResponseWriter, r *http.Request) {
-	f, q, cands, errs := s.parseSearch(r, offer.DefaultRadiusKm, employerKinds())
-	v := s.newSearchView("postes", f, cands)
-	if f.Searched && errs.Err() == nil {
-		page, err := s.offer.SearchJobs(r.Context(), q)
-		if fault.FieldsOf(err) != nil {
-			errs = renamed(err)
-		} else if err != nil {
-			s.fail(w, r, err)
-			return
-		} else {
-			v.Jobs = &page
-			if page.Next != "" {
-				v.NextURL = "/recherche/postes?" + string(f.query(page.Next))
-			}
-		}
-	}
-	s.renderSearch(w, r, "Trouver une offre d'emploi solidaire", v, errs)
+	serveSearch(s, w, r, searchPage[offer.JobResult]{view: "postes", path: "/recherche/postes", title: "Trouver une offre d'emploi solidaire",
+		radius: offer.DefaultRadiusKm, kinds: employerKinds(), search: s.offer.SearchJobs,
+		show: func(v *searchView, p *offer.Page[offer.JobResult]) { v.Jobs = p }})
 }
 
 func (s *Server) searchPrescribers(w http.ResponseWriter, r *http.Request) {
-	f, q, cands, errs := s.parseSearch(r, offer.DefaultPrescriberRadiusKm, nil)
-	q.Kinds, q.Rome, q.AppellationCode, q.ContractType, q.RecruitingNow = nil, "", "", "", false
-	v := s.newSearchView("prescripteurs", f, cands)
+	serveSearch(s, w, r, searchPage[offer.PrescriberResult]{view: "prescripteurs", path: "/recherche/prescripteurs",
+		title: "Trouver un accompagnement près de chez soi", radius: offer.DefaultPrescriberRadiusKm,
+		search: func(ctx context.Context, q offer.Query) (offer.Page[offer.PrescriberResult], error) {
+			// The employer filters do not apply to prescribers.
+			q.Kinds, q.Rome, q.AppellationCode, q.ContractType, q.RecruitingNow = nil, "", "", "", false
+			return s.offer.SearchPrescribers(ctx, q)
+		},
+		show: func(v *searchView, p *offer.Page[offer.PrescriberResult]) { v.Prescribers = p }})
+}
+
+// searchPage is one of the three public searches: its form's defaults, the service call, and
+// where its results go in the view.
+type searchPage[T any] struct {
+	view, path, title string
+	radius            int
+	kinds             []kindChoice
+	search            func(context.Context, offer.Query) (offer.Page[T], error)
+	show              func(*searchView, *offer.Page[T])
+}
+
+// serveSearch answers a search page: the form alone, the form with its errors, or the results
+// with the link to the next page.
+func serveSearch[T any](s *Server, w http.ResponseWriter, r *http.Request, sp searchPage[T]) {
+	f, q, cands, errs := s.parseSearch(r, sp.radius, sp.kinds)
+	v := s.newSearchView(sp.view, f, cands)
 	if f.Searched && errs.Err() == nil {
-		page, err := s.offer.SearchPrescribers(r.Context(), q)
-		if fault.FieldsOf(err) != nil {
+		page, err := sp.search(r.Context(), q)
+		switch {
+		case fault.FieldsOf(err) != nil:
 			errs = renamed(err)
-		} else if err != nil {
+		case err != nil:
 			s.fail(w, r, err)
 			return
-		} else {
-			v.Prescribers = &page
+		default:
+			sp.show(&v, &page)
 			if page.Next != "" {
-				v.NextURL = "/recherche/prescripteurs?" + string(f.query(page.Next))
+				v.NextURL = sp.path + "?" + string(f.query(page.Next))
 			}
 		}
 	}
-	s.renderSearch(w, r, "Trouver un accompagnement près de chez soi", v, errs)
+	s.renderSearch(w, r, sp.title, v, errs)
 }
 
 func (s *Server) renderSearch(w http.ResponseWriter, r *http.Request, title string, v searchView, errs fault.Fields) {

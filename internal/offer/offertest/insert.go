@@ -40,7 +40,7 @@ func Insert(ctx context.Context, db *database.DB, ds Dataset) error {
 		if st.Kind == offer.KindGEIQ {
 			category = "geiq"
 		}
-		orgs[i] = []any{st.ID, st.Kind, category, st.Name, st.SIRET, st.CommuneCode, st.Departement, st.CreatedAt, st.UpdatedAt, nullTime(st.OrgDeactivatedAt)}
+		orgs[i] = []any{st.ID, st.Kind, category, st.Name, st.SIRET, st.CommuneCode, st.Departement, st.CreatedAt, st.UpdatedAt, database.NullTime(st.OrgDeactivatedAt)}
 	}
 	members := make([][]any, len(ds.Memberships))
 	for i, m := range ds.Memberships {
@@ -76,8 +76,8 @@ func Insert(ctx context.Context, db *database.DB, ds Dataset) error {
 			lat, lng = st.Lat, st.Lng
 		}
 		row := []any{st.ID, st.Brand, st.AddressLine1, st.AddressLine2, st.Postcode, lat, lng, st.PositionPrecise, st.Phone,
-			st.Email, st.Website, st.Description, st.ProvidedSupport, nullUUID(st.ParentID), conv, st.Searchable,
-			st.BlockApplications, nullTime(st.SpontaneousOpenSince), st.CreatedAt, st.UpdatedAt, st.Kind, st.Departement,
+			st.Email, st.Website, st.Description, st.ProvidedSupport, database.NullUUID(st.ParentID), conv, st.Searchable,
+			st.BlockApplications, database.NullTime(st.SpontaneousOpenSince), st.CreatedAt, st.UpdatedAt, st.Kind, st.Departement,
 			!st.OrgDeactivatedAt.IsZero(), staffed[st.ID], st.Convention.EndsOn, hiring[st.ID]}
 		if st.IsAntenna() {
 			antennas = append(antennas, row)
@@ -94,7 +94,7 @@ func Insert(ctx context.Context, db *database.DB, ds Dataset) error {
 		}
 		jds[i] = []any{j.ID, j.StructureID, j.AppellationCode, j.RomeCode, j.CustomTitle, j.Description, string(j.ContractType),
 			j.CommuneCode, j.Departement, lat, lng, j.HoursPerWeek, j.OpenPositions, j.ExpectedProfile, j.CVRequired, j.Active,
-			j.Rank, j.CreatedAt, j.UpdatedAt, nullTime(j.InactivityWarnedAt), nullTime(j.DeactivatedAt), j.DeactivationReason,
+			j.Rank, j.CreatedAt, j.UpdatedAt, database.NullTime(j.InactivityWarnedAt), database.NullTime(j.DeactivatedAt), j.DeactivationReason,
 			st.Kind, st.Searchable && st.OrgDeactivatedAt.IsZero(), st.Convention.EndsOn, staffed[st.ID], st.BlockApplications}
 	}
 	structureCols := []string{"org_id", "brand", "address_line1", "address_line2", "postcode", "lat", "lng", "position_precise", "phone",
@@ -175,18 +175,4 @@ func insertRows(ctx context.Context, db *database.DB, table string, cols []strin
 		}
 	}
 	return nil
-}
-
-func nullTime(t interface{ IsZero() bool }) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
-}
-
-func nullUUID(id uuid.UUID) any {
-	if id == uuid.Nil {
-		return nil
-	}
-	return id
 }
