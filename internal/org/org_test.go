@@ -393,6 +393,14 @@ func TestMembersAreDeactivatedNeverDeletedAndAnAdminRemains(t *testing.T) {
 		if err := f.orgs.StaffAddMember(ctx, f.staff, o.ID, member.ID, false); err != nil {
 			t.Fatal(err)
 		}
+		// Adding the admin again as a plain member takes nothing away: the organisation keeps its admin.
+		if err := f.orgs.StaffAddMember(ctx, f.staff, o.ID, admin.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		var admins int
+		if err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND is_active AND is_admin`, o.ID).Scan(&admins); err != nil || admins != 1 {
+			t.Fatalf("%d active admins after adding the admin again (%v)", admins, err)
+		}
 		a := f.actor(t, admin, o.ID)
 		if err := f.orgs.SetMemberActive(ctx, a, o.ID, admin.ID, false); !errors.Is(err, fault.Conflict) {
 			t.Fatalf("the only admin left: %v", err)

@@ -165,6 +165,8 @@ func (s *Service) Create(ctx context.Context, actor access.Actor, in NewOrganisa
 	return o, nil
 }
 
+// addMember makes the user an active member, admin when asked. Adding never takes rights away:
+// an active admin stays admin (SetMemberAdmin removes it, keeping an admin in the organisation).
 func addMember(ctx context.Context, q database.Querier, orgID, userID uuid.UUID, admin bool, by uuid.UUID, now time.Time) error {
 	var updatedBy any
 	if by != uuid.Nil {
@@ -172,7 +174,9 @@ func addMember(ctx context.Context, q database.Querier, orgID, userID uuid.UUID,
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO memberships (org_id, user_id, is_admin, is_active, joined_at, updated_at, updated_by)
 		VALUES ($1, $2, $3, TRUE, $4, $4, $5)
-		ON CONFLICT (org_id, user_id) DO UPDATE SET is_active = TRUE, is_admin = excluded.is_admin, deactivated_at = NULL,
+		ON CONFLICT (org_id, user_id) DO UPDATE SET is_active = TRUE,
+			is_admin = CASE WHEN memberships.is_active THEN memberships.is_admin OR excluded.is_admin ELSE excluded.is_admin END,
+			deactivated_at = NULL,
 			updated_at = excluded.updated_at, updated_by = excluded.updated_by`, orgID, userID, admin, now, updatedBy)
 	if err != nil {
 		return fmt.Errorf("ajout du membre : %w", err)

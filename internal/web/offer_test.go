@@ -155,3 +155,24 @@ func TestStructureCreatedAtSignUpIsManageableButNotListed(t *testing.T) {
 		}
 	})
 }
+
+// Someone who is not a member of the structure is refused its employer forms even when the
+// form sent has errors (which used to answer 422 with the form).
+func TestEmployerFormsWithErrorsAreRefusedToOthers(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		s, id, _ := employerWorld(t, db)
+		other := s.user(t, access.Professional, "autre@ailleurs.fr")
+		tok := s.login(t, other.Email, "")
+		for _, c := range []struct {
+			path string
+			form url.Values
+		}{
+			{"/structures/" + id + "/modifier", url.Values{"commune": {"Nullepartville"}, "brand": {"Prise"}}},
+			{"/structures/" + id + "/fiches-de-poste/nouvelle", url.Values{"hours_per_week": {"abc"}}},
+		} {
+			if r := s.do(t, "POST", c.path, tok, c.form); r.status != 403 {
+				t.Errorf("%s with errors, not a member: %d", c.path, r.status)
+			}
+		}
+	})
+}

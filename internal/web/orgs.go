@@ -388,7 +388,7 @@ func (s *Server) orgAddMember(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.setFlash(w, "member_updated")
+	s.setFlash(w, "member_added")
 	redirect(w, r, "/organisations/"+id.String())
 }
 

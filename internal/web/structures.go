@@ -86,13 +86,8 @@ func (s *Server) structureEditForm(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	p, err := s.offer.Structure(r.Context(), actor(r), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !p.EmployerView {
-		s.renderError(w, r, http.StatusForbidden)
+	p, ok := s.employerStructure(w, r, id)
+	if !ok {
 		return
 	}
 	st := p.Structure
@@ -100,6 +95,21 @@ func (s *Server) structureEditForm(w http.ResponseWriter, r *http.Request) {
 		"commune": s.communeText(st.CommuneCode), "phone": offer.FormatPhone(st.Phone), "email": st.Email, "website": st.Website,
 		"description": st.Description, "provided_support": st.ProvidedSupport}
 	s.render(w, r, http.StatusOK, "structure_edit", "Modifier la structure", structureEditView{Structure: st, Form: f}, nil)
+}
+
+// employerStructure loads the structure of an employer page: its members and staff only (403
+// otherwise, also when the form sent has errors). It has answered when ok is false.
+func (s *Server) employerStructure(w http.ResponseWriter, r *http.Request, id uuid.UUID) (p offer.StructurePage, ok bool) {
+	p, err := s.offer.Structure(r.Context(), actor(r), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return p, false
+	}
+	if !p.EmployerView {
+		s.renderError(w, r, http.StatusForbidden)
+		return p, false
+	}
+	return p, true
 }
 
 type structureEditView struct {
@@ -129,24 +139,24 @@ func (s *Server) structureEdit(w http.ResponseWriter, r *http.Request) {
 	st, err := s.offer.UpdateStructure(r.Context(), actor(r), id, offer.StructureInput{Brand: f["brand"], AddressLine1: f["address_line1"],
 		AddressLine2: f["address_line2"], Postcode: f["postcode"], CommuneCode: code, Phone: f["phone"], Email: f["email"],
 		Website: f["website"], Description: r.PostFormValue("description"), ProvidedSupport: r.PostFormValue("provided_support")})
-	if fields := fault.FieldsOf(err); fields != nil || cerr != "" {
+	fields := fault.FieldsOf(err)
+	if err != nil && fields == nil {
+		s.fail(w, r, err)
+		return
+	}
+	if fields != nil || cerr != "" {
 		if fields == nil {
 			fields = fault.Fields{}
 		}
 		if cerr != "" {
 			fields["commune"] = cerr
 		}
-		current, gerr := s.offer.Structure(r.Context(), actor(r), id)
-		if gerr != nil {
-			s.fail(w, r, gerr)
+		current, ok := s.employerStructure(w, r, id)
+		if !ok {
 			return
 		}
 		s.render(w, r, http.StatusUnprocessableEntity, "structure_edit", "Modifier la structure",
 			structureEditView{Structure: current.Structure, Form: f, Candidates: candidates}, fields)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	s.setFlash(w, "structure_saved")
@@ -186,13 +196,8 @@ func (s *Server) jobDescriptionsPage(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	p, err := s.offer.Structure(r.Context(), actor(r), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !p.EmployerView {
-		s.renderError(w, r, http.StatusForbidden)
+	p, ok := s.employerStructure(w, r, id)
+	if !ok {
 		return
 	}
 	s.render(w, r, http.StatusOK, "job_descriptions", "Fiches de poste", s.structureView(p), nil)
@@ -220,13 +225,8 @@ func (s *Server) jobDescriptionNewForm(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	p, err := s.offer.Structure(r.Context(), actor(r), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !p.EmployerView {
-		s.renderError(w, r, http.StatusForbidden)
+	p, ok := s.employerStructure(w, r, id)
+	if !ok {
 		return
 	}
 	f := form{"commune": s.communeText(p.Structure.CommuneCode), "hours_per_week": "35", "open_positions": "1"}
@@ -294,10 +294,13 @@ func (s *Server) afterJDSave(w http.ResponseWriter, r *http.Request, id uuid.UUI
 		}
 		errs.Add(k, msg)
 	}
+	if err != nil && fault.FieldsOf(err) == nil {
+		s.fail(w, r, err)
+		return
+	}
 	if len(errs) > 0 {
-		p, gerr := s.offer.Structure(r.Context(), actor(r), id)
-		if gerr != nil {
-			s.fail(w, r, gerr)
+		p, ok := s.employerStructure(w, r, id)
+		if !ok {
 			return
 		}
 		title := "Nouvelle fiche de poste"
@@ -306,10 +309,6 @@ func (s *Server) afterJDSave(w http.ResponseWriter, r *http.Request, id uuid.UUI
 		}
 		s.render(w, r, http.StatusUnprocessableEntity, "job_description_form", title, jdFormView{Structure: p.Structure, JD: jd, Form: f,
 			Contracts: s.contractOptions(p.Structure.Kind), Action: action}, errs)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	s.setFlash(w, "job_description_saved")
