@@ -224,12 +224,32 @@ func (s *Service) romePrefixExists(r string) bool {
 		_, ok := s.places.Rome(r)
 		return ok
 	}
-	for _, rome := range s.places.Romes() {
-		if strings.HasPrefix(rome.Code, r) {
-			return true
+	return s.reference().romePrefixes[r]
+}
+
+// referenceIndex is what searches look up in the reference data, built once per service:
+// the ROME domains and professional domains (prefixes of 1 and 3 characters), and the
+// communes with a centre with their grid, so that a search does not scan all 35,000 communes.
+type referenceIndex struct {
+	romePrefixes map[string]bool
+	communes     []refdata.Commune
+	communeGrid  grid
+}
+
+func newReferenceIndex(places *refdata.Data) referenceIndex {
+	x := referenceIndex{romePrefixes: map[string]bool{}}
+	for _, rome := range places.Romes() {
+		x.romePrefixes[rome.Code[:1]], x.romePrefixes[rome.Code[:3]] = true, true
+	}
+	for c := range places.Communes() {
+		if c.HasCoords {
+			x.communes = append(x.communes, c)
 		}
 	}
-	return false
+	x.communeGrid = newGrid(len(x.communes), func(i int) (float64, float64, bool) {
+		return x.communes[i].Lat, x.communes[i].Lng, true
+	})
+	return x
 }
 
 // args numbers the parameters of a query built piece by piece.
@@ -540,10 +560,9 @@ func (s *Service) SearchPrescribers(ctx context.Context, q Query) (Page[Prescrib
 	// The communes in range, and their départements, which the organisations table indexes.
 	near := map[string]float64{}
 	var deps []string
-	for c := range s.places.Communes() {
-		if !c.HasCoords || !p.box.Contains(c.Lat, c.Lng) {
-			continue
-		}
+	ref := s.reference()
+	for _, i := range ref.communeGrid.appendIn(nil, p.box) {
+		c := &ref.communes[i]
 		if d := refdata.Distance(p.centre.Lat, p.centre.Lng, c.Lat, c.Lng); d <= float64(p.radiusKm) {
 			near[c.Code] = d
 			if !slices.Contains(deps, c.Departement) {

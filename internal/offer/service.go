@@ -28,6 +28,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,12 +51,15 @@ type Service struct {
 	baseURL string
 	// read is the searches' read model and what keeps it fresh.
 	read readState
+	// reference is built at the first search that needs it.
+	reference func() referenceIndex
 }
 
 // NewService returns the offer service. baseURL makes the links of e-mails absolute.
 // Searches see every committed change at once; SetSearchMaxAge trades that for fewer checks.
 func NewService(db *database.DB, c clock.Clock, places *refdata.Data, baseURL string) *Service {
-	s := &Service{db: db, clock: c, places: places, baseURL: baseURL}
+	s := &Service{db: db, clock: c, places: places, baseURL: baseURL,
+		reference: sync.OnceValue(func() referenceIndex { return newReferenceIndex(places) })}
 	s.read.lock = make(chan struct{}, 1)
 	return s
 }
