@@ -164,7 +164,7 @@ func TestBadParametersGetFrenchProblems(t *testing.T) {
 			"/api/v1/structures?code_insee=69123&cursor=n-importe-quoi": "cursor",
 			"/api/v1/structures?code_insee=60694":                       "code_insee", // no coordinates
 		} {
-			r := s.get(t, strings.Replace(path, "?", "?", 1))
+			r := s.get(t, path)
 			if r.status != 400 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") {
 				t.Errorf("%s: %d %s", path, r.status, r.header.Get("Content-Type"))
 				continue

@@ -210,9 +210,11 @@ func (l *registryLoader) ensureShowcase(ctx context.Context, sc showcase) error 
 	}
 	var st offer.Structure
 	if id != uuid.Nil {
-		if st, err = l.svc.GetStructure(ctx, id); err != nil {
+		page, err := l.svc.Structure(ctx, l.staff, id)
+		if err != nil {
 			return err
 		}
+		st = page.Structure
 	}
 	if id == uuid.Nil || st.CreatedAt.IsZero() || st.Convention.Number != sc.convention {
 		e := offer.RegistryEntry{SIRET: sc.siret, Kind: sc.kind, Name: sc.name, CommuneCode: sc.commune, Brand: sc.brand,

@@ -36,11 +36,11 @@ func TestConventionAndActivityRules(t *testing.T) {
 			t.Errorf("StructureActive(%s, ends %s, on %s) = %v", tc.kind, tc.ends, today, got)
 		}
 	}
-	// An antenna is active exactly when its parent's convention is: the caller passes that one.
+	// An antenna carries its parent's convention (loaded with it) and has its 30 days of grace:
+	// active through 2026-03-22, no longer on the 23rd.
 	parent := offer.Structure{Kind: "ACI", Convention: offer.Convention{EndsOn: date("2026-02-20")}}
-	antenna := parent
-	antenna.ParentID = [16]byte{1}
-	if !antenna.Active(today) || antenna.Active(date("2026-03-23")) != parent.Active(date("2026-03-23")) {
+	antenna := offer.Structure{Kind: "ACI", ParentID: [16]byte{1}, Convention: parent.Convention}
+	if !antenna.Active(today) || !antenna.Active(date("2026-03-22")) || antenna.Active(date("2026-03-23")) {
 		t.Error("antenna does not follow its parent's convention")
 	}
 	closed := parent

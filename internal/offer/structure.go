@@ -178,12 +178,6 @@ func (s *Service) loadStructure(ctx context.Context, q database.Querier, id uuid
 	return st, nil
 }
 
-// GetStructure reads a structure without access check, for other domain packages (an
-// application checks that its target is active and does not block applications).
-func (s *Service) GetStructure(ctx context.Context, id uuid.UUID) (Structure, error) {
-	return s.loadStructure(ctx, s.db.Reader(), id)
-}
-
 // StructurePage is what a structure's page shows.
 type StructurePage struct {
 	Structure Structure

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"parcours/internal/access"
 	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
@@ -129,10 +132,11 @@ func TestInsertOnBothEngines(t *testing.T) {
 		svc := offer.NewService(db, clock.NewFake(now), places(t), "https://parcours.test")
 		// What was generated reads back the same through the service.
 		for _, want := range ds.Structures[:50] {
-			got, err := svc.GetStructure(ctx, want.ID)
+			page, err := svc.Structure(ctx, access.Actor{UserID: uuid.Must(uuid.NewV7()), Kind: access.Staff, MFA: true}, want.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
+			got := page.Structure
 			if got.Name != want.Name || got.SIRET != want.SIRET || got.Convention.EndsOn != want.Convention.EndsOn ||
 				got.Lat != want.Lat || got.ParentID != want.ParentID || !got.SpontaneousOpenSince.Equal(want.SpontaneousOpenSince) {
 				t.Fatalf("read back %+v\nwant %+v", got, want)
