@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -125,7 +126,10 @@ func importStructures(e *Env, args []string) error {
 			"source": "cli", "lines": strconv.Itoa(rep.Lines), "created": strconv.Itoa(rep.Created),
 			"updated": strconv.Itoa(rep.Updated), "unchanged": strconv.Itoa(rep.Unchanged), "rejected": strconv.Itoa(len(rep.Rejected)),
 		}}
-	if err := a.DB.WithTx(ctx, func(tx *sql.Tx) error { return audit.Record(ctx, tx, ev) }); err != nil {
+	// Written also after an interruption (Ctrl-C cancels ctx), within 10 seconds.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := a.DB.WithTx(actx, func(tx *sql.Tx) error { return audit.Record(actx, tx, ev) }); err != nil {
 		return errors.Join(importErr, fmt.Errorf("journal d'audit : %w", err))
 	}
 	return finishImport(e, rep, importErr)
