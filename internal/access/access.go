@@ -1,9 +1,20 @@
 // Package access decides who may do what. It is the only place where authorisation is
-// decided: handlers and domain services describe the actor, the action and the resource, and
-// ask Can. Anything not explicitly allowed by a rule below is denied.
+// decided: domain services describe the actor, the action and the resource, and ask Can.
+// Anything not explicitly allowed by a rule is denied. Each domain's rules are in their own
+// file (rules_account.go, rules_org.go, rules_offer.go, rules_audit.go).
+//
+// # One way in to personal data
+//
+// A read of personal data goes through Read, which decides with the person concerned (the
+// subject), the relation of the actor's organisation to that person and the purpose stated
+// from the declared list of the processing (purpose.go), then writes the audit entry in the
+// read's own transaction: if the entry cannot be written, nothing is returned. Domain packages
+// export no function that reads personal data without taking the actor (the test
+// internal/app/oneway_test.go fails otherwise); web and api hold services, never the database.
 //
 // The package imports no domain package, so every domain can depend on it. Domain packages
-// fill Actor and Resource from their own records.
+// fill Actor and Resource from their own records; the audit trail is reached through the
+// Journal interface that package audit implements.
 package access
 
 import (
@@ -64,36 +75,10 @@ func (a Actor) Anonymous() bool { return a.UserID == uuid.Nil }
 // staff power at all.
 func (a Actor) IsStaff() bool { return a.Kind == Staff && a.MFA }
 
-// Action names something an actor wants to do.
+// Action names something an actor wants to do. Each action has one policy, declared in the
+// rules file of its domain (rules_account.go, rules_org.go, …): who may, and for which purposes
+// a read under it may be made.
 type Action string
-
-// The actions known so far. Later modules add theirs with their rules.
-const (
-	// Own account.
-	ManageOwnAccount Action = "account.manage_own"
-
-	// Organisations.
-	ViewOrganisation   Action = "org.view"           // see an organisation's page and members
-	ManageMembers      Action = "org.manage_members" // deactivate members, grant or remove admin
-	InviteMember       Action = "org.invite"         // send and revoke invitations
-	DecideJoinRequest  Action = "org.decide_join"    // accept or refuse a join request
-	RequestToJoin      Action = "org.request_join"   // ask to join an organisation
-	CreateOrganisation Action = "org.create"         // create an organisation at sign-up
-	DecideHabilitation Action = "org.decide_habilitation"
-	ListHabilitations  Action = "org.list_habilitations" // the queue of prescriber organisations to habilitate
-	SwitchOrganisation Action = "org.switch"
-
-	// Staff back office.
-	StaffManageUsers         Action = "staff.users"
-	StaffManageOrganisations Action = "staff.organisations"
-	ViewAuditTrail           Action = "audit.view"
-
-	// IAE registry and job offers (package offer). Reading public pages and searching need no
-	// permission: they show no personal data.
-	EditStructure           Action = "offer.edit_structure"          // public page, block flag, spontaneous applications
-	ManageJobDescriptions   Action = "offer.manage_job_descriptions" // create, edit, order, (de)activate job descriptions
-	ManageStructureRegistry Action = "offer.manage_registry"         // registry import, conventions, antennas, search visibility
-)
 
 // Resource is what the action is about. Only the fields a rule needs are filled.
 type Resource struct {
@@ -109,73 +94,43 @@ type Resource struct {
 	// Member is true when the actor is an active member of OrgID (filled by the caller from
 	// the membership table, for actions on organisations other than the current one).
 	Member bool
+	// Subject is the person the resource is about (an account today; a job seeker or a
+	// supported person in the modules to come); uuid.Nil for a list of several people.
+	Subject uuid.UUID
+	// Relations say how the actor's organisation stands to Subject (see Relations).
+	Relations Relations
 }
 
 // rule returns true to allow.
 type rule func(a Actor, r Resource) bool
 
-var rules = map[Action]rule{
-	ManageOwnAccount: func(a Actor, r Resource) bool {
-		return !a.Anonymous() && r.OwnerID == a.UserID
-	},
-	ViewOrganisation: func(a Actor, r Resource) bool {
-		return a.IsStaff() || (a.Kind == Professional && r.Member)
-	},
-	ManageMembers: func(a Actor, r Resource) bool {
-		return a.IsStaff() || isAdminOf(a, r)
-	},
-	InviteMember: func(a Actor, r Resource) bool {
-		return a.IsStaff() || isAdminOf(a, r)
-	},
-	DecideJoinRequest: func(a Actor, r Resource) bool {
-		return a.IsStaff() || isAdminOf(a, r)
-	},
-	RequestToJoin: func(a Actor, r Resource) bool {
-		return a.Kind == Professional && !r.Member && r.OrgCategory != "institution"
-	},
-	CreateOrganisation: func(a Actor, r Resource) bool {
-		// Professionals create prescriber and employer organisations at sign-up; State
-		// services and financers are created by staff only. An empty category asks whether
-		// the actor may create an organisation at all (checked before reading the form).
-		switch r.OrgCategory {
-		case "":
-			return a.Kind == Professional || a.IsStaff()
-		case "prescriber", "siae", "geiq":
-			return a.Kind == Professional || a.IsStaff()
-		case "institution", "financer":
-			return a.IsStaff()
+// policy is what an action's rules file declares.
+type policy struct {
+	allow rule
+	// purposes are those a read under this action may state (see Read); empty for actions
+	// that only change data.
+	purposes []Purpose
+}
+
+// policies holds every action's policy, gathered once from the rules files; never changed after.
+var policies = gather(accountPolicies, orgPolicies, offerPolicies, auditPolicies)
+
+func gather(files ...map[Action]policy) map[Action]policy {
+	out := map[Action]policy{}
+	for _, f := range files {
+		for act, p := range f {
+			if _, dup := out[act]; dup {
+				panic("access: action " + string(act) + " declared twice")
+			}
+			for _, purpose := range p.purposes {
+				if _, ok := purpose.Info(); !ok {
+					panic("access: action " + string(act) + " states undeclared purpose " + string(purpose))
+				}
+			}
+			out[act] = p
 		}
-		return false
-	},
-	DecideHabilitation: func(a Actor, r Resource) bool {
-		if r.OrgCategory != "prescriber" {
-			return false
-		}
-		if a.IsStaff() {
-			return true
-		}
-		// The DDETS of the prescriber's département decides too (never for its own organisation).
-		return isDDETS(a) && r.OrgDepartement != "" && r.OrgDepartement == a.OrgDepartement && r.OrgID != a.OrgID
-	},
-	ListHabilitations: func(a Actor, r Resource) bool {
-		return a.IsStaff() || isDDETS(a)
-	},
-	SwitchOrganisation: func(a Actor, r Resource) bool {
-		return a.Kind == Professional && r.Member
-	},
-	StaffManageUsers:         func(a Actor, r Resource) bool { return a.IsStaff() },
-	StaffManageOrganisations: func(a Actor, r Resource) bool { return a.IsStaff() },
-	ViewAuditTrail:           func(a Actor, r Resource) bool { return a.IsStaff() },
-	EditStructure: func(a Actor, r Resource) bool {
-		return isStructure(r) && (a.IsStaff() || actsForMemberOrg(a, r))
-	},
-	ManageJobDescriptions: func(a Actor, r Resource) bool {
-		return isStructure(r) && (a.IsStaff() || actsForMemberOrg(a, r))
-	},
-	ManageStructureRegistry: func(a Actor, r Resource) bool {
-		// An empty category asks about the registry as a whole (an import).
-		return a.IsStaff() && (r.OrgCategory == "" || isStructure(r))
-	},
+	}
+	return out
 }
 
 // isStructure tells whether the resource is an SIAE or a GEIQ, the organisations with a public
@@ -199,8 +154,8 @@ func isDDETS(a Actor) bool {
 // Can returns nil when the actor may perform the action on the resource. Otherwise it returns
 // an error wrapping fault.Unauthenticated (anonymous actor) or fault.Forbidden.
 func Can(a Actor, act Action, r Resource) error {
-	rule, ok := rules[act]
-	if ok && rule(a, r) {
+	p, ok := policies[act]
+	if ok && p.allow(a, r) {
 		return nil
 	}
 	if a.Anonymous() {
@@ -215,8 +170,8 @@ func Allowed(a Actor, act Action, r Resource) bool { return Can(a, act, r) == ni
 
 // Actions lists every action that has a rule, for the generated route test.
 func Actions() []Action {
-	out := make([]Action, 0, len(rules))
-	for k := range rules {
+	out := make([]Action, 0, len(policies))
+	for k := range policies {
 		out = append(out, k)
 	}
 	return out

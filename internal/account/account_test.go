@@ -243,10 +243,10 @@ func TestChangePasswordEndsEverySession(t *testing.T) {
 		u := f.signUpVerified(t, access.Professional, "change@exemple.fr")
 		a := f.login(t, "change@exemple.fr", goodPassword)
 		b := f.login(t, "change@exemple.fr", goodPassword)
-		if _, err := f.svc.ChangePassword(ctx, u.ID, "faux", "Nouvelle-Phrase-Secrete-7", account.Client{}); fault.FieldsOf(err)["current_password"] == "" {
+		if _, err := f.svc.ChangePassword(ctx, self(u), "faux", "Nouvelle-Phrase-Secrete-7", account.Client{}); fault.FieldsOf(err)["current_password"] == "" {
 			t.Fatalf("wrong current password accepted: %v", err)
 		}
-		newTok, err := f.svc.ChangePassword(ctx, u.ID, goodPassword, "Nouvelle-Phrase-Secrete-7", account.Client{})
+		newTok, err := f.svc.ChangePassword(ctx, self(u), goodPassword, "Nouvelle-Phrase-Secrete-7", account.Client{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -272,10 +272,10 @@ func TestRevokeOnlyOwnSessions(t *testing.T) {
 		alice := f.signUpVerified(t, access.JobSeeker, "alice@exemple.fr")
 		bob := f.signUpVerified(t, access.JobSeeker, "bob@exemple.fr")
 		bobSession := f.login(t, "bob@exemple.fr", goodPassword)
-		if err := f.svc.RevokeSession(ctx, alice.ID, bobSession.Session.ID); !errors.Is(err, fault.NotFound) {
+		if err := f.svc.RevokeSession(ctx, self(alice), bobSession.Session.ID); !errors.Is(err, fault.NotFound) {
 			t.Fatalf("alice revoked bob's session: %v", err)
 		}
-		if err := f.svc.RevokeSession(ctx, bob.ID, bobSession.Session.ID); err != nil {
+		if err := f.svc.RevokeSession(ctx, self(bob), bobSession.Session.ID); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.Authenticate(ctx, bobSession.Token); err == nil {
@@ -320,12 +320,26 @@ func TestStaffReadsOfAccountsAreAudited(t *testing.T) {
 		if _, err := f.svc.StaffView(ctx, access.Actor{UserID: u.ID, Kind: access.JobSeeker}, staff.ID); !errors.Is(err, fault.Forbidden) {
 			t.Fatalf("a job seeker read a staff account: %v", err)
 		}
-		if _, err := f.svc.StaffView(ctx, access.Actor{UserID: staff.ID, Kind: access.Staff, MFA: true}, u.ID); err != nil {
+		staffActor := access.Actor{UserID: staff.ID, Kind: access.Staff, MFA: true}
+		if _, err := f.svc.StaffView(ctx, staffActor, u.ID); err != nil {
 			t.Fatal(err)
 		}
-		events, _, err := audit.List(ctx, db.Reader(), audit.Filter{ObjectRef: u.ID.String(), ActionPrefix: "staff."}, 10, "")
-		if err != nil || len(events) != 1 || events[0].ActorUser != staff.ID.String() {
+		events, _, err := f.trail.List(ctx, staffActor, audit.Filter{Subject: u.ID, ActionPrefix: "read."}, 10, "")
+		if err != nil || len(events) != 1 {
 			t.Fatalf("audit of the read: %+v %v", events, err)
+		}
+		if e := events[0]; e.ActorUser != staff.ID.String() || e.Outcome != audit.OutcomeOK || e.Purpose != string(access.PurposeAccounts) ||
+			e.ObjectRef == u.ID.String() || e.ObjectType != "person" {
+			t.Fatalf("the read is recorded with the staff member, the purpose and the person's pseudonym (not the id): %+v", e)
+		}
+		// The refused attempt is in the trail too, about the staff account it aimed at.
+		denied, _, err := f.trail.List(ctx, staffActor, audit.Filter{Subject: staff.ID, ActionPrefix: "read."}, 10, "")
+		if err != nil || len(denied) != 1 || denied[0].Outcome != audit.OutcomeDenied || denied[0].ActorUser != u.ID.String() {
+			t.Fatalf("refused read: %+v %v", denied, err)
+		}
+		// Nobody but staff reads the trail.
+		if _, _, err := f.trail.List(ctx, access.Actor{UserID: u.ID, Kind: access.JobSeeker}, audit.Filter{}, 10, ""); !errors.Is(err, fault.Forbidden) {
+			t.Fatalf("a job seeker read the audit trail: %v", err)
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 
 	"parcours/internal/access"
 	"parcours/internal/account"
+	"parcours/internal/audit"
 	"parcours/internal/clock"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
@@ -25,6 +26,7 @@ type fixture struct {
 	db    *database.DB
 	clock *clock.Fake
 	svc   *account.Service
+	trail *audit.Trail
 }
 
 func newFixture(t *testing.T, db *database.DB) *fixture {
@@ -34,11 +36,14 @@ func newFixture(t *testing.T, db *database.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	env := crypto.NewEnvelope(kr, clk)
+	journal := audit.NewJournal(env.Pseudonym)
+	guard := access.NewGuard(db, journal, clk)
 	svc := account.NewService(account.Options{
-		DB: db, Clock: clk, Hasher: account.NewHasher(cheapHash), Envelope: crypto.NewEnvelope(kr, clk),
-		BaseURL: "https://parcours.test",
+		DB: db, Clock: clk, Hasher: account.NewHasher(cheapHash), Envelope: env,
+		BaseURL: "https://parcours.test", Guard: guard,
 	})
-	return &fixture{db: db, clock: clk, svc: svc}
+	return &fixture{db: db, clock: clk, svc: svc, trail: audit.NewTrail(guard, journal)}
 }
 
 const goodPassword = "Correct-Cheval-Pile-42"
@@ -115,3 +120,6 @@ func (f *fixture) login(t *testing.T, email, password string) account.LoginResul
 }
 
 var _ = access.Staff
+
+// self is the actor a user's own session makes.
+func self(u account.User) access.Actor { return access.Actor{UserID: u.ID, Kind: u.Kind} }

@@ -53,7 +53,7 @@ func (s *Service) Login(ctx context.Context, email, password string, c Client) (
 	if err := checkLocks(ctx, s.db.Reader(), now, emailKey, ipKey); err != nil {
 		return LoginResult{}, err
 	}
-	u, err := UserByEmail(ctx, s.db.Reader(), email)
+	u, err := userByEmail(ctx, s.db.Reader(), email)
 	found := err == nil
 	if err != nil && !errors.Is(err, fault.NotFound) {
 		return LoginResult{}, err
@@ -94,7 +94,7 @@ func (s *Service) Login(ctx context.Context, email, password string, c Client) (
 			return LoginResult{}, err
 		}
 	}
-	required, err := s.MFARequired(ctx, s.db.Reader(), u)
+	required, err := s.mfaRequiredFor(ctx, s.db.Reader(), u)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -143,7 +143,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Authenticated
 	if err != nil {
 		return Authenticated{}, err
 	}
-	u, err := UserByID(ctx, q, sess.UserID)
+	u, err := userByID(ctx, q, sess.UserID)
 	if errors.Is(err, fault.NotFound) {
 		return Authenticated{}, ErrSessionExpired
 	}
@@ -157,7 +157,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Authenticated
 	if sess.MFAVerifiedAt.IsZero() {
 		if u.MFAEnabled() {
 			a.Next = StepMFA
-		} else if required, err := s.MFARequired(ctx, q, u); err != nil {
+		} else if required, err := s.mfaRequiredFor(ctx, q, u); err != nil {
 			return Authenticated{}, err
 		} else if required {
 			a.Next = StepMFASetup
@@ -204,7 +204,7 @@ func (s *Service) CompleteMFA(ctx context.Context, token, code string) (string, 
 		if err != nil {
 			return err
 		}
-		u, err := UserByID(ctx, tx, sess.UserID)
+		u, err := userByID(ctx, tx, sess.UserID)
 		if err != nil {
 			return err
 		}

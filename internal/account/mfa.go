@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"parcours/internal/access"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/fault"
@@ -22,11 +23,15 @@ type Enrolment struct {
 
 // BeginTOTP stores a new secret (encrypted, not yet active) and returns it for display. It
 // replaces any previous unconfirmed secret; a confirmed one stays until the new one is confirmed.
-func (s *Service) BeginTOTP(ctx context.Context, userID uuid.UUID) (Enrolment, error) {
+func (s *Service) BeginTOTP(ctx context.Context, actor access.Actor) (Enrolment, error) {
+	userID, err := own(actor)
+	if err != nil {
+		return Enrolment{}, err
+	}
 	secret := newTOTPSecret()
 	var e Enrolment
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := UserByID(ctx, tx, userID)
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		u, err := userByID(ctx, tx, userID)
 		if err != nil {
 			return err
 		}
@@ -55,11 +60,15 @@ func pendingTOTPBinding(id uuid.UUID) crypto.Binding {
 
 // ConfirmTOTP activates the pending secret if code matches it, marks the current session as
 // having passed MFA, and returns fresh recovery codes (shown once).
-func (s *Service) ConfirmTOTP(ctx context.Context, userID, sessionID uuid.UUID, code string) ([]string, error) {
+func (s *Service) ConfirmTOTP(ctx context.Context, actor access.Actor, sessionID uuid.UUID, code string) ([]string, error) {
+	userID, err := own(actor)
+	if err != nil {
+		return nil, err
+	}
 	now := s.clock.Now()
 	codes := newRecoveryCodes()
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := UserByID(ctx, tx, userID)
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		u, err := userByID(ctx, tx, userID)
 		if err != nil {
 			return err
 		}
@@ -124,8 +133,8 @@ func replaceRecoveryCodes(ctx context.Context, q database.Querier, userID uuid.U
 	return nil
 }
 
-// RemainingRecoveryCodes counts unused recovery codes.
-func RemainingRecoveryCodes(ctx context.Context, q database.Querier, userID uuid.UUID) (int, error) {
+// remainingRecoveryCodes counts unused recovery codes.
+func remainingRecoveryCodes(ctx context.Context, q database.Querier, userID uuid.UUID) (int, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL`, userID).Scan(&n)
 	return n, err
@@ -145,12 +154,16 @@ func (s *Service) reauthenticate(ctx context.Context, u User, password string) e
 
 // DisableTOTP removes the second factor, after checking the password. Accounts that must
 // have MFA cannot.
-func (s *Service) DisableTOTP(ctx context.Context, userID uuid.UUID, password string) error {
-	u, err := UserByID(ctx, s.db.Reader(), userID)
+func (s *Service) DisableTOTP(ctx context.Context, actor access.Actor, password string) error {
+	userID, err := own(actor)
 	if err != nil {
 		return err
 	}
-	if required, err := s.MFARequired(ctx, s.db.Reader(), u); err != nil {
+	u, err := userByID(ctx, s.db.Reader(), userID)
+	if err != nil {
+		return err
+	}
+	if required, err := s.mfaRequiredFor(ctx, s.db.Reader(), u); err != nil {
 		return err
 	} else if required {
 		return fmt.Errorf("la double authentification est obligatoire pour ce compte : %w", fault.Forbidden)
@@ -175,8 +188,12 @@ func (s *Service) DisableTOTP(ctx context.Context, userID uuid.UUID, password st
 }
 
 // RegenerateRecoveryCodes replaces the recovery codes after checking the password.
-func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID uuid.UUID, password string) ([]string, error) {
-	u, err := UserByID(ctx, s.db.Reader(), userID)
+func (s *Service) RegenerateRecoveryCodes(ctx context.Context, actor access.Actor, password string) ([]string, error) {
+	userID, err := own(actor)
+	if err != nil {
+		return nil, err
+	}
+	u, err := userByID(ctx, s.db.Reader(), userID)
 	if err != nil {
 		return nil, err
 	}
@@ -205,8 +222,12 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID uuid.UUID,
 
 // PendingTOTP returns the enrolment waiting for confirmation, to show it again after a wrong
 // code.
-func (s *Service) PendingTOTP(ctx context.Context, userID uuid.UUID) (Enrolment, error) {
-	u, err := UserByID(ctx, s.db.Reader(), userID)
+func (s *Service) PendingTOTP(ctx context.Context, actor access.Actor) (Enrolment, error) {
+	userID, err := own(actor)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	u, err := userByID(ctx, s.db.Reader(), userID)
 	if err != nil {
 		return Enrolment{}, err
 	}

@@ -38,17 +38,17 @@ func codeAt(t *testing.T, grouped string, at time.Time) string {
 func enrol(t *testing.T, f *fixture, u account.User, sess account.Session) (string, []string) {
 	t.Helper()
 	ctx := context.Background()
-	e, err := f.svc.BeginTOTP(ctx, u.ID)
+	e, err := f.svc.BeginTOTP(ctx, self(u))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(e.URI, "otpauth://totp/") {
 		t.Fatalf("URI %q", e.URI)
 	}
-	if _, err := f.svc.ConfirmTOTP(ctx, u.ID, sess.ID, "000000"); fault.FieldsOf(err)["code"] == "" && codeAt(t, e.Secret, f.clock.Now()) != "000000" {
+	if _, err := f.svc.ConfirmTOTP(ctx, self(u), sess.ID, "000000"); fault.FieldsOf(err)["code"] == "" && codeAt(t, e.Secret, f.clock.Now()) != "000000" {
 		t.Fatalf("wrong confirmation code accepted: %v", err)
 	}
-	codes, err := f.svc.ConfirmTOTP(ctx, u.ID, sess.ID, codeAt(t, e.Secret, f.clock.Now()))
+	codes, err := f.svc.ConfirmTOTP(ctx, self(u), sess.ID, codeAt(t, e.Secret, f.clock.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestStaffMustEnrolAndCannotDisableMFA(t *testing.T) {
 		if err != nil || a.Next != account.StepDone {
 			t.Fatalf("after enrolment: %q %v", a.Next, err)
 		}
-		if err := f.svc.DisableTOTP(ctx, staff.ID, goodPassword); !errors.Is(err, fault.Forbidden) {
+		if err := f.svc.DisableTOTP(ctx, self(staff), goodPassword); !errors.Is(err, fault.Forbidden) {
 			t.Fatalf("staff disabled MFA: %v", err)
 		}
 	})

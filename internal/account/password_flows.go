@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"parcours/internal/access"
 	"parcours/internal/clock"
 	"parcours/internal/fault"
 )
@@ -21,7 +22,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	}
 	now := s.clock.Now()
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := UserByEmail(ctx, tx, email)
+		u, err := userByEmail(ctx, tx, email)
 		if errors.Is(err, fault.NotFound) {
 			return nil
 		}
@@ -61,7 +62,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 	if err != nil {
 		return err
 	}
-	u, err := UserByID(ctx, s.db.Reader(), userID)
+	u, err := userByID(ctx, s.db.Reader(), userID)
 	if err != nil {
 		return err
 	}
@@ -107,8 +108,12 @@ func (s *Service) setPassword(ctx context.Context, tx *sql.Tx, u User, hash stri
 // ChangePassword changes the password of a logged-in user who typed the current one. Every
 // session ends, including the current one, whose replacement token is returned so the user
 // stays logged in on this browser only.
-func (s *Service) ChangePassword(ctx context.Context, userID uuid.UUID, current, next string, c Client) (string, error) {
-	u, err := UserByID(ctx, s.db.Reader(), userID)
+func (s *Service) ChangePassword(ctx context.Context, actor access.Actor, current, next string, c Client) (string, error) {
+	userID, err := own(actor)
+	if err != nil {
+		return "", err
+	}
+	u, err := userByID(ctx, s.db.Reader(), userID)
 	if err != nil {
 		return "", err
 	}
@@ -143,7 +148,11 @@ func (s *Service) ChangePassword(ctx context.Context, userID uuid.UUID, current,
 }
 
 // UpdateProfile changes a user's names.
-func (s *Service) UpdateProfile(ctx context.Context, userID uuid.UUID, first, last string) error {
+func (s *Service) UpdateProfile(ctx context.Context, actor access.Actor, first, last string) error {
+	userID, err := own(actor)
+	if err != nil {
+		return err
+	}
 	f := fault.Fields{}
 	if err := CheckName(first, "prénom"); err != nil {
 		f.Add("first_name", err.Error())
@@ -164,7 +173,11 @@ func (s *Service) UpdateProfile(ctx context.Context, userID uuid.UUID, first, la
 }
 
 // RevokeSession ends one of the user's own sessions.
-func (s *Service) RevokeSession(ctx context.Context, userID, sessionID uuid.UUID) error {
+func (s *Service) RevokeSession(ctx context.Context, actor access.Actor, sessionID uuid.UUID) error {
+	userID, err := own(actor)
+	if err != nil {
+		return err
+	}
 	now := s.clock.Now()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL`,
@@ -180,7 +193,11 @@ func (s *Service) RevokeSession(ctx context.Context, userID, sessionID uuid.UUID
 }
 
 // AcceptTerms records that the user accepted the current terms of use.
-func (s *Service) AcceptTerms(ctx context.Context, userID uuid.UUID) error {
+func (s *Service) AcceptTerms(ctx context.Context, actor access.Actor) error {
+	userID, err := own(actor)
+	if err != nil {
+		return err
+	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET terms_version = $2, terms_accepted_at = $3, updated_at = $3 WHERE id = $1`,
 			userID, CurrentTerms, s.clock.Now()); err != nil {
@@ -190,12 +207,19 @@ func (s *Service) AcceptTerms(ctx context.Context, userID uuid.UUID) error {
 	})
 }
 
-// SetCurrentOrganisation records the organisation a session acts for. The caller has checked
-// membership through access.
-func (s *Service) SetCurrentOrganisation(ctx context.Context, sessionID, orgID uuid.UUID) error {
-	_, err := s.db.Writer().ExecContext(ctx, `UPDATE sessions SET current_org_id = $2 WHERE id = $1`, sessionID, orgID)
+// SetCurrentOrganisation records the organisation one of the actor's own sessions acts for.
+// The caller (org.Service.Switch) has checked membership through access.
+func (s *Service) SetCurrentOrganisation(ctx context.Context, actor access.Actor, sessionID, orgID uuid.UUID) error {
+	userID, err := own(actor)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.Writer().ExecContext(ctx, `UPDATE sessions SET current_org_id = $3 WHERE id = $1 AND user_id = $2`, sessionID, userID, orgID)
 	if err != nil {
 		return fmt.Errorf("changement d'organisation : %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("session : %w", fault.NotFound)
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ type Service struct {
 	baseURL  string
 	throttle ThrottlePolicy
 	log      *slog.Logger
+	guard    *access.Guard
 	// mfaRequired tells whether a user must have a second factor. Staff always must; later
 	// modules add the holders of health-data habilitations.
 	mfaRequired func(ctx context.Context, q database.Querier, u User) (bool, error)
@@ -48,6 +49,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// MFARequired extends the staff rule; nil means staff only.
 	MFARequired func(ctx context.Context, q database.Querier, u User) (bool, error)
+	// Guard performs the audited reads of accounts; nil builds one on DB that records in the
+	// audit trail with the Envelope's pseudonyms.
+	Guard *access.Guard
 }
 
 // NewService returns the account service.
@@ -58,8 +62,11 @@ func NewService(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Guard == nil {
+		o.Guard = access.NewGuard(o.DB, audit.NewJournal(o.Envelope.Pseudonym), o.Clock)
+	}
 	return &Service{db: o.DB, clock: o.Clock, hasher: o.Hasher, envelope: o.Envelope, baseURL: o.BaseURL,
-		throttle: o.Throttle, log: o.Logger, mfaRequired: o.MFARequired}
+		throttle: o.Throttle, log: o.Logger, mfaRequired: o.MFARequired, guard: o.Guard}
 }
 
 // Clock returns the service's clock.
@@ -67,8 +74,8 @@ func (s *Service) Clock() clock.Clock { return s.clock }
 
 func (s *Service) pseudonym(kind, id string) string { return s.envelope.Pseudonym(kind, id) }
 
-// MFARequired tells whether u must use a second factor.
-func (s *Service) MFARequired(ctx context.Context, q database.Querier, u User) (bool, error) {
+// mfaRequiredFor tells whether u must use a second factor.
+func (s *Service) mfaRequiredFor(ctx context.Context, q database.Querier, u User) (bool, error) {
 	if u.Kind == access.Staff {
 		return true, nil
 	}
@@ -98,6 +105,15 @@ func (s *Service) record(ctx context.Context, q database.Querier, action string,
 		e.ObjectRef = subject.String()
 	}
 	return audit.Record(ctx, q, e)
+}
+
+// own returns the actor's account id, if the actor may act on their own account (anyone
+// logged in may; nobody else may act on it).
+func own(actor access.Actor) (uuid.UUID, error) {
+	if err := access.Can(actor, access.ManageOwnAccount, access.Resource{OwnerID: actor.UserID, Subject: actor.UserID, Relations: access.RelSelf}); err != nil {
+		return uuid.Nil, err
+	}
+	return actor.UserID, nil
 }
 
 func (s *Service) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {

@@ -141,8 +141,8 @@ func revokeSessions(ctx context.Context, q database.Querier, userID, keep uuid.U
 	return res.RowsAffected()
 }
 
-// ListSessions returns a user's live sessions, newest first.
-func ListSessions(ctx context.Context, q database.Querier, userID uuid.UUID, now time.Time) ([]Session, error) {
+// listSessions returns a user's live sessions, newest first.
+func listSessions(ctx context.Context, q database.Querier, userID uuid.UUID, now time.Time) ([]Session, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2
 		ORDER BY created_at DESC`, userID, now)

@@ -62,7 +62,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUp) error {
 	now := s.clock.Now()
 	email := NormaliseEmail(in.Email)
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		existing, err := UserByEmail(ctx, tx, email)
+		existing, err := userByEmail(ctx, tx, email)
 		switch {
 		case err == nil:
 			return s.mail(ctx, tx, existing.Email, "account_exists", map[string]any{
@@ -104,7 +104,7 @@ func (s *Service) ResendVerification(ctx context.Context, email string) error {
 	}
 	now := s.clock.Now()
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := UserByEmail(ctx, tx, email)
+		u, err := userByEmail(ctx, tx, email)
 		if errors.Is(err, fault.NotFound) {
 			return nil
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
+	"parcours/internal/database"
 	"parcours/internal/fault"
 )
 
@@ -78,7 +79,7 @@ func (s *Service) SetDisabled(ctx context.Context, actor access.Actor, userID uu
 	}
 	now := s.clock.Now()
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := UserByID(ctx, tx, userID)
+		u, err := userByID(ctx, tx, userID)
 		if err != nil {
 			return err
 		}
@@ -100,20 +101,62 @@ func (s *Service) SetDisabled(ctx context.Context, actor access.Actor, userID uu
 	})
 }
 
-// StaffView returns a user's account for the staff screens and records the read: staff see
-// identities across every organisation, so their reads are traced like any access to
-// personal data.
-func (s *Service) StaffView(ctx context.Context, actor access.Actor, userID uuid.UUID) (User, error) {
-	if err := access.Can(actor, access.StaffManageUsers, access.Resource{OwnerID: userID}); err != nil {
+// StaffUser is what the staff screens show of an account.
+type StaffUser struct {
+	User     User
+	Sessions []Session
+}
+
+// StaffView returns a user's account and live sessions for the staff screens. Staff see
+// identities across every organisation, so the read is recorded like any access to personal
+// data (access.Read).
+func (s *Service) StaffView(ctx context.Context, actor access.Actor, userID uuid.UUID) (StaffUser, error) {
+	return access.Read(ctx, s.guard, actor, access.Request{Action: access.StaffManageUsers, Purpose: access.PurposeAccounts, What: "account"},
+		func(ctx context.Context, q database.Querier) (access.Resource, error) {
+			if _, err := userByID(ctx, q, userID); err != nil {
+				return access.Resource{}, err
+			}
+			return access.Resource{OwnerID: userID, Subject: userID}, nil
+		},
+		func(ctx context.Context, q database.Querier) (StaffUser, error) {
+			u, err := userByID(ctx, q, userID)
+			if err != nil {
+				return StaffUser{}, err
+			}
+			sessions, err := listSessions(ctx, q, userID, s.clock.Now())
+			return StaffUser{User: u, Sessions: sessions}, err
+		})
+}
+
+// StaffSearch lists accounts for the staff screens, ordered by e-mail (see Filter). The list
+// read is recorded with its size.
+func (s *Service) StaffSearch(ctx context.Context, actor access.Actor, f Filter) ([]User, error) {
+	return access.Read(ctx, s.guard, actor, access.Request{Action: access.StaffManageUsers, Purpose: access.PurposeAccounts, What: "accounts.search"},
+		func(context.Context, database.Querier) (access.Resource, error) { return access.Resource{}, nil },
+		func(ctx context.Context, q database.Querier) ([]User, error) { return search(ctx, q, f) })
+}
+
+// Professional returns the professional account of an address, for staff adding a member to
+// an organisation directly; q is the caller's transaction. The read is decided and recorded
+// by the caller's own access.Read or access.Can on the organisation: this only refuses
+// non-staff actors and non-professional accounts.
+func (s *Service) Professional(ctx context.Context, q database.Querier, actor access.Actor, email string) (User, error) {
+	if err := access.Can(actor, access.StaffManageUsers, access.Resource{}); err != nil {
 		return User{}, err
 	}
-	var u User
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if u, err = UserByID(ctx, tx, userID); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, "staff.user_viewed", actor.UserID, u.ID, "ok", nil)
-	})
-	return u, err
+	u, err := userByEmail(ctx, q, email)
+	if err != nil {
+		return User{}, err
+	}
+	if u.Kind != access.Professional {
+		return User{}, fmt.Errorf("seul un compte professionnel peut être membre d'une organisation : %w", fault.Conflict)
+	}
+	return u, nil
+}
+
+// OperatorLookup finds an account by address for the operator's own tools (the command line
+// and the demo loader), which run on the host and hold the database anyway. No request
+// reaches it: web and api hold no database and call only the checked methods.
+func (s *Service) OperatorLookup(ctx context.Context, email string) (User, error) {
+	return userByEmail(ctx, s.db.Reader(), email)
 }

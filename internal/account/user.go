@@ -102,8 +102,8 @@ func scanUser(row rowScanner) (User, error) {
 	return u, nil
 }
 
-// UserByID loads a user.
-func UserByID(ctx context.Context, q database.Querier, id uuid.UUID) (User, error) {
+// userByID loads a user.
+func userByID(ctx context.Context, q database.Querier, id uuid.UUID) (User, error) {
 	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, fmt.Errorf("utilisateur %s : %w", id, fault.NotFound)
@@ -114,8 +114,8 @@ func UserByID(ctx context.Context, q database.Querier, id uuid.UUID) (User, erro
 	return u, nil
 }
 
-// UserByEmail loads a user by e-mail (case-insensitive).
-func UserByEmail(ctx context.Context, q database.Querier, email string) (User, error) {
+// userByEmail loads a user by e-mail (case-insensitive).
+func userByEmail(ctx context.Context, q database.Querier, email string) (User, error) {
 	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, NormaliseEmail(email)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, fmt.Errorf("utilisateur : %w", fault.NotFound)
@@ -188,8 +188,8 @@ type Filter struct {
 	Limit int
 }
 
-// Search lists users for the staff screens, ordered by e-mail.
-func Search(ctx context.Context, q database.Querier, f Filter) ([]User, error) {
+// search lists users for the staff screens, ordered by e-mail.
+func search(ctx context.Context, q database.Querier, f Filter) ([]User, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}

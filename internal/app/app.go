@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"parcours/internal/access"
 	"parcours/internal/account"
 	"parcours/internal/api"
 	"parcours/internal/audit"
@@ -42,6 +43,10 @@ type App struct {
 	Keyring   *crypto.Keyring
 	Envelope  *crypto.Envelope
 	Places    *refdata.Data
+	// Guard performs every read of personal data (access.Read), recording it in Journal.
+	Guard     *access.Guard
+	Journal   audit.Journal
+	Trail     *audit.Trail
 	Accounts  *account.Service
 	Orgs      *org.Service
 	Offer     *offer.Service
@@ -102,9 +107,12 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	if opts.HashParams != nil {
 		params = *opts.HashParams
 	}
+	a.Journal = audit.NewJournal(a.Envelope.Pseudonym)
+	a.Guard = access.NewGuard(a.DB, a.Journal, a.Clock)
+	a.Trail = audit.NewTrail(a.Guard, a.Journal)
 	a.Accounts = account.NewService(account.Options{DB: a.DB, Clock: a.Clock, Hasher: account.NewHasher(params), Envelope: a.Envelope,
-		BaseURL: a.Config.BaseURL.String(), Logger: a.Log})
-	a.Orgs = org.NewService(a.DB, a.Clock, places, a.Accounts, a.Config.BaseURL.String())
+		BaseURL: a.Config.BaseURL.String(), Logger: a.Log, Guard: a.Guard})
+	a.Orgs = org.NewService(a.DB, a.Guard, a.Clock, places, a.Accounts, a.Config.BaseURL.String())
 	a.Offer = offer.NewService(a.DB, a.Clock, places, a.Config.BaseURL.String())
 	a.Offer.SetSearchMaxAge(time.Second) // another instance's registry change shows in this one's searches within 1 s
 	signer, err := a.Keyring.AuditSigner(audit.Origin)
@@ -193,8 +201,12 @@ func (a *App) NewRunner() (*jobs.Runner, error) {
 
 // Handler returns the HTTP handler.
 func (a *App) Handler() (http.Handler, error) {
-	return web.New(web.Deps{Config: a.Config, Logger: a.Log, DB: a.DB, Clock: a.Clock, Accounts: a.Accounts, Orgs: a.Orgs,
-		Offer: a.Offer, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
+	var demoPages web.Demo
+	if a.Config.Demo {
+		demoPages = DemoPages(a.DB, a.Clock)
+	}
+	return web.New(web.Deps{Config: a.Config, Logger: a.Log, Health: a.DB, Demo: demoPages, Clock: a.Clock, Accounts: a.Accounts,
+		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
 		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy),
 			PerMinute: a.Config.APIRateLimit})})
 }

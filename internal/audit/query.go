@@ -20,6 +20,9 @@ type Filter struct {
 	ActorUser string
 	// ObjectRef keeps the entries about one object (UUID or pseudonym).
 	ObjectRef string
+	// Subject keeps the entries about one person: those naming their account's UUID and the
+	// reads naming their pseudonym. It is the subject of the read for the access decision.
+	Subject uuid.UUID
 	// ActionPrefix keeps actions starting with it ("health." for every health-data action).
 	ActionPrefix string
 	// Since and Until keep entries with Since <= occurred_at < Until.
@@ -32,9 +35,18 @@ const (
 	MaxLimit     = 500
 )
 
-// List returns entries matching f, newest first, and the cursor of the next page ("" on the
-// last page). cursor is "" for the first page, then the value List returned.
-func List(ctx context.Context, q database.Querier, f Filter, limit int, cursor string) ([]Event, string, error) {
+// refs are the object references f.Subject stands for.
+func (f Filter) refs(j Journal) []string {
+	if f.Subject == uuid.Nil {
+		return nil
+	}
+	return []string{f.Subject.String(), j.SubjectRef(f.Subject)}
+}
+
+// list returns entries matching f (and naming one of refs, when given), newest first, and the
+// cursor of the next page ("" on the last page). cursor is "" for the first page, then the
+// value list returned.
+func list(ctx context.Context, q database.Querier, f Filter, refs []string, limit int, cursor string) ([]Event, string, error) {
 	limit = clampLimit(limit)
 	var where []string
 	var args []any
@@ -47,6 +59,13 @@ func List(ctx context.Context, q database.Querier, f Filter, limit int, cursor s
 	}
 	if f.ObjectRef != "" {
 		where = append(where, "object_ref = "+arg(f.ObjectRef))
+	}
+	if len(refs) > 0 {
+		in := make([]string, len(refs))
+		for i, r := range refs {
+			in[i] = arg(r)
+		}
+		where = append(where, "object_ref IN ("+strings.Join(in, ", ")+")")
 	}
 	if f.ActionPrefix != "" {
 		// Actions are lower case (Record checks), so LIKE behaves alike on both engines
@@ -86,9 +105,9 @@ func List(ctx context.Context, q database.Querier, f Filter, limit int, cursor s
 	return events, next, nil
 }
 
-// ForObject returns the newest entries about one object: what a person's "who accessed my file"
+// forObject returns the newest entries about one object: what a person's "who accessed my file"
 // page shows, given the person's pseudonym.
-func ForObject(ctx context.Context, q database.Querier, objectRef string, limit int) ([]Event, error) {
+func forObject(ctx context.Context, q database.Querier, objectRef string, limit int) ([]Event, error) {
 	if objectRef == "" {
 		return nil, fault.Field("object_ref", "référence obligatoire")
 	}

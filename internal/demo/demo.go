@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -99,7 +100,7 @@ func Load(ctx context.Context, a Deps) (Result, error) {
 	ids := map[string]uuid.UUID{}
 	var res Result
 	for _, p := range people {
-		u, err := account.UserByEmail(ctx, a.DB.Reader(), p.email)
+		u, err := a.Accounts.OperatorLookup(ctx, p.email)
 		if errors.Is(err, fault.NotFound) {
 			u, err = a.Accounts.CreateVerified(ctx, account.SignUp{Kind: p.kind, Email: p.email, Password: Password, FirstName: p.first, LastName: p.last})
 		}
@@ -135,7 +136,7 @@ func Load(ctx context.Context, a Deps) (Result, error) {
 
 func ensureOrganisation(ctx context.Context, a Deps, staff access.Actor, o organisation, ids map[string]uuid.UUID) error {
 	s := siret(o.siretBase)
-	existing, err := org.BySIRET(ctx, a.DB.Reader(), s)
+	existing, err := a.Orgs.FindBySIRET(ctx, staff, s)
 	if err != nil {
 		return err
 	}
@@ -157,17 +158,31 @@ func ensureOrganisation(ctx context.Context, a Deps, staff access.Actor, o organ
 		}
 	}
 	for i, email := range o.members {
-		member, err := org.IsMember(ctx, a.DB.Reader(), created.ID, ids[email])
+		member, err := isMember(ctx, a, email, created.ID)
 		if err != nil {
 			return err
 		}
 		if !member {
-			if err := a.Orgs.StaffAddMember(ctx, staff, created.ID, ids[email], i == 0); err != nil {
+			if err := a.Orgs.StaffAddMember(ctx, staff, created.ID, email, i == 0); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// isMember tells whether the account of email actively belongs to the organisation, from the
+// memberships its session would see.
+func isMember(ctx context.Context, a Deps, email string, orgID uuid.UUID) (bool, error) {
+	u, err := a.Accounts.OperatorLookup(ctx, email)
+	if err != nil {
+		return false, err
+	}
+	_, ms, err := a.Orgs.Actor(ctx, u, orgID, false)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(ms, func(m org.Membership) bool { return m.Org.ID == orgID }), nil
 }
 
 // enrolAdmin gives the demo administrator a second factor through the normal enrolment,
@@ -176,7 +191,8 @@ func enrolAdmin(ctx context.Context, a Deps, id uuid.UUID) error {
 	if _, ok, err := database.Setting(ctx, a.DB.Reader(), totpSettingKey); err != nil || ok {
 		return err
 	}
-	e, err := a.Accounts.BeginTOTP(ctx, id)
+	self := access.Actor{UserID: id, Kind: access.Staff}
+	e, err := a.Accounts.BeginTOTP(ctx, self)
 	if err != nil {
 		return err
 	}
@@ -186,7 +202,7 @@ func enrolAdmin(ctx context.Context, a Deps, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.Accounts.ConfirmTOTP(ctx, id, uuid.Nil, code); err != nil {
+	if _, err := a.Accounts.ConfirmTOTP(ctx, self, uuid.Nil, code); err != nil {
 		return err
 	}
 	return database.SetSetting(ctx, a.DB.Writer(), totpSettingKey, e.Secret, a.Clock.Now())

@@ -3,6 +3,8 @@ package demo_test
 import (
 	"context"
 	"maps"
+	"parcours/internal/access"
+	"parcours/internal/audit"
 	"testing"
 	"time"
 
@@ -31,9 +33,11 @@ func deps(t *testing.T, db *database.DB, clk clock.Clock, places *refdata.Data) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	env := crypto.NewEnvelope(kr, clk)
+	guard := access.NewGuard(db, audit.NewJournal(env.Pseudonym), clk)
 	accounts := account.NewService(account.Options{DB: db, Clock: clk, Hasher: account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}),
-		Envelope: crypto.NewEnvelope(kr, clk), BaseURL: "https://parcours.test"})
-	return demo.Deps{DB: db, Clock: clk, Accounts: accounts, Orgs: org.NewService(db, clk, places, accounts, "https://parcours.test"), Places: places}
+		Envelope: env, BaseURL: "https://parcours.test", Guard: guard})
+	return demo.Deps{DB: db, Clock: clk, Accounts: accounts, Orgs: org.NewService(db, guard, clk, places, accounts, "https://parcours.test"), Places: places}
 }
 
 // tables whose row counts must not change when the demo is loaded again.

@@ -10,12 +10,10 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
-	"parcours/internal/account"
 	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/offer"
 	"parcours/internal/offer/offertest"
-	"parcours/internal/org"
 	"parcours/internal/refdata"
 )
 
@@ -275,7 +273,7 @@ func (l *registryLoader) ensureShowcase(ctx context.Context, sc showcase) error 
 
 // structureID finds the organisation of that SIRET and kind (uuid.Nil when there is none).
 func (l *registryLoader) structureID(ctx context.Context, siret, kind string) (uuid.UUID, error) {
-	orgs, err := org.BySIRET(ctx, l.deps.DB.Reader(), siret)
+	orgs, err := l.deps.Orgs.FindBySIRET(ctx, l.staff, siret)
 	if err != nil {
 		return uuid.Nil, err
 	}
@@ -289,11 +287,11 @@ func (l *registryLoader) structureID(ctx context.Context, siret, kind string) (u
 
 // actorFor is the user acting for the organisation, as their session would make them.
 func (l *registryLoader) actorFor(ctx context.Context, email string, orgID uuid.UUID) (access.Actor, error) {
-	u, err := account.UserByEmail(ctx, l.deps.DB.Reader(), email)
+	u, err := l.deps.Accounts.OperatorLookup(ctx, email)
 	if err != nil {
 		return access.Actor{}, err
 	}
-	a, _, err := org.Actor(ctx, l.deps.DB.Reader(), u, orgID, false)
+	a, _, err := l.deps.Orgs.Actor(ctx, u, orgID, false)
 	if err != nil {
 		return access.Actor{}, err
 	}

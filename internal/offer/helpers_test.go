@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"parcours/internal/audit"
 	"sync"
 	"testing"
 	"time"
@@ -51,9 +52,11 @@ func newFixture(t *testing.T, db *database.DB) *fixture {
 	t.Helper()
 	clk := clock.NewFake(start)
 	kr, _ := crypto.NewKeyring(clk.Now())
+	env := crypto.NewEnvelope(kr, clk)
+	guard := access.NewGuard(db, audit.NewJournal(env.Pseudonym), clk)
 	accounts := account.NewService(account.Options{DB: db, Clock: clk, Hasher: account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}),
-		Envelope: crypto.NewEnvelope(kr, clk), BaseURL: "https://parcours.test"})
-	f := &fixture{db: db, clock: clk, accounts: accounts, orgs: org.NewService(db, clk, places(t), accounts, "https://parcours.test"),
+		Envelope: env, BaseURL: "https://parcours.test", Guard: guard})
+	f := &fixture{db: db, clock: clk, accounts: accounts, orgs: org.NewService(db, guard, clk, places(t), accounts, "https://parcours.test"),
 		svc: offer.NewService(db, clk, places(t), "https://parcours.test")}
 	s := f.user(t, access.Staff, "staff@exemple.fr")
 	f.staff = access.Actor{UserID: s.ID, Kind: access.Staff, MFA: true}
@@ -112,10 +115,10 @@ func (f *fixture) structure(t *testing.T, kind, commune string, ends database.Da
 func (f *fixture) employer(t *testing.T, st offer.Structure, email string, admin bool) access.Actor {
 	t.Helper()
 	u := f.user(t, access.Professional, email)
-	if err := f.orgs.StaffAddMember(context.Background(), f.staff, st.ID, u.ID, admin); err != nil {
+	if err := f.orgs.StaffAddMember(context.Background(), f.staff, st.ID, u.Email, admin); err != nil {
 		t.Fatal(err)
 	}
-	a, _, err := org.Actor(context.Background(), f.db.Reader(), u, st.ID, false)
+	a, _, err := f.orgs.Actor(context.Background(), u, st.ID, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -271,7 +271,7 @@ func TestSearchPrescribers(t *testing.T) {
 			if member {
 				u := f.user(t, access.Professional, "p-"+uuid.NewString()[:8]+"@ex.fr")
 				var err error
-				if a, _, err = org.Actor(ctx, db.Reader(), u, uuid.Nil, false); err != nil {
+				if a, _, err = f.orgs.Actor(ctx, u, uuid.Nil, false); err != nil {
 					t.Fatal(err)
 				}
 			}

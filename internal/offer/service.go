@@ -102,15 +102,12 @@ func (s *Service) record(ctx context.Context, q database.Querier, actor access.A
 // mailAdmins sends one message to each active admin of the structure; build gives each its data.
 func (s *Service) mailAdmins(ctx context.Context, q database.Querier, orgID uuid.UUID, now time.Time, kind notify.Kind,
 	build func(firstName string) any) (int, error) {
-	members, err := org.Members(ctx, q, orgID)
+	members, err := org.AdminRecipients(ctx, q, orgID)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, m := range members {
-		if !m.Active || !m.Admin {
-			continue
-		}
 		if err := notify.Enqueue(ctx, q, now, notify.Message{To: m.Email, Kind: kind, Data: build(m.FirstName)}); err != nil {
 			return n, err
 		}
@@ -125,7 +122,7 @@ func member(ctx context.Context, q database.Querier, actor access.Actor, orgID u
 	if actor.Kind != access.Professional || actor.UserID == uuid.Nil {
 		return false, nil
 	}
-	return org.IsMember(ctx, q, orgID, actor.UserID)
+	return org.IsActorMember(ctx, q, actor, orgID)
 }
 
 // authorize asks the access package whether actor may act on the structure.

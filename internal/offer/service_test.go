@@ -247,7 +247,7 @@ func TestStructureCreatedAtSignupGetsItsRow(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, db)
 		u := f.user(t, access.Professional, "fondatrice@geiq.fr")
-		a, _, err := org.Actor(ctx, db.Reader(), u, uuid.Nil, false)
+		a, _, err := f.orgs.Actor(ctx, u, uuid.Nil, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,7 +258,7 @@ func TestStructureCreatedAtSignupGetsItsRow(t *testing.T) {
 		if _, err := f.svc.Structure(ctx, access.Actor{}, o.ID); !errorsIs(err, fault.NotFound) {
 			t.Fatalf("unpublished structure shown to the public: %v", err)
 		}
-		a, _, _ = org.Actor(ctx, db.Reader(), u, o.ID, false)
+		a, _, _ = f.orgs.Actor(ctx, u, o.ID, false)
 		page, err := f.svc.Structure(ctx, a, o.ID)
 		if err != nil || !page.EmployerView || !page.Active {
 			t.Fatalf("employer view before the row exists: %+v, %v", page, err)

@@ -57,23 +57,14 @@ func (s *Service) Invite(ctx context.Context, actor access.Actor, orgID uuid.UUI
 	email = account.NormaliseEmail(email)
 	now := s.clock.Now()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		o, err := Get(ctx, tx, orgID)
+		o, err := authorize(ctx, tx, actor, access.InviteMember, orgID)
 		if err != nil {
 			return err
 		}
-		member, _, err := activeMember(ctx, tx, o.ID, actor.UserID)
-		if err != nil {
+		if m, err := memberByEmail(ctx, tx, o.ID, email); err != nil {
 			return err
-		}
-		if err := access.Can(actor, access.InviteMember, o.Resource(member)); err != nil {
-			return err
-		}
-		if u, err := account.UserByEmail(ctx, tx, email); err == nil {
-			if m, _, err := activeMember(ctx, tx, o.ID, u.ID); err != nil {
-				return err
-			} else if m {
-				return fault.Field("email", "cette personne est déjà membre de l'organisation")
-			}
+		} else if m {
+			return fault.Field("email", "cette personne est déjà membre de l'organisation")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = $3 WHERE org_id = $1 AND email = $2
 			AND accepted_at IS NULL AND revoked_at IS NULL`, o.ID, email, now); err != nil {
@@ -85,7 +76,7 @@ func (s *Service) Invite(ctx context.Context, actor access.Actor, orgID uuid.UUI
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, o.ID, email, actor.UserID, digest, now, now.Add(InvitationValidity)); err != nil {
 			return fmt.Errorf("enregistrement de l'invitation : %w", err)
 		}
-		inviter, err := account.UserByID(ctx, tx, actor.UserID)
+		inviter, err := selfContact(ctx, tx, actor)
 		if err != nil {
 			return err
 		}
@@ -99,21 +90,10 @@ func (s *Service) Invite(ctx context.Context, actor access.Actor, orgID uuid.UUI
 	})
 }
 
-// PendingInvitations lists an organisation's live invitations (for its admins).
-func (s *Service) PendingInvitations(ctx context.Context, actor access.Actor, orgID uuid.UUID) ([]Invitation, error) {
-	o, err := Get(ctx, s.db.Reader(), orgID)
-	if err != nil {
-		return nil, err
-	}
-	member, _, err := activeMember(ctx, s.db.Reader(), o.ID, actor.UserID)
-	if err != nil {
-		return nil, err
-	}
-	if err := access.Can(actor, access.InviteMember, o.Resource(member)); err != nil {
-		return nil, err
-	}
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT id, org_id, email, invited_by, created_at, expires_at FROM invitations
-		WHERE org_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC`, o.ID, s.clock.Now())
+// pendingInvitations lists an organisation's live invitations (for its admins).
+func pendingInvitations(ctx context.Context, q database.Querier, orgID uuid.UUID, now time.Time) ([]Invitation, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, org_id, email, invited_by, created_at, expires_at FROM invitations
+		WHERE org_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC`, orgID, now)
 	if err != nil {
 		return nil, err
 	}
@@ -133,15 +113,8 @@ func (s *Service) PendingInvitations(ctx context.Context, actor access.Actor, or
 func (s *Service) RevokeInvitation(ctx context.Context, actor access.Actor, orgID, invitationID uuid.UUID) error {
 	now := s.clock.Now()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		o, err := Get(ctx, tx, orgID)
+		o, err := authorize(ctx, tx, actor, access.InviteMember, orgID)
 		if err != nil {
-			return err
-		}
-		member, _, err := activeMember(ctx, tx, o.ID, actor.UserID)
-		if err != nil {
-			return err
-		}
-		if err := access.Can(actor, access.InviteMember, o.Resource(member)); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = $3 WHERE id = $1 AND org_id = $2
@@ -169,7 +142,7 @@ func (s *Service) InvitationByToken(ctx context.Context, token string) (Invitati
 	if err != nil {
 		return Invitation{}, Organisation{}, err
 	}
-	o, err := Get(ctx, s.db.Reader(), inv.OrgID)
+	o, err := get(ctx, s.db.Reader(), inv.OrgID)
 	return inv, o, err
 }
 
@@ -192,7 +165,7 @@ func liveInvitation(ctx context.Context, q database.Querier, token string, now t
 
 // AcceptInvitation makes a logged-in professional a member. The account's address must be the
 // invited one: an invitation link forwarded to someone else is useless.
-func (s *Service) AcceptInvitation(ctx context.Context, userID uuid.UUID, token string) (Organisation, error) {
+func (s *Service) AcceptInvitation(ctx context.Context, actor access.Actor, token string) (Organisation, error) {
 	now := s.clock.Now()
 	var o Organisation
 	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
@@ -200,17 +173,17 @@ func (s *Service) AcceptInvitation(ctx context.Context, userID uuid.UUID, token 
 		if err != nil {
 			return err
 		}
-		u, err := account.UserByID(ctx, tx, userID)
+		u, err := selfContact(ctx, tx, actor)
 		if err != nil {
 			return err
 		}
 		if u.Email != inv.Email {
 			return fmt.Errorf("cette invitation a été envoyée à une autre adresse e-mail que celle de votre compte : %w", fault.Forbidden)
 		}
-		if u.Kind != access.Professional {
+		if actor.Kind != access.Professional {
 			return fmt.Errorf("seul un compte professionnel peut rejoindre une organisation : %w", fault.Forbidden)
 		}
-		return s.accept(ctx, tx, inv, u.ID, now, &o)
+		return s.accept(ctx, tx, inv, actor.UserID, now, &o)
 	})
 	return o, err
 }
@@ -224,7 +197,7 @@ func (s *Service) accept(ctx context.Context, tx *sql.Tx, inv Invitation, userID
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrInvitationInvalid
 	}
-	if *o, err = Get(ctx, tx, inv.OrgID); err != nil {
+	if *o, err = get(ctx, tx, inv.OrgID); err != nil {
 		return err
 	}
 	hasAdmin, err := hasActiveAdmin(ctx, tx, o.ID)

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
-	"parcours/internal/account"
 	"parcours/internal/fault"
 )
 
@@ -64,15 +63,8 @@ type memberState struct{ active, admin bool }
 func (s *Service) changeMember(ctx context.Context, actor access.Actor, orgID, userID uuid.UUID,
 	change func(tx *sql.Tx, m memberState) (label, action string, err error)) error {
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		o, err := Get(ctx, tx, orgID)
+		o, err := authorize(ctx, tx, actor, access.ManageMembers, orgID)
 		if err != nil {
-			return err
-		}
-		member, _, err := activeMember(ctx, tx, o.ID, actor.UserID)
-		if err != nil {
-			return err
-		}
-		if err := access.Can(actor, access.ManageMembers, o.Resource(member)); err != nil {
 			return err
 		}
 		var m memberState
@@ -88,7 +80,7 @@ func (s *Service) changeMember(ctx context.Context, actor access.Actor, orgID, u
 		if err != nil {
 			return err
 		}
-		u, err := account.UserByID(ctx, tx, userID)
+		u, err := memberContact(ctx, tx, o.ID, userID)
 		if err != nil {
 			return err
 		}
@@ -132,7 +124,7 @@ func (s *Service) DecideHabilitation(ctx context.Context, actor access.Actor, or
 	}
 	now := s.clock.Now()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		o, err := Get(ctx, tx, orgID)
+		o, err := get(ctx, tx, orgID)
 		if err != nil {
 			return err
 		}
@@ -150,7 +142,7 @@ func (s *Service) DecideHabilitation(ctx context.Context, actor access.Actor, or
 			VALUES ($1, $2, $3, $4, $5, $6)`, uuid.Must(uuid.NewV7()), o.ID, string(status), reason, actor.UserID, now); err != nil {
 			return err
 		}
-		members, err := Members(ctx, tx, o.ID)
+		members, err := members(ctx, tx, o.ID)
 		if err != nil {
 			return err
 		}
@@ -178,27 +170,31 @@ func (s *Service) PendingHabilitations(ctx context.Context, actor access.Actor) 
 	if !actor.IsStaff() {
 		f.Departement = actor.OrgDepartement
 	}
-	return Search(ctx, s.db.Reader(), f)
+	return search(ctx, s.db.Reader(), f)
 }
 
-// StaffAddMember makes a user a member (or admin) of an organisation directly: staff set up
-// State services and financers this way, and repair organisations left without an admin.
-func (s *Service) StaffAddMember(ctx context.Context, actor access.Actor, orgID, userID uuid.UUID, admin bool) error {
+// StaffAddMember makes the professional account of an address a member (or admin) of an
+// organisation directly: staff set up State services and financers this way, and repair
+// organisations left without an admin. An address without an account is a field error.
+func (s *Service) StaffAddMember(ctx context.Context, actor access.Actor, orgID uuid.UUID, email string, admin bool) error {
 	if err := access.Can(actor, access.StaffManageOrganisations, access.Resource{OrgID: orgID}); err != nil {
 		return err
 	}
 	now := s.clock.Now()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		o, err := Get(ctx, tx, orgID)
+		o, err := get(ctx, tx, orgID)
 		if err != nil {
 			return err
 		}
-		u, err := account.UserByID(ctx, tx, userID)
+		u, err := s.accounts.Professional(ctx, tx, actor, email)
+		if errors.Is(err, fault.NotFound) {
+			return fault.Field("member_email", "Aucun compte n'a cette adresse : invitez plutôt la personne.")
+		}
+		if errors.Is(err, fault.Conflict) {
+			return fault.Field("member_email", "Seul un compte professionnel peut être membre d'une organisation.")
+		}
 		if err != nil {
 			return err
-		}
-		if u.Kind != access.Professional {
-			return fmt.Errorf("seul un compte professionnel peut être membre d'une organisation : %w", fault.Conflict)
 		}
 		if err := addMember(ctx, tx, o.ID, u.ID, admin, actor.UserID, now); err != nil {
 			return err

@@ -77,8 +77,8 @@ func scanOrg(row interface{ Scan(...any) error }, extra ...any) (Organisation, e
 	return o, nil
 }
 
-// Get loads an organisation (no access check: callers check with access before showing it).
-func Get(ctx context.Context, q database.Querier, id uuid.UUID) (Organisation, error) {
+// get loads an organisation (no access check: callers check with access before showing it).
+func get(ctx context.Context, q database.Querier, id uuid.UUID) (Organisation, error) {
 	o, err := scanOrg(q.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organisations WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Organisation{}, fmt.Errorf("organisation : %w", fault.NotFound)
@@ -89,9 +89,16 @@ func Get(ctx context.Context, q database.Querier, id uuid.UUID) (Organisation, e
 	return o, nil
 }
 
-// BySIRET lists the organisations with a SIRET, or with the same SIREN (first 9 digits):
+// FindBySIRET lists the organisations with a SIRET, or with the same SIREN (first 9 digits):
 // another establishment of the same legal unit is probably the right one to join.
-func BySIRET(ctx context.Context, q database.Querier, siret string) ([]Organisation, error) {
+func (s *Service) FindBySIRET(ctx context.Context, actor access.Actor, siret string) ([]Organisation, error) {
+	if err := access.Can(actor, access.FindOrganisation, access.Resource{}); err != nil {
+		return nil, err
+	}
+	return bySIRET(ctx, s.db.Reader(), siret)
+}
+
+func bySIRET(ctx context.Context, q database.Querier, siret string) ([]Organisation, error) {
 	siret = NormaliseSIRET(siret)
 	if len(siret) < 9 {
 		return nil, nil
@@ -129,8 +136,16 @@ type Filter struct {
 	Limit     int
 }
 
-// Search lists organisations ordered by name.
-func Search(ctx context.Context, q database.Querier, f Filter) ([]Organisation, error) {
+// StaffSearch lists organisations ordered by name, for the staff screens.
+func (s *Service) StaffSearch(ctx context.Context, actor access.Actor, f Filter) ([]Organisation, error) {
+	if err := access.Can(actor, access.StaffManageOrganisations, access.Resource{}); err != nil {
+		return nil, err
+	}
+	return search(ctx, s.db.Reader(), f)
+}
+
+// search lists organisations ordered by name.
+func search(ctx context.Context, q database.Querier, f Filter) ([]Organisation, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
@@ -164,8 +179,8 @@ type Member struct {
 // FullName is "First Last".
 func (m Member) FullName() string { return strings.TrimSpace(m.FirstName + " " + m.LastName) }
 
-// Members lists an organisation's members, active first.
-func Members(ctx context.Context, q database.Querier, orgID uuid.UUID) ([]Member, error) {
+// members lists an organisation's members, active first.
+func members(ctx context.Context, q database.Querier, orgID uuid.UUID) ([]Member, error) {
 	rows, err := q.QueryContext(ctx, `SELECT m.user_id, u.first_name, u.last_name, u.email, m.is_admin, m.is_active, m.joined_at, m.deactivated_at
 		FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.org_id = $1 ORDER BY m.is_active DESC, u.last_name, u.first_name`, orgID)
@@ -195,8 +210,8 @@ type Membership struct {
 // RoleLabel is the French name of the member's role there.
 func (m Membership) RoleLabel() string { return RoleLabel(m.Org.Role()) }
 
-// ActiveMemberships lists the organisations a user actively belongs to, by name.
-func ActiveMemberships(ctx context.Context, q database.Querier, userID uuid.UUID) ([]Membership, error) {
+// activeMemberships lists the organisations a user actively belongs to, by name.
+func activeMemberships(ctx context.Context, q database.Querier, userID uuid.UUID) ([]Membership, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+orgColumnsOf("o")+`, m.is_admin
 		FROM memberships m JOIN organisations o ON o.id = m.org_id
 		WHERE m.user_id = $1 AND m.is_active AND o.deactivated_at IS NULL ORDER BY o.name`, userID)
@@ -229,15 +244,26 @@ func activeMember(ctx context.Context, q database.Querier, orgID, userID uuid.UU
 	return true, admin, nil
 }
 
-// IsMember tells whether a user actively belongs to an organisation.
-func IsMember(ctx context.Context, q database.Querier, orgID, userID uuid.UUID) (bool, error) {
-	m, _, err := activeMember(ctx, q, orgID, userID)
+// IsActorMember tells whether the actor actively belongs to an organisation (their own
+// membership), in q, the caller's transaction.
+func IsActorMember(ctx context.Context, q database.Querier, actor access.Actor, orgID uuid.UUID) (bool, error) {
+	if actor.Anonymous() {
+		return false, nil
+	}
+	m, _, err := activeMember(ctx, q, orgID, actor.UserID)
 	return m, err
+}
+
+// AdminRecipients lists the address and first name of an organisation's active admins, for a
+// notice another domain enqueues in q, its own transaction (a structure's job description
+// deactivated, its spontaneous applications closed). The addresses go to the outbox only.
+func AdminRecipients(ctx context.Context, q database.Querier, orgID uuid.UUID) ([]Member, error) {
+	return activeAdmins(ctx, q, orgID)
 }
 
 // activeAdmins lists the e-mail and first name of an organisation's active admins.
 func activeAdmins(ctx context.Context, q database.Querier, orgID uuid.UUID) ([]Member, error) {
-	ms, err := Members(ctx, q, orgID)
+	ms, err := members(ctx, q, orgID)
 	if err != nil {
 		return nil, err
 	}

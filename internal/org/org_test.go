@@ -3,6 +3,8 @@ package org_test
 import (
 	"context"
 	"errors"
+	"github.com/google/uuid"
+	"parcours/internal/audit"
 	"strings"
 	"testing"
 	"time"
@@ -41,9 +43,11 @@ func newFixture(t *testing.T, db *database.DB) *fixture {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	kr, _ := crypto.NewKeyring(clk.Now())
+	env := crypto.NewEnvelope(kr, clk)
+	guard := access.NewGuard(db, audit.NewJournal(env.Pseudonym), clk)
 	accounts := account.NewService(account.Options{DB: db, Clock: clk, Hasher: account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}),
-		Envelope: crypto.NewEnvelope(kr, clk), BaseURL: "https://parcours.test"})
-	f := &fixture{db: db, clock: clk, accounts: accounts, orgs: org.NewService(db, clk, places, accounts, "https://parcours.test")}
+		Envelope: env, BaseURL: "https://parcours.test", Guard: guard})
+	f := &fixture{db: db, clock: clk, accounts: accounts, orgs: org.NewService(db, guard, clk, places, accounts, "https://parcours.test")}
 	s := f.user(t, access.Staff, "staff@exemple.fr")
 	f.staff = access.Actor{UserID: s.ID, Kind: access.Staff, MFA: true}
 	return f
@@ -70,7 +74,7 @@ func (f *fixture) actor(t *testing.T, u account.User, orgID interface{ String() 
 		copy(id[:], []byte{})
 		for _, m := range mustMemberships(t, f, u) {
 			if m.Org.ID.String() == orgID.String() {
-				if err := f.accounts.SetCurrentOrganisation(context.Background(), sess.Session.ID, m.Org.ID); err != nil {
+				if err := f.accounts.SetCurrentOrganisation(context.Background(), access.Actor{UserID: u.ID, Kind: u.Kind}, sess.Session.ID, m.Org.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -80,7 +84,7 @@ func (f *fixture) actor(t *testing.T, u account.User, orgID interface{ String() 
 	if err != nil {
 		t.Fatal(err)
 	}
-	actor, _, err := org.Actor(context.Background(), f.db.Reader(), a.User, a.Session.CurrentOrgID, false)
+	actor, _, err := f.orgs.Actor(context.Background(), a.User, a.Session.CurrentOrgID, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +93,7 @@ func (f *fixture) actor(t *testing.T, u account.User, orgID interface{ String() 
 
 func mustMemberships(t *testing.T, f *fixture, u account.User) []org.Membership {
 	t.Helper()
-	ms, err := org.ActiveMemberships(context.Background(), f.db.Reader(), u.ID)
+	_, ms, err := f.orgs.Actor(context.Background(), u, uuid.Nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +243,7 @@ func TestHabilitationByTheDDETSOfTheDepartementOnly(t *testing.T) {
 		ctx := context.Background()
 		agent := f.user(t, access.Professional, "agent@ddets69.fr")
 		d69, _ := f.orgs.Create(ctx, f.staff, org.NewOrganisation{Kind: "DDETS_IAE", Name: "DDETS 69", SIRET: siret("1300000000001"), CommuneCode: "69123"})
-		if err := f.orgs.StaffAddMember(ctx, f.staff, d69.ID, agent.ID, true); err != nil {
+		if err := f.orgs.StaffAddMember(ctx, f.staff, d69.ID, agent.Email, true); err != nil {
 			t.Fatal(err)
 		}
 		lyon, _ := f.orgs.Create(ctx, f.staff, org.NewOrganisation{Kind: "CCAS", Name: "CCAS Lyon", SIRET: siret("2100000000001"), CommuneCode: "69123"})
@@ -258,8 +262,8 @@ func TestHabilitationByTheDDETSOfTheDepartementOnly(t *testing.T) {
 		if err := f.orgs.DecideHabilitation(ctx, a, lyon.ID, org.Refused, "Aucune pièce fournie"); err != nil {
 			t.Fatal(err)
 		}
-		got, _ := org.Get(ctx, db.Reader(), lyon.ID)
-		if got.Habilitation != org.Refused || got.HabilitationReason != "Aucune pièce fournie" {
+		page, _ := f.orgs.LoadPage(ctx, f.staff, lyon.ID)
+		if got := page.Org; got.Habilitation != org.Refused || got.HabilitationReason != "Aucune pièce fournie" {
 			t.Fatalf("after decision: %+v", got)
 		}
 	})
@@ -272,7 +276,7 @@ func TestJoinRequestApprovedByAdmin(t *testing.T) {
 		admin := f.user(t, access.Professional, "admin@aci.fr")
 		newcomer := f.user(t, access.Professional, "nouveau@aci.fr")
 		o, _ := f.orgs.Create(ctx, f.actor(t, admin, nil), org.NewOrganisation{Kind: "ACI", Name: "ACI", SIRET: siret("3100000000001"), CommuneCode: "69123"})
-		found, err := org.BySIRET(ctx, db.Reader(), o.SIRET[:9]+"99999")
+		found, err := f.orgs.FindBySIRET(ctx, f.actor(t, newcomer, nil), o.SIRET[:9]+"99999")
 		if err != nil || len(found) != 1 {
 			t.Fatalf("search by SIREN: %v %v", found, err)
 		}
@@ -286,7 +290,8 @@ func TestJoinRequestApprovedByAdmin(t *testing.T) {
 			t.Fatal("admin not told")
 		}
 		adminActor := f.actor(t, admin, o.ID)
-		reqs, err := f.orgs.PendingJoinRequests(ctx, adminActor, o.ID)
+		page, err := f.orgs.LoadPage(ctx, adminActor, o.ID)
+		reqs := page.JoinRequests
 		if err != nil || len(reqs) != 1 {
 			t.Fatalf("pending: %v %v", reqs, err)
 		}
@@ -347,7 +352,7 @@ func TestInvitationValidFourteenDaysForTheInvitedAddressOnly(t *testing.T) {
 
 		// Someone else who got the link cannot use it.
 		intruder := f.user(t, access.Professional, "intrus@ml.fr")
-		if _, err := f.orgs.AcceptInvitation(ctx, intruder.ID, token); !errors.Is(err, fault.Forbidden) {
+		if _, err := f.orgs.AcceptInvitation(ctx, f.actor(t, intruder, nil), token); !errors.Is(err, fault.Forbidden) {
 			t.Fatalf("forwarded invitation accepted: %v", err)
 		}
 		// After 14 days it is over.
@@ -377,7 +382,7 @@ func TestInvitationValidFourteenDaysForTheInvitedAddressOnly(t *testing.T) {
 		if _, _, err := f.orgs.AcceptInvitationNewAccount(ctx, token, account.SignUp{FirstName: "T", LastName: "R", Password: "court"}); fault.FieldsOf(err)["password"] == "" {
 			t.Fatalf("weak password: %v", err)
 		}
-		if _, err := account.UserByEmail(ctx, db.Reader(), "troisieme@ml.fr"); !errors.Is(err, fault.NotFound) {
+		if _, err := f.accounts.OperatorLookup(ctx, "troisieme@ml.fr"); !errors.Is(err, fault.NotFound) {
 			t.Fatal("account written although the invitation failed")
 		}
 	})
@@ -390,11 +395,11 @@ func TestMembersAreDeactivatedNeverDeletedAndAnAdminRemains(t *testing.T) {
 		admin := f.user(t, access.Professional, "admin@etti.fr")
 		member := f.user(t, access.Professional, "membre@etti.fr")
 		o, _ := f.orgs.Create(ctx, f.actor(t, admin, nil), org.NewOrganisation{Kind: "ETTI", Name: "ETTI", SIRET: siret("3400000000001"), CommuneCode: "69123"})
-		if err := f.orgs.StaffAddMember(ctx, f.staff, o.ID, member.ID, false); err != nil {
+		if err := f.orgs.StaffAddMember(ctx, f.staff, o.ID, member.Email, false); err != nil {
 			t.Fatal(err)
 		}
 		// Adding the admin again as a plain member takes nothing away: the organisation keeps its admin.
-		if err := f.orgs.StaffAddMember(ctx, f.staff, o.ID, admin.ID, false); err != nil {
+		if err := f.orgs.StaffAddMember(ctx, f.staff, o.ID, admin.Email, false); err != nil {
 			t.Fatal(err)
 		}
 		var admins int
@@ -416,8 +421,8 @@ func TestMembersAreDeactivatedNeverDeletedAndAnAdminRemains(t *testing.T) {
 		if got := f.actor(t, member, o.ID); got.OrgID == o.ID {
 			t.Fatal("deactivated member still acts for the organisation")
 		}
-		ms, err := org.Members(ctx, db.Reader(), o.ID)
-		if err != nil || len(ms) != 2 {
+		staffPage, err := f.orgs.LoadPage(ctx, f.staff, o.ID)
+		if ms := staffPage.Members; err != nil || len(ms) != 2 {
 			t.Fatalf("history lost: %v %v", ms, err)
 		}
 		if len(mails(t, db, "membre@etti.fr", notify.KindMembershipChanged)) != 1 {

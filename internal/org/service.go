@@ -25,15 +25,42 @@ import (
 // its e-mails.
 type Service struct {
 	db       *database.DB
+	guard    *access.Guard
 	clock    clock.Clock
 	places   *refdata.Data
 	accounts *account.Service
 	baseURL  string
 }
 
-// NewService returns the organisation service.
-func NewService(db *database.DB, c clock.Clock, places *refdata.Data, accounts *account.Service, baseURL string) *Service {
-	return &Service{db: db, clock: c, places: places, accounts: accounts, baseURL: baseURL}
+// NewService returns the organisation service; g performs its audited reads.
+func NewService(db *database.DB, g *access.Guard, c clock.Clock, places *refdata.Data, accounts *account.Service, baseURL string) *Service {
+	return &Service{db: db, guard: g, clock: c, places: places, accounts: accounts, baseURL: baseURL}
+}
+
+// authorize loads an organisation in q, finds whether the actor is one of its active members,
+// and asks access whether the actor may perform act on it.
+func authorize(ctx context.Context, q database.Querier, actor access.Actor, act access.Action, orgID uuid.UUID) (Organisation, error) {
+	o, res, err := describe(ctx, q, actor, orgID)
+	if err != nil {
+		return Organisation{}, err
+	}
+	if err := access.Can(actor, act, res); err != nil {
+		return Organisation{}, err
+	}
+	return o, nil
+}
+
+// describe loads an organisation and describes it to access for the actor.
+func describe(ctx context.Context, q database.Querier, actor access.Actor, orgID uuid.UUID) (Organisation, access.Resource, error) {
+	o, err := get(ctx, q, orgID)
+	if err != nil {
+		return Organisation{}, access.Resource{}, err
+	}
+	member, _, err := activeMember(ctx, q, o.ID, actor.UserID)
+	if err != nil {
+		return Organisation{}, access.Resource{}, err
+	}
+	return o, o.Resource(member), nil
 }
 
 func (s *Service) record(ctx context.Context, q database.Querier, actor access.Actor, action string, orgID uuid.UUID, details map[string]string) error {
@@ -196,8 +223,10 @@ func hasActiveAdmin(ctx context.Context, q database.Querier, orgID uuid.UUID) (b
 
 // JoinRequest is a professional's request to join an organisation.
 type JoinRequest struct {
-	ID        uuid.UUID
-	OrgID     uuid.UUID
+	ID    uuid.UUID
+	OrgID uuid.UUID
+	// Org is the organisation asked.
+	Org       Organisation
 	UserID    uuid.UUID
 	FirstName string
 	LastName  string
@@ -218,15 +247,8 @@ func (s *Service) RequestJoin(ctx context.Context, actor access.Actor, orgID uui
 	}
 	now := s.clock.Now()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		o, err := Get(ctx, tx, orgID)
+		o, err := authorize(ctx, tx, actor, access.RequestToJoin, orgID)
 		if err != nil {
-			return err
-		}
-		member, _, err := activeMember(ctx, tx, o.ID, actor.UserID)
-		if err != nil {
-			return err
-		}
-		if err := access.Can(actor, access.RequestToJoin, o.Resource(member)); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO join_requests (id, org_id, user_id, message, created_at) VALUES ($1, $2, $3, $4, $5)`,
@@ -237,7 +259,7 @@ func (s *Service) RequestJoin(ctx context.Context, actor access.Actor, orgID uui
 		if err != nil {
 			return fmt.Errorf("enregistrement de la demande : %w", err)
 		}
-		requester, err := account.UserByID(ctx, tx, actor.UserID)
+		requester, err := selfContact(ctx, tx, actor)
 		if err != nil {
 			return err
 		}
@@ -249,14 +271,8 @@ func (s *Service) RequestJoin(ctx context.Context, actor access.Actor, orgID uui
 		if len(admins) == 0 {
 			// Nobody can answer inside the organisation: staff will, from their queue.
 			admins, link = nil, s.baseURL+"/admin/demandes"
-			staff, err := account.Search(ctx, tx, account.Filter{Kind: access.Staff, Limit: 20})
-			if err != nil {
+			if admins, err = staffContacts(ctx, tx); err != nil {
 				return err
-			}
-			for _, u := range staff {
-				if u.Active() {
-					admins = append(admins, Member{Email: u.Email, FirstName: u.FirstName})
-				}
 			}
 		}
 		for _, a := range admins {
@@ -270,34 +286,19 @@ func (s *Service) RequestJoin(ctx context.Context, actor access.Actor, orgID uui
 	})
 }
 
-// PendingJoinRequests lists an organisation's requests waiting for a decision. The caller must
-// be allowed to decide them.
-func (s *Service) PendingJoinRequests(ctx context.Context, actor access.Actor, orgID uuid.UUID) ([]JoinRequest, error) {
-	o, err := Get(ctx, s.db.Reader(), orgID)
-	if err != nil {
-		return nil, err
-	}
-	member, _, err := activeMember(ctx, s.db.Reader(), o.ID, actor.UserID)
-	if err != nil {
-		return nil, err
-	}
-	if err := access.Can(actor, access.DecideJoinRequest, o.Resource(member)); err != nil {
-		return nil, err
-	}
-	return joinRequests(ctx, s.db.Reader(), `j.org_id = $1`, orgID)
-}
-
-// OrphanJoinRequests lists pending requests to organisations without an active admin (staff queue).
+// OrphanJoinRequests lists pending requests to organisations without an active admin (staff
+// queue), with the organisation's name. The list read is recorded (access.Read).
 func (s *Service) OrphanJoinRequests(ctx context.Context, actor access.Actor) ([]JoinRequest, error) {
-	if err := access.Can(actor, access.StaffManageOrganisations, access.Resource{}); err != nil {
-		return nil, err
-	}
-	return joinRequests(ctx, s.db.Reader(), `NOT EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = j.org_id AND m.is_active AND m.is_admin)`)
+	return access.Read(ctx, s.guard, actor, access.Request{Action: access.StaffManageOrganisations, Purpose: access.PurposeAccounts, What: "organisation.join_requests"},
+		func(context.Context, database.Querier) (access.Resource, error) { return access.Resource{}, nil },
+		func(ctx context.Context, q database.Querier) ([]JoinRequest, error) {
+			return joinRequests(ctx, q, `NOT EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = j.org_id AND m.is_active AND m.is_admin)`)
+		})
 }
 
 func joinRequests(ctx context.Context, q database.Querier, where string, args ...any) ([]JoinRequest, error) {
-	rows, err := q.QueryContext(ctx, `SELECT j.id, j.org_id, j.user_id, u.first_name, u.last_name, u.email, j.message, j.created_at
-		FROM join_requests j JOIN users u ON u.id = j.user_id
+	rows, err := q.QueryContext(ctx, `SELECT `+orgColumnsOf("o")+`, j.id, j.user_id, u.first_name, u.last_name, u.email, j.message, j.created_at
+		FROM join_requests j JOIN users u ON u.id = j.user_id JOIN organisations o ON o.id = j.org_id
 		WHERE j.decided_at IS NULL AND `+where+` ORDER BY j.created_at`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("liste des demandes : %w", err)
@@ -306,9 +307,11 @@ func joinRequests(ctx context.Context, q database.Querier, where string, args ..
 	var out []JoinRequest
 	for rows.Next() {
 		var j JoinRequest
-		if err := rows.Scan(&j.ID, &j.OrgID, &j.UserID, &j.FirstName, &j.LastName, &j.Email, &j.Message, &j.CreatedAt); err != nil {
+		var err error
+		if j.Org, err = scanOrg(rows, &j.ID, &j.UserID, &j.FirstName, &j.LastName, &j.Email, &j.Message, &j.CreatedAt); err != nil {
 			return nil, err
 		}
+		j.OrgID = j.Org.ID
 		out = append(out, j)
 	}
 	return out, rows.Err()
@@ -326,15 +329,8 @@ func (s *Service) DecideJoin(ctx context.Context, actor access.Actor, orgID, req
 	}
 	now := s.clock.Now()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		o, err := Get(ctx, tx, orgID)
+		o, err := authorize(ctx, tx, actor, access.DecideJoinRequest, orgID)
 		if err != nil {
-			return err
-		}
-		member, _, err := activeMember(ctx, tx, o.ID, actor.UserID)
-		if err != nil {
-			return err
-		}
-		if err := access.Can(actor, access.DecideJoinRequest, o.Resource(member)); err != nil {
 			return err
 		}
 		var userID uuid.UUID
@@ -363,7 +359,7 @@ func (s *Service) DecideJoin(ctx context.Context, actor access.Actor, orgID, req
 				return err
 			}
 		}
-		u, err := account.UserByID(ctx, tx, userID)
+		u, err := requesterContact(ctx, tx, requestID)
 		if err != nil {
 			return err
 		}

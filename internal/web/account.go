@@ -36,20 +36,16 @@ type accountView struct {
 
 func (s *Server) loadAccountView(r *http.Request, f form) (accountView, error) {
 	si := session(r)
-	u := si.User()
+	own, err := s.accounts.OwnAccount(r.Context(), actor(r))
+	if err != nil {
+		return accountView{}, err
+	}
+	u := own.User
 	if f == nil {
 		f = form{"first_name": u.FirstName, "last_name": u.LastName}
 	}
-	v := accountView{User: u, Form: f, CurrentID: si.auth.Session.ID}
-	var err error
-	if v.Sessions, err = account.ListSessions(r.Context(), s.db.Reader(), u.ID, s.clock.Now()); err != nil {
-		return v, err
-	}
-	if v.MFARequired, err = s.accounts.MFARequired(r.Context(), s.db.Reader(), u); err != nil {
-		return v, err
-	}
-	v.RecoveryCodes, err = account.RemainingRecoveryCodes(r.Context(), s.db.Reader(), u.ID)
-	return v, err
+	return accountView{User: u, Form: f, CurrentID: si.auth.Session.ID, Sessions: own.Sessions, MFARequired: own.MFARequired,
+		RecoveryCodes: own.RecoveryCodes}, nil
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -70,7 +66,7 @@ func (s *Server) accountProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := formOf(r, "first_name", "last_name")
-	err := s.accounts.UpdateProfile(r.Context(), session(r).User().ID, f["first_name"], f["last_name"])
+	err := s.accounts.UpdateProfile(r.Context(), actor(r), f["first_name"], f["last_name"])
 	if fields := fault.FieldsOf(err); fields != nil {
 		s.renderAccount(w, r, http.StatusUnprocessableEntity, f, fields)
 		return
@@ -87,7 +83,7 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
-	token, err := s.accounts.ChangePassword(r.Context(), session(r).User().ID, r.PostFormValue("current_password"),
+	token, err := s.accounts.ChangePassword(r.Context(), actor(r), r.PostFormValue("current_password"),
 		r.PostFormValue("new_password"), s.client(r))
 	if fields := fault.FieldsOf(err); fields != nil {
 		s.renderAccount(w, r, http.StatusUnprocessableEntity, nil, fields)
@@ -109,7 +105,7 @@ func (s *Server) accountRevokeSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	si := session(r)
-	if err := s.accounts.RevokeSession(r.Context(), si.User().ID, id); err != nil {
+	if err := s.accounts.RevokeSession(r.Context(), actor(r), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -131,24 +127,17 @@ type mfaView struct {
 }
 
 func (s *Server) mfaStatus(w http.ResponseWriter, r *http.Request) {
-	si := session(r)
-	u := si.User()
-	required, err := s.accounts.MFARequired(r.Context(), s.db.Reader(), u)
+	own, err := s.accounts.OwnAccount(r.Context(), actor(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	remaining, err := account.RemainingRecoveryCodes(r.Context(), s.db.Reader(), u.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "mfa_setup", "Double authentification", mfaView{User: u, Required: required, Remaining: remaining}, nil)
+	s.render(w, r, http.StatusOK, "mfa_setup", "Double authentification", mfaView{User: own.User, Required: own.MFARequired, Remaining: own.RecoveryCodes}, nil)
 }
 
 func (s *Server) mfaBegin(w http.ResponseWriter, r *http.Request) {
 	u := session(r).User()
-	e, err := s.accounts.BeginTOTP(r.Context(), u.ID)
+	e, err := s.accounts.BeginTOTP(r.Context(), actor(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -162,10 +151,10 @@ func (s *Server) mfaConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	si := session(r)
 	u := si.User()
-	codes, err := s.accounts.ConfirmTOTP(r.Context(), u.ID, si.auth.Session.ID, r.PostFormValue("code"))
+	codes, err := s.accounts.ConfirmTOTP(r.Context(), actor(r), si.auth.Session.ID, r.PostFormValue("code"))
 	if fields := fault.FieldsOf(err); fields != nil {
 		v := mfaView{User: u}
-		e, perr := s.accounts.PendingTOTP(r.Context(), u.ID)
+		e, perr := s.accounts.PendingTOTP(r.Context(), actor(r))
 		switch {
 		case perr == nil:
 			v.Enrolment = &e
@@ -190,7 +179,7 @@ func (s *Server) mfaDisable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := session(r).User()
-	err := s.accounts.DisableTOTP(r.Context(), u.ID, r.PostFormValue("password"))
+	err := s.accounts.DisableTOTP(r.Context(), actor(r), r.PostFormValue("password"))
 	if fields := fault.FieldsOf(err); fields != nil {
 		s.render(w, r, http.StatusUnprocessableEntity, "mfa_setup", "Double authentification", mfaView{User: u}, fields)
 		return
@@ -208,7 +197,7 @@ func (s *Server) mfaRegenerate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := session(r).User()
-	codes, err := s.accounts.RegenerateRecoveryCodes(r.Context(), u.ID, r.PostFormValue("password"))
+	codes, err := s.accounts.RegenerateRecoveryCodes(r.Context(), actor(r), r.PostFormValue("password"))
 	if fields := fault.FieldsOf(err); fields != nil {
 		s.render(w, r, http.StatusUnprocessableEntity, "mfa_setup", "Double authentification", mfaView{User: u}, fields)
 		return
@@ -241,7 +230,7 @@ func (s *Server) termsAccept(w http.ResponseWriter, r *http.Request) {
 			map[string]string{"Version": account.CurrentTerms}, fault.Fields{"accept": "cochez la case pour accepter les conditions d'utilisation"})
 		return
 	}
-	if err := s.accounts.AcceptTerms(r.Context(), session(r).User().ID); err != nil {
+	if err := s.accounts.AcceptTerms(r.Context(), actor(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -1,26 +1,42 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
-	"parcours/internal/demo"
 	"parcours/internal/notify"
 )
+
+// Health is what the readiness probe asks of the database: nothing that reads data.
+type Health interface {
+	Ping(ctx context.Context) error
+	CheckSchema(ctx context.Context) error
+}
+
+// Demo is what the demo pages show (package app wires it in demo mode only): the outbox, where
+// every mail stays since none is sent, and the demo administrator's current second-factor code.
+type Demo interface {
+	Mails(ctx context.Context, limit int) ([]notify.Mail, error)
+	Mail(ctx context.Context, id string) (notify.Mail, error)
+	// AdminCode is the demo administrator's address and current TOTP code (ok is false before
+	// the demo is loaded).
+	AdminCode(ctx context.Context) (email, code string, ok bool, err error)
+}
 
 // demoMails shows the outbox in demo mode, where no mail is sent: the demo user reads the
 // confirmation and reset links here.
 func (s *Server) demoMails(w http.ResponseWriter, r *http.Request) {
-	mails, err := notify.List(r.Context(), s.db.Reader(), 100)
+	mails, err := s.demo.Mails(r.Context(), 100)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	code, ok, err := demo.AdminCode(r.Context(), s.db.Reader(), s.clock.Now())
+	email, code, ok, err := s.demo.AdminCode(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := demoMailsView{Mails: mails, AdminEmail: demo.AdminEmail}
+	v := demoMailsView{Mails: mails, AdminEmail: email}
 	if ok {
 		v.AdminCode = code
 	}
@@ -34,7 +50,7 @@ type demoMailsView struct {
 }
 
 func (s *Server) demoMail(w http.ResponseWriter, r *http.Request) {
-	m, err := notify.Get(r.Context(), s.db.Reader(), r.PathValue("id"))
+	m, err := s.demo.Mail(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

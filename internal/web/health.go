@@ -21,11 +21,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	status := map[string]string{"database": "ok", "schema": "ok"}
 	code := http.StatusOK
-	if err := s.db.Ping(ctx); err != nil {
+	if err := s.health.Ping(ctx); err != nil {
 		status["database"] = "injoignable"
 		status["schema"] = "inconnu"
 		code = http.StatusServiceUnavailable
-	} else if err := s.db.CheckSchema(ctx); err != nil {
+	} else if err := s.health.CheckSchema(ctx); err != nil {
 		status["schema"] = err.Error()
 		code = http.StatusServiceUnavailable
 	}

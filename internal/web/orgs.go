@@ -82,7 +82,7 @@ func (s *Server) orgOnboarding(w http.ResponseWriter, r *http.Request) {
 			// Keyed by the search field's id: the creation form below has a SIRET field too.
 			errs = fault.Fields{"recherche-siret": err.Error()}
 		} else {
-			found, err := org.BySIRET(r.Context(), s.db.Reader(), siret)
+			found, err := s.orgs.FindBySIRET(r.Context(), actor(r), siret)
 			if err != nil {
 				s.fail(w, r, err)
 				return
@@ -117,7 +117,7 @@ func (s *Server) orgCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if si := session(r); si != nil {
-		if err := s.accounts.SetCurrentOrganisation(r.Context(), si.auth.Session.ID, o.ID); err != nil {
+		if err := s.accounts.SetCurrentOrganisation(r.Context(), actor(r), si.auth.Session.ID, o.ID); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -364,24 +364,10 @@ func (s *Server) orgAddMember(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
-	a := actor(r)
-	if err := access.Can(a, access.StaffManageOrganisations, access.Resource{OrgID: id}); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	f := formOf(r, "member_email")
-	u, err := account.UserByEmail(r.Context(), s.db.Reader(), f["member_email"])
-	if errors.Is(err, fault.NotFound) {
-		s.renderOrgPage(w, r, http.StatusUnprocessableEntity, f, fault.Fields{"member_email": "aucun compte n'a cette adresse : invitez plutôt la personne"})
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	err = s.orgs.StaffAddMember(r.Context(), a, id, u.ID, r.PostFormValue("admin") == "on")
-	if errors.Is(err, fault.Conflict) {
-		s.renderOrgPage(w, r, http.StatusUnprocessableEntity, f, fault.Fields{"member_email": "seul un compte professionnel peut être membre d'une organisation"})
+	err := s.orgs.StaffAddMember(r.Context(), actor(r), id, f["member_email"], r.PostFormValue("admin") == "on")
+	if fields := fault.FieldsOf(err); fields != nil {
+		s.renderOrgPage(w, r, http.StatusUnprocessableEntity, f, fields)
 		return
 	}
 	if err != nil {
@@ -524,7 +510,7 @@ func (s *Server) invitationAccept(w http.ResponseWriter, r *http.Request) {
 			redirect(w, r, "/tableau-de-bord")
 			return
 		}
-		o, err := s.orgs.AcceptInvitation(r.Context(), si.User().ID, token)
+		o, err := s.orgs.AcceptInvitation(r.Context(), actor(r), token)
 		if err != nil {
 			if errors.Is(err, org.ErrInvitationInvalid) {
 				s.renderInvitation(w, r, http.StatusGone, nil, nil)
@@ -533,7 +519,7 @@ func (s *Server) invitationAccept(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		if err := s.accounts.SetCurrentOrganisation(r.Context(), si.auth.Session.ID, o.ID); err != nil {
+		if err := s.accounts.SetCurrentOrganisation(r.Context(), actor(r), si.auth.Session.ID, o.ID); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -108,15 +108,16 @@ func newWorld(t *testing.T, db *database.DB) *world {
 	for _, k := range []string{"A", "B"} {
 		admin := access.Actor{UserID: w.users[map[string]string{"A": employerAdmin, "B": "employeur-b"}[k]].ID, Kind: access.Professional,
 			OrgID: w.orgs[k].ID, OrgAdmin: true, Role: access.Employer}
-		reqs, err := s.orgs.PendingJoinRequests(ctx, admin, w.orgs[k].ID)
-		if err != nil || len(reqs) != 1 {
+		page, err := s.orgs.LoadPage(ctx, admin, w.orgs[k].ID)
+		if reqs := page.JoinRequests; err != nil || len(reqs) != 1 {
 			t.Fatalf("join requests of %s: %v %v", k, reqs, err)
 		}
-		w.joinReq[k] = reqs[0].ID
+		w.joinReq[k] = page.JoinRequests[0].ID
 		if err := s.orgs.Invite(ctx, admin, w.orgs[k].ID, "invite-"+strings.ToLower(k)+"@exemple.fr"); err != nil {
 			t.Fatal(err)
 		}
-		invs, err := s.orgs.PendingInvitations(ctx, admin, w.orgs[k].ID)
+		page, err = s.orgs.LoadPage(ctx, admin, w.orgs[k].ID)
+		invs := page.Invitations
 		if err != nil || len(invs) != 1 {
 			t.Fatal(err)
 		}

@@ -14,21 +14,26 @@ import (
 	"parcours/internal/account"
 	"parcours/internal/clock"
 	"parcours/internal/config"
-	"parcours/internal/database"
+	"parcours/internal/audit"
 	"parcours/internal/offer"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
 )
 
-// Deps are what the web layer needs.
+// Deps are what the web layer needs: services, never the database itself, so that every read
+// of personal data goes through a service that asks the access package.
 type Deps struct {
-	Config   config.Config
-	Logger   *slog.Logger
-	DB       *database.DB
+	Config config.Config
+	Logger *slog.Logger
+	// Health answers the readiness probe (the database handle satisfies it).
+	Health   Health
 	Clock    clock.Clock
 	Accounts *account.Service
 	Orgs     *org.Service
+	Trail    *audit.Trail
 	Places   *refdata.Data
+	// Demo serves the demo pages (demo mode only; nil otherwise).
+	Demo Demo
 	// Registry receives the HTTP metrics; Gatherer serves /metrics (usually the same registry).
 	Registry prometheus.Registerer
 	Gatherer prometheus.Gatherer
@@ -44,10 +49,12 @@ type Deps struct {
 type Server struct {
 	cfg          config.Config
 	log          *slog.Logger
-	db           *database.DB
+	health       Health
+	demo         Demo
 	clock        clock.Clock
 	accounts     *account.Service
 	orgs         *org.Service
+	trail        *audit.Trail
 	offer        *offer.Service
 	places       *refdata.Data
 	templates    templates
@@ -111,7 +118,8 @@ func New(d Deps) (*Server, error) {
 		d.Logger.Warn("front-end assets missing from the build: run `make assets` (pages will have no DSFR styles)")
 	}
 	s := &Server{
-		cfg: d.Config, log: d.Logger, db: d.DB, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, offer: d.Offer, places: d.Places,
+		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, trail: d.Trail,
+		offer: d.Offer, places: d.Places,
 		templates: t, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
 		mux: http.NewServeMux(),
 	}
@@ -172,7 +180,7 @@ func (s *Server) registerRoutes() {
 	s.registerOrgRoutes()
 	s.registerStaffRoutes()
 	s.registerOfferRoutes()
-	if s.cfg.Demo {
+	if s.demo != nil {
 		s.handle("GET /demo/courriels", gatePublic, s.demoMails)
 		s.handle("GET /demo/courriels/{id}", gatePublic, s.demoMail)
 	}

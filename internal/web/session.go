@@ -101,7 +101,7 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 			return
 		}
 		si := &sessionInfo{token: c.Value, auth: auth}
-		si.Actor, si.Orgs, err = org.Actor(r.Context(), s.db.Reader(), auth.User, auth.Session.CurrentOrgID, !auth.Session.MFAVerifiedAt.IsZero())
+		si.Actor, si.Orgs, err = s.orgs.Actor(r.Context(), auth.User, auth.Session.CurrentOrgID, !auth.Session.MFAVerifiedAt.IsZero())
 		if err != nil {
 			s.fail(w, r, err)
 			return

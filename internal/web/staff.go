@@ -67,7 +67,7 @@ func (s *Server) staffUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	v := staffUsersView{Query: strings.TrimSpace(q.Get("q")), Kind: q.Get("type")}
-	users, err := account.Search(r.Context(), s.db.Reader(), account.Filter{Query: v.Query, Kind: access.UserKind(v.Kind), After: q.Get("apres"), Limit: 50})
+	users, err := s.accounts.StaffSearch(r.Context(), actor(r), account.Filter{Query: v.Query, Kind: access.UserKind(v.Kind), After: q.Get("apres"), Limit: 50})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -95,25 +95,22 @@ func (s *Server) staffUser(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	u, err := s.accounts.StaffView(r.Context(), actor(r), id)
+	a := actor(r)
+	su, err := s.accounts.StaffView(r.Context(), a, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := staffUserView{User: u}
-	if v.Orgs, err = org.ActiveMemberships(r.Context(), s.db.Reader(), u.ID); err != nil {
+	v := staffUserView{User: su.User, Sessions: su.Sessions}
+	if v.Orgs, err = s.orgs.StaffMemberships(r.Context(), a, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if v.Sessions, err = account.ListSessions(r.Context(), s.db.Reader(), u.ID, s.clock.Now()); err != nil {
+	if v.Events, _, err = s.trail.List(r.Context(), a, audit.Filter{Subject: id}, 20, ""); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if v.Events, _, err = audit.List(r.Context(), s.db.Reader(), audit.Filter{ObjectRef: u.ID.String()}, 20, ""); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "staff_user", u.FullName(), v, nil)
+	s.render(w, r, http.StatusOK, "staff_user", su.User.FullName(), v, nil)
 }
 
 func (s *Server) staffUserStatus(w http.ResponseWriter, r *http.Request) {
@@ -149,7 +146,7 @@ func (s *Server) staffOrgs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	v := staffOrgsView{Query: strings.TrimSpace(q.Get("q")), Category: q.Get("categorie"), Habilitation: q.Get("habilitation")}
 	afterID, _ := uuid.Parse(q.Get("apres_id"))
-	orgs, err := org.Search(r.Context(), s.db.Reader(), org.Filter{Query: v.Query, Category: org.Category(v.Category),
+	orgs, err := s.orgs.StaffSearch(r.Context(), actor(r), org.Filter{Query: v.Query, Category: org.Category(v.Category),
 		Habilitation: org.Habilitation(v.Habilitation), AfterName: q.Get("apres"), AfterID: afterID, Limit: 50})
 	if err != nil {
 		s.fail(w, r, err)
@@ -214,20 +211,7 @@ func (s *Server) staffJoinRequests(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	type row struct {
-		org.JoinRequest
-		Org org.Organisation
-	}
-	var rows []row
-	for _, j := range reqs {
-		o, err := org.Get(r.Context(), s.db.Reader(), j.OrgID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		rows = append(rows, row{j, o})
-	}
-	s.render(w, r, http.StatusOK, "staff_requests", "Demandes sans administrateur", rows, nil)
+	s.render(w, r, http.StatusOK, "staff_requests", "Demandes sans administrateur", reqs, nil)
 }
 
 type staffAuditView struct {
@@ -242,7 +226,7 @@ func (s *Server) staffAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	f := audit.Filter{ActorUser: strings.TrimSpace(q.Get("acteur")), ObjectRef: strings.TrimSpace(q.Get("objet")), ActionPrefix: strings.TrimSpace(q.Get("action"))}
-	events, next, err := audit.List(r.Context(), s.db.Reader(), f, 50, q.Get("curseur"))
+	events, next, err := s.trail.List(r.Context(), actor(r), f, 50, q.Get("curseur"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"parcours/internal/app"
+	"parcours/internal/audit"
 	"strings"
 	"testing"
 	"time"
@@ -66,14 +68,20 @@ func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs
 	env := crypto.NewEnvelope(kr, clk)
 	base, _ := url.Parse(baseURL)
 	cfg := config.Config{BaseURL: base, Demo: demo, DataDir: t.TempDir()}
+	journal := audit.NewJournal(env.Pseudonym)
+	guard := access.NewGuard(db, journal, clk)
 	accounts := account.NewService(account.Options{DB: db, Clock: clk, Hasher: account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}),
-		Envelope: env, BaseURL: base.String()})
-	orgs := org.NewService(db, clk, places, accounts, base.String())
+		Envelope: env, BaseURL: base.String(), Guard: guard})
+	orgs := org.NewService(db, guard, clk, places, accounts, base.String())
 	offers := offer.NewService(db, clk, places, base.String())
 	reg := prometheus.NewRegistry()
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
-	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, DB: db, Clock: clk,
-		Accounts: accounts, Orgs: orgs, Offer: offers, Places: places, Registry: reg, Gatherer: reg,
+	var demoPages web.Demo
+	if demo {
+		demoPages = app.DemoPages(db, clk)
+	}
+	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, Health: db, Demo: demoPages, Clock: clk,
+		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers, Places: places, Registry: reg, Gatherer: reg,
 		API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now})})
 	if err != nil {
 		t.Fatal(err)
@@ -124,12 +132,12 @@ func (s *stack) login(t *testing.T, email, totpSecret string) string {
 func (s *stack) enrol(t *testing.T, u account.User) string {
 	t.Helper()
 	ctx := context.Background()
-	e, err := s.accounts.BeginTOTP(ctx, u.ID)
+	e, err := s.accounts.BeginTOTP(ctx, access.Actor{UserID: u.ID, Kind: u.Kind})
 	if err != nil {
 		t.Fatal(err)
 	}
 	code, _ := account.CodeAt(e.Secret, s.clock.Now())
-	if _, err := s.accounts.ConfirmTOTP(ctx, u.ID, uuid.Nil, code); err != nil {
+	if _, err := s.accounts.ConfirmTOTP(ctx, access.Actor{UserID: u.ID, Kind: u.Kind}, uuid.Nil, code); err != nil {
 		t.Fatal(err)
 	}
 	// Move past the step used, so the login code is a new one (codes are single-use).
@@ -146,7 +154,7 @@ func (s *stack) createOrg(t *testing.T, staff access.Actor, kind, name, siret, c
 		t.Fatalf("org %s: %v", name, err)
 	}
 	for i, m := range members {
-		if err := s.orgs.StaffAddMember(ctx, staff, o.ID, m.ID, i == 0); err != nil {
+		if err := s.orgs.StaffAddMember(ctx, staff, o.ID, m.Email, i == 0); err != nil {
 			t.Fatal(err)
 		}
 	}
