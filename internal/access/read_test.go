@@ -124,7 +124,9 @@ func TestNoDeclaredPurposeNoRead(t *testing.T) {
 		for _, p := range []access.Purpose{"", "marketing", access.PurposeSupport, access.PurposeIAESteering} {
 			fetched := false
 			_, err := access.Read(context.Background(), w.guard, w.staff, access.Request{Action: access.StaffManageUsers, Purpose: p, What: "account"},
-				func(context.Context, database.Querier) (access.Resource, error) { return access.Resource{Subject: person}, nil },
+				func(context.Context, database.Querier) (access.Resource, error) {
+					return access.Resource{Subject: person}, nil
+				},
 				func(context.Context, database.Querier) (string, error) { fetched = true; return "x", nil })
 			if !errors.Is(err, fault.Forbidden) || fetched {
 				t.Errorf("purpose %q not declared for the action: err %v, fetched %v", p, err, fetched)
@@ -145,8 +147,13 @@ func TestReadFailsWhenTheAuditEntryCannotBeWritten(t *testing.T) {
 		ctx := context.Background()
 		// The journal refuses an entry naming what was read badly: the read fails with it.
 		v, err := access.Read(ctx, w.guard, w.staff, access.Request{Action: access.StaffManageUsers, Purpose: access.PurposeAccounts, What: "Pas Un Code"},
-			func(context.Context, database.Querier) (access.Resource, error) { return access.Resource{Subject: uuid.New()}, nil },
-			func(ctx context.Context, q database.Querier) (string, error) { v, _, err := database.Setting(ctx, q, "dossier"); return v, err })
+			func(context.Context, database.Querier) (access.Resource, error) {
+				return access.Resource{Subject: uuid.New()}, nil
+			},
+			func(ctx context.Context, q database.Querier) (string, error) {
+				v, _, err := database.Setting(ctx, q, "dossier")
+				return v, err
+			})
 		if err == nil || v != "" {
 			t.Fatalf("read served without its entry: %q %v", v, err)
 		}
@@ -178,7 +185,9 @@ func TestOwnReadsAreDecidedButNotRecorded(t *testing.T) {
 		// Someone else's account under the own-account action is refused, and recorded.
 		other := uuid.New()
 		_, err = access.Read(context.Background(), w.guard, me, access.Request{Action: access.ManageOwnAccount, Purpose: access.PurposeAccounts, What: "account"},
-			func(context.Context, database.Querier) (access.Resource, error) { return access.Resource{OwnerID: other, Subject: other}, nil },
+			func(context.Context, database.Querier) (access.Resource, error) {
+				return access.Resource{OwnerID: other, Subject: other}, nil
+			},
 			func(context.Context, database.Querier) (string, error) { return "x", nil })
 		if !errors.Is(err, fault.Forbidden) || len(w.entries(t, other)) != 1 {
 			t.Fatalf("someone else's account: %v", err)

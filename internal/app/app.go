@@ -36,13 +36,13 @@ import (
 
 // App holds the platform's parts.
 type App struct {
-	Config    config.Config
-	Log       *slog.Logger
-	DB        *database.DB
-	Clock     clock.Clock
-	Keyring   *crypto.Keyring
-	Envelope  *crypto.Envelope
-	Places    *refdata.Data
+	Config   config.Config
+	Log      *slog.Logger
+	DB       *database.DB
+	Clock    clock.Clock
+	Keyring  *crypto.Keyring
+	Envelope *crypto.Envelope
+	Places   *refdata.Data
 	// Guard performs every read of personal data (access.Read), recording it in Journal.
 	Guard     *access.Guard
 	Journal   audit.Journal

@@ -96,7 +96,9 @@ func (s *Service) StaffMemberships(ctx context.Context, actor access.Actor, user
 		func(context.Context, database.Querier) (access.Resource, error) {
 			return access.Resource{OwnerID: userID, Subject: userID}, nil
 		},
-		func(ctx context.Context, q database.Querier) ([]Membership, error) { return activeMemberships(ctx, q, userID) })
+		func(ctx context.Context, q database.Querier) ([]Membership, error) {
+			return activeMemberships(ctx, q, userID)
+		})
 }
 
 // Switch changes the organisation a session acts for, if the user is an active member.

@@ -12,9 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"parcours/internal/account"
+	"parcours/internal/audit"
 	"parcours/internal/clock"
 	"parcours/internal/config"
-	"parcours/internal/audit"
 	"parcours/internal/offer"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
