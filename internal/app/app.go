@@ -134,6 +134,13 @@ func (a *App) loadKeyring() error {
 	if created {
 		a.Log.Warn("new keyring created: back it up apart from the database; losing it makes encrypted data unreadable", "path", a.Config.KeyFile)
 	}
+	// An older keyring file gets its derived blind-index key written in. Failing to (a read-only
+	// file) changes nothing: every instance derives the same key.
+	if upgraded, err := crypto.UpgradeKeyringFile(a.Config.KeyFile); err != nil {
+		a.Log.Warn("keyring file not upgraded: the blind-index key stays derived from the pseudonym key", "path", a.Config.KeyFile, "err", err)
+	} else if upgraded {
+		a.Log.Info("blind-index key written into the keyring file: back the file up again", "path", a.Config.KeyFile)
+	}
 	a.Keyring = kr
 	return nil
 }
