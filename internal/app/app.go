@@ -106,6 +106,7 @@ func (a *App) open(ctx context.Context, opts Options) error {
 		BaseURL: a.Config.BaseURL.String(), Logger: a.Log})
 	a.Orgs = org.NewService(a.DB, a.Clock, places, a.Accounts, a.Config.BaseURL.String())
 	a.Offer = offer.NewService(a.DB, a.Clock, places, a.Config.BaseURL.String())
+	a.Offer.SetOutbox(a.Accounts.Outbox())
 	a.Offer.SetSearchMaxAge(time.Second) // another instance's registry change shows in this one's searches within 1 s
 	signer, err := a.Keyring.AuditSigner(audit.Origin)
 	if err != nil {
@@ -242,7 +243,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	}
 	deliverer, err := notify.NewDeliverer(a.DB, notify.Options{SMTP: notify.SMTP{Host: smtpCfg.Host, Port: smtpCfg.Port,
 		Username: smtpCfg.Username, Password: smtpCfg.Password, From: smtpCfg.From, TLS: smtpCfg.TLS},
-		Clock: a.Clock, Logger: a.Log, Registerer: a.Registry})
+		Envelope: a.Envelope, Clock: a.Clock, Logger: a.Log, Registerer: a.Registry})
 	if err != nil {
 		ln.Close()
 		stopBG()

@@ -10,12 +10,12 @@ import (
 // demoMails shows the outbox in demo mode, where no mail is sent: the demo user reads the
 // confirmation and reset links here.
 func (s *Server) demoMails(w http.ResponseWriter, r *http.Request) {
-	mails, err := notify.List(r.Context(), s.db.Reader(), 100)
+	mails, err := s.accounts.Outbox().List(r.Context(), s.db.Reader(), 100)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	code, ok, err := demo.AdminCode(r.Context(), s.db.Reader(), s.clock.Now())
+	code, ok, err := demo.AdminCode(r.Context(), s.db.Reader(), s.accounts.Outbox().Envelope, s.clock.Now())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -34,7 +34,7 @@ type demoMailsView struct {
 }
 
 func (s *Server) demoMail(w http.ResponseWriter, r *http.Request) {
-	m, err := notify.Get(r.Context(), s.db.Reader(), r.PathValue("id"))
+	m, err := s.accounts.Outbox().Get(r.Context(), s.db.Reader(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

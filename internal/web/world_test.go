@@ -70,6 +70,7 @@ func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs
 		Envelope: env, BaseURL: base.String()})
 	orgs := org.NewService(db, clk, places, accounts, base.String())
 	offers := offer.NewService(db, clk, places, base.String())
+	offers.SetOutbox(accounts.Outbox())
 	reg := prometheus.NewRegistry()
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, DB: db, Clock: clk,
