@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -284,15 +283,8 @@ func TestNoPlaintextAtRest(t *testing.T) {
 					raw = append(append(raw, text...), b...)
 				}
 				rows.Close()
-				if pgDump, err := exec.LookPath("pg_dump"); err == nil {
-					out, err := exec.CommandContext(ctx, pgDump, "--data-only", "--dbname="+url).Output()
-					if err != nil {
-						t.Fatalf("pg_dump: %v", err)
-					}
-					raw = append(raw, out...)
-				} else {
-					t.Log("pg_dump not found: only the SELECT scan ran")
-				}
+				// Fails where PostgreSQL is required if pg_dump is missing, rather than skip.
+				raw = append(raw, databasetest.PgDump(t, url)...)
 			}
 			if !bytes.Contains(raw, []byte(control)) {
 				t.Fatal("the scan did not find the clear control value: it cannot be trusted")

@@ -217,6 +217,16 @@ const AdminEmail = "admin@demo.parcours.test"
 // AdminCode returns the demo administrator's current TOTP code, when the demo is loaded, so
 // that the demo can be tried without an authenticator app. Only the demo page shows it.
 func AdminCode(ctx context.Context, q database.Querier, env *crypto.Envelope, now time.Time) (string, bool, error) {
+	secret, ok, err := adminSecret(ctx, q, env)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	code, err := account.CodeAt(secret, now)
+	return code, err == nil, err
+}
+
+// adminSecret opens the demo administrator's TOTP key (grouped base32).
+func adminSecret(ctx context.Context, q database.Querier, env *crypto.Envelope) (string, bool, error) {
 	value, ok, err := database.Setting(ctx, q, totpSettingKey)
 	if err != nil || !ok {
 		return "", false, err
@@ -229,7 +239,5 @@ func AdminCode(ctx context.Context, q database.Querier, env *crypto.Envelope, no
 	if err != nil {
 		return "", false, fmt.Errorf("clé de double authentification de démonstration : %w", err)
 	}
-	defer clear(secret)
-	code, err := account.CodeAt(string(secret), now)
-	return code, err == nil, err
+	return string(secret), true, nil
 }
