@@ -100,8 +100,8 @@ var exceptions = map[string]string{
 	// Inside another domain's transaction, never handed to a page.
 	"org.AdminRecipients": "addresses of a structure's admins for a notice the caller enqueues in its own transaction",
 	// Demo mode only.
-	"notify.List": "the demo mail page (demo mode only, wired by package app)",
-	"notify.Get":  "the demo mail page (demo mode only, wired by package app)",
+	"notify.Outbox.List": "the demo mail page (demo mode only, wired by package app)",
+	"notify.Outbox.Get":  "the demo mail page (demo mode only, wired by package app)",
 	// Public registry: counts a structure's active members, reads no one.
 	"offer.Service.Search":            "public search: whether a structure has active members (a count)",
 	"offer.Service.SearchPrescribers": "public search: whether a prescriber organisation has active members (a count)",

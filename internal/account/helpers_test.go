@@ -82,7 +82,7 @@ func (f *fixture) lastLink(t *testing.T, to string, kind notify.Kind) string {
 
 func (f *fixture) lastMail(t *testing.T, to string, kind notify.Kind) notify.Mail {
 	t.Helper()
-	mails, err := notify.List(context.Background(), f.db.Reader(), 500)
+	mails, err := f.svc.Outbox().List(context.Background(), f.db.Reader(), 500)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func (f *fixture) lastMail(t *testing.T, to string, kind notify.Kind) notify.Mai
 
 func (f *fixture) countMails(t *testing.T, to string, kind notify.Kind) int {
 	t.Helper()
-	mails, err := notify.List(context.Background(), f.db.Reader(), 500)
+	mails, err := f.svc.Outbox().List(context.Background(), f.db.Reader(), 500)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,9 +87,13 @@ func (s *Service) mfaRequiredFor(ctx context.Context, q database.Querier, u User
 
 func (s *Service) link(path string) string { return s.baseURL + path }
 
+// Outbox returns the outbox the service writes its e-mails to, sealed with its envelope. Other
+// services whose changes send mail in the same transactions (organisations) use it too.
+func (s *Service) Outbox() notify.Outbox { return notify.Outbox{Envelope: s.envelope} }
+
 // mail queues an e-mail in the caller's transaction.
 func (s *Service) mail(ctx context.Context, q database.Querier, to, kind string, data map[string]any) error {
-	return notify.Enqueue(ctx, q, s.clock.Now(), notify.Message{To: to, Kind: notify.Kind(kind), Data: data})
+	return s.Outbox().Enqueue(ctx, q, s.clock.Now(), notify.Message{To: to, Kind: notify.Kind(kind), Data: data})
 }
 
 // record writes an audit entry in the caller's transaction. Entries name users by their

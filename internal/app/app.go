@@ -114,6 +114,7 @@ func (a *App) open(ctx context.Context, opts Options) error {
 		BaseURL: a.Config.BaseURL.String(), Logger: a.Log, Guard: a.Guard})
 	a.Orgs = org.NewService(a.DB, a.Guard, a.Clock, places, a.Accounts, a.Config.BaseURL.String())
 	a.Offer = offer.NewService(a.DB, a.Clock, places, a.Config.BaseURL.String())
+	a.Offer.SetOutbox(a.Accounts.Outbox())
 	a.Offer.SetSearchMaxAge(time.Second) // another instance's registry change shows in this one's searches within 1 s
 	signer, err := a.Keyring.AuditSigner(audit.Origin)
 	if err != nil {
@@ -141,6 +142,13 @@ func (a *App) loadKeyring() error {
 	}
 	if created {
 		a.Log.Warn("new keyring created: back it up apart from the database; losing it makes encrypted data unreadable", "path", a.Config.KeyFile)
+	}
+	// An older keyring file gets its derived blind-index key written in. Failing to (a read-only
+	// file) changes nothing: every instance derives the same key.
+	if upgraded, err := crypto.UpgradeKeyringFile(a.Config.KeyFile); err != nil {
+		a.Log.Warn("keyring file not upgraded: the blind-index key stays derived from the pseudonym key", "path", a.Config.KeyFile, "err", err)
+	} else if upgraded {
+		a.Log.Info("blind-index key written into the keyring file: back the file up again", "path", a.Config.KeyFile)
 	}
 	a.Keyring = kr
 	return nil
@@ -203,7 +211,7 @@ func (a *App) NewRunner() (*jobs.Runner, error) {
 func (a *App) Handler() (http.Handler, error) {
 	var demoPages web.Demo
 	if a.Config.Demo {
-		demoPages = DemoPages(a.DB, a.Clock)
+		demoPages = DemoPages(a.DB, a.Envelope, a.Clock)
 	}
 	return web.New(web.Deps{Config: a.Config, Logger: a.Log, Health: a.DB, Demo: demoPages, Clock: a.Clock, Accounts: a.Accounts,
 		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
@@ -247,7 +255,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	}
 	deliverer, err := notify.NewDeliverer(a.DB, notify.Options{SMTP: notify.SMTP{Host: smtpCfg.Host, Port: smtpCfg.Port,
 		Username: smtpCfg.Username, Password: smtpCfg.Password, From: smtpCfg.From, TLS: smtpCfg.TLS},
-		Clock: a.Clock, Logger: a.Log, Registerer: a.Registry})
+		Envelope: a.Envelope, Clock: a.Clock, Logger: a.Log, Registerer: a.Registry})
 	if err != nil {
 		ln.Close()
 		stopBG()

@@ -25,7 +25,7 @@ type Config struct {
 	DataDir     string
 	DatabaseURL string // empty: SQLite in DataDir
 	Demo        bool   // load demo data, show e-mails on a local page instead of sending them
-	KeyFile     string // keyring (master keys, pseudonym key, audit signing key)
+	KeyFile     string // keyring (master keys, pseudonym key, blind-index key, audit signing key)
 	KeyringEnv  string // keyring content given directly (PARCOURS_KEYRING), wins over KeyFile
 	SMTP        SMTP
 	LogFormat   string // json or text

@@ -109,6 +109,9 @@ func (e *Envelope) Keyring() *Keyring { return e.kr.Load() }
 // Pseudonym is Keyring.Pseudonym with the keyring in use.
 func (e *Envelope) Pseudonym(kind, id string) string { return e.kr.Load().Pseudonym(kind, id) }
 
+// BlindIndex is Keyring.BlindIndex with the keyring in use.
+func (e *Envelope) BlindIndex(kind, value string) []byte { return e.kr.Load().BlindIndex(kind, value) }
+
 // Seal encrypts plaintext for subject at the place b, creating the subject's DEK on first use.
 // q must be able to write (a transaction of db.WithTx): the new DEK commits with the value.
 func (e *Envelope) Seal(ctx context.Context, q database.Querier, subject string, b Binding, plaintext []byte) ([]byte, error) {
@@ -169,6 +172,22 @@ func (e *Envelope) Shred(ctx context.Context, q database.Querier, subject string
 		WHERE subject_keys.destroyed_at IS NULL`, subject, now)
 	if err != nil {
 		return fmt.Errorf("destruction de la clé : %w", err)
+	}
+	return nil
+}
+
+// Forget deletes subject's DEK outright, without the tombstone Shred keeps: every value sealed
+// for it becomes unreadable, and a later Seal for the same subject would make a new key. It is
+// for subjects named after something never reused, whose DEK exists only for a short while,
+// such as one message of the outbox (named after its UUIDv7): a tombstone per message would
+// only grow the table. For a person or an account, use Shred. Forgetting a subject without a
+// key is not an error.
+func (e *Envelope) Forget(ctx context.Context, q database.Querier, subject string) error {
+	if err := checkSubject(subject); err != nil {
+		return err
+	}
+	if _, err := q.ExecContext(ctx, `DELETE FROM subject_keys WHERE subject = $1`, subject); err != nil {
+		return fmt.Errorf("suppression de la clé : %w", err)
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -203,6 +202,35 @@ func TestShreddingMakesDataUnreadable(t *testing.T) {
 	})
 }
 
+// Forget is for short-lived subjects (a message of the outbox): the key row goes entirely.
+func TestForgetDeletesTheKeyWithoutTombstone(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		ctx := t.Context()
+		env, _ := newEnvelope(t)
+		createFieldTable(t, db)
+		ct := sealRow(t, db, env, "m", "outbox:1", "lien de réinitialisation")
+		other := sealRow(t, db, env, "n", "outbox:2", "autre message")
+		for range 2 { // forgetting twice is harmless
+			if err := db.WithTx(ctx, func(tx *sql.Tx) error { return env.Forget(ctx, tx, "outbox:1") }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := env.Open(ctx, db.Reader(), "outbox:1", healthBinding("m"), ct); !errors.Is(err, crypto.ErrNoKey) {
+			t.Fatalf("Open after Forget = %v, want ErrNoKey", err)
+		}
+		var n int
+		if err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM subject_keys WHERE subject = 'outbox:1'`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%d key rows left for a forgotten subject (%v)", n, err)
+		}
+		if got, err := env.Open(ctx, db.Reader(), "outbox:2", healthBinding("n"), other); err != nil || string(got) != "autre message" {
+			t.Fatalf("another subject suffered: %q, %v", got, err)
+		}
+		if err := env.Forget(ctx, db.Writer(), ""); !errors.Is(err, fault.Invalid) {
+			t.Fatalf("Forget of an empty subject = %v", err)
+		}
+	})
+}
+
 const (
 	canary  = "CANARY-SANTE-4242"
 	control = "CONTROLE-EN-CLAIR-7373"
@@ -255,15 +283,8 @@ func TestNoPlaintextAtRest(t *testing.T) {
 					raw = append(append(raw, text...), b...)
 				}
 				rows.Close()
-				if pgDump, err := exec.LookPath("pg_dump"); err == nil {
-					out, err := exec.CommandContext(ctx, pgDump, "--data-only", "--dbname="+url).Output()
-					if err != nil {
-						t.Fatalf("pg_dump: %v", err)
-					}
-					raw = append(raw, out...)
-				} else {
-					t.Log("pg_dump not found: only the SELECT scan ran")
-				}
+				// Fails where PostgreSQL is required if pg_dump is missing, rather than skip.
+				raw = append(raw, databasetest.PgDump(t, url)...)
 			}
 			if !bytes.Contains(raw, []byte(control)) {
 				t.Fatal("the scan did not find the clear control value: it cannot be trusted")

@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ed25519"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -39,6 +40,10 @@ type Keyring struct {
 	primary   int
 	pseudoKey []byte
 	auditSeed []byte
+	blindKey  []byte
+	// blindDerived tells that the file had no blind-index key and blindKey was derived (see
+	// deriveBlindIndexKey); UpgradeKeyringFile then writes it into the file.
+	blindDerived bool
 }
 
 type kek struct {
@@ -55,6 +60,9 @@ type keyringFile struct {
 	KEKs         []kekFile `json:"keks"`
 	PseudonymKey []byte    `json:"pseudonym_key"`
 	AuditSeed    []byte    `json:"audit_signing_seed"`
+	// BlindIndexKey is absent from keyrings written before blind indexes existed; it is then
+	// derived from the pseudonym key (see deriveBlindIndexKey).
+	BlindIndexKey []byte `json:"blind_index_key,omitempty"`
 }
 
 type kekFile struct {
@@ -63,15 +71,16 @@ type kekFile struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// NewKeyring returns a keyring with fresh random keys: KEK version 1 (primary), a pseudonym key
-// and an audit signing seed.
+// NewKeyring returns a keyring with fresh random keys: KEK version 1 (primary), a pseudonym key,
+// an audit signing seed and a blind-index key.
 func NewKeyring(now time.Time) (*Keyring, error) {
 	f := keyringFile{
-		Format:       keyringFormat,
-		PrimaryKEK:   1,
-		KEKs:         []kekFile{{Version: 1, Key: randomKey(), CreatedAt: now.UTC()}},
-		PseudonymKey: randomKey(),
-		AuditSeed:    randomKey(),
+		Format:        keyringFormat,
+		PrimaryKEK:    1,
+		KEKs:          []kekFile{{Version: 1, Key: randomKey(), CreatedAt: now.UTC()}},
+		PseudonymKey:  randomKey(),
+		AuditSeed:     randomKey(),
+		BlindIndexKey: randomKey(),
 	}
 	return fromFile(f)
 }
@@ -138,7 +147,34 @@ func fromFile(f keyringFile) (*Keyring, error) {
 	}
 	kr.pseudoKey = slices.Clone(f.PseudonymKey)
 	kr.auditSeed = slices.Clone(f.AuditSeed)
+	switch len(f.BlindIndexKey) {
+	case 0:
+		key, err := deriveBlindIndexKey(kr.pseudoKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w : clé d'index aveugle : %v", ErrKeyring, err)
+		}
+		kr.blindKey, kr.blindDerived = key, true
+	case keySize:
+		kr.blindKey = slices.Clone(f.BlindIndexKey)
+	default:
+		return nil, fmt.Errorf("%w : la clé d'index aveugle doit faire %d octets", ErrKeyring, keySize)
+	}
 	return kr, nil
+}
+
+// blindKeyDerivation is the HKDF info that turns the pseudonym key into a blind-index key.
+const blindKeyDerivation = "parcours/blind-index-key/v1"
+
+// deriveBlindIndexKey gives a keyring written before blind indexes existed its blind-index
+// key. The key must never change once values are indexed, and every instance must hold the
+// same one, including those whose keyring comes from an environment variable that cannot be
+// rewritten: a random key added at load time would differ between instances. HKDF-SHA256 of
+// the pseudonym key with its own label gives every instance the same key, independent of the
+// pseudonym HMAC for all practical purposes (one does not reveal the other); what it does not
+// give is separate custody: whoever holds the pseudonym key can recompute it. Keyrings created
+// since hold an independent random key.
+func deriveBlindIndexKey(pseudoKey []byte) ([]byte, error) {
+	return hkdf.Key(sha256.New, pseudoKey, nil, blindKeyDerivation, keySize)
 }
 
 // newAEAD returns AES-256-GCM with a random 96-bit nonce prepended to each ciphertext.
@@ -152,11 +188,14 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 
 // Marshal returns the keyring's JSON form, for the keyring file or a vault. It holds secrets.
 func (kr *Keyring) Marshal() ([]byte, error) {
+	// A derived blind-index key is written too: from then on the file holds it, whatever
+	// happens to the pseudonym key.
 	f := keyringFile{
-		Format:       keyringFormat,
-		PrimaryKEK:   kr.primary,
-		PseudonymKey: kr.pseudoKey,
-		AuditSeed:    kr.auditSeed,
+		Format:        keyringFormat,
+		PrimaryKEK:    kr.primary,
+		PseudonymKey:  kr.pseudoKey,
+		AuditSeed:     kr.auditSeed,
+		BlindIndexKey: kr.blindKey,
 	}
 	for _, v := range kr.Versions() {
 		k := kr.keks[v]
@@ -204,7 +243,8 @@ func (kr *Keyring) without(versions []int) *Keyring {
 }
 
 func (kr *Keyring) clone() *Keyring {
-	out := &Keyring{keks: make(map[int]*kek, len(kr.keks)+1), primary: kr.primary, pseudoKey: kr.pseudoKey, auditSeed: kr.auditSeed}
+	out := &Keyring{keks: make(map[int]*kek, len(kr.keks)+1), primary: kr.primary, pseudoKey: kr.pseudoKey, auditSeed: kr.auditSeed,
+		blindKey: kr.blindKey, blindDerived: kr.blindDerived}
 	for v, k := range kr.keks {
 		out.keks[v] = k
 	}
@@ -227,6 +267,39 @@ func (kr *Keyring) Pseudonym(kind, id string) string {
 	m.Write([]byte(kind))
 	m.Write([]byte(id))
 	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// blindIndexDomain separates blind indexes from any other use of their key.
+const blindIndexDomain = "parcours/blind-index/v1"
+
+// BlindIndexSize is the length of a blind index in bytes.
+const BlindIndexSize = sha256.Size
+
+// BlindIndex returns a keyed blind index of an identifier: HMAC-SHA256, under the keyring's
+// blind-index key, of kind and value. It lets a module find or deduplicate rows by an
+// identifier it stores only encrypted (a NIR, a France Travail identifier): store the index
+// beside the ciphertext, with a unique constraint if the identifier must be unique, and look
+// rows up by the index of the searched value.
+//
+// kind separates namespaces ("nir", "ft_id"…): equal values of different kinds give unrelated
+// indexes, so one column cannot be joined with another. value must be normalised by the caller,
+// the same way at write and at lookup (spaces, case, check key…); the index of "1 85…" and of
+// "185…" differ. The full 32 bytes are returned: lookups and unique constraints need exact
+// equality, not a truncation that collides.
+//
+// A blind index leaks equality: whoever reads the column sees which rows share a value. It is
+// safe only on high-entropy identifiers; on a low-entropy field (a birth year, a postcode, a
+// yes/no) it is a plaintext by frequency analysis and must not be used. Without the key nobody
+// can test a guess, which is what a plain hash would allow for every NIR.
+func (kr *Keyring) BlindIndex(kind, value string) []byte {
+	m := hmac.New(sha256.New, kr.blindKey)
+	m.Write([]byte(blindIndexDomain))
+	// Length prefixes keep ("ab", "c") apart from ("a", "bc").
+	m.Write(binary.BigEndian.AppendUint32(nil, uint32(len(kind))))
+	m.Write([]byte(kind))
+	m.Write(binary.BigEndian.AppendUint32(nil, uint32(len(value))))
+	m.Write([]byte(value))
+	return m.Sum(nil)
 }
 
 // AuditSigner returns the signer of audit checkpoints for the log named origin (the key name

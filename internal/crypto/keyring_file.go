@@ -75,6 +75,36 @@ func LoadOrCreateKeyring(path string) (kr *Keyring, created bool, err error) {
 	return kr, err == nil, err
 }
 
+// UpgradeKeyringFile writes into the keyring file at path the keys a keyring of this version
+// holds and the file lacks: today the blind-index key of a file written before blind indexes
+// existed, which loading derives (see Keyring.BlindIndex). It rewrites the file atomically under
+// the keyring lock, keeping every other key, and reports whether it did. The derived key is the
+// same in every instance, so running it from several instances at once, or never (a read-only
+// file), changes no index; it only pins the key in the file.
+func UpgradeKeyringFile(path string) (bool, error) {
+	kr, err := LoadKeyring(path)
+	if err != nil || !kr.blindDerived {
+		return false, err
+	}
+	unlock, err := lockKeyring(path)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	// Reread under the lock: a rotation may have rewritten the file meanwhile.
+	if kr, err = LoadKeyring(path); err != nil || !kr.blindDerived {
+		return false, err
+	}
+	data, err := kr.Marshal()
+	if err != nil {
+		return false, err
+	}
+	if err := writeKeyringFile(path, data, true); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // writeKeyringFile writes data to path through a temporary file in the same folder, so that a
 // crash leaves either the old file or the new one, never half of one. With overwrite false the
 // final step is a hard link, which fails rather than replace an existing file.

@@ -2,6 +2,7 @@ package crypto_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -186,6 +187,103 @@ func TestPseudonyms(t *testing.T) {
 		if other == p {
 			t.Errorf("pseudonym collision: %s", other)
 		}
+	}
+}
+
+func TestBlindIndexes(t *testing.T) {
+	kr1, _ := crypto.NewKeyring(time.Now())
+	kr2, _ := crypto.NewKeyring(time.Now())
+	const nir = "185057800608436"
+	b := kr1.BlindIndex("nir", nir)
+	if len(b) != crypto.BlindIndexSize || crypto.BlindIndexSize != 32 {
+		t.Fatalf("blind index of %d bytes, want 32", len(b))
+	}
+	if !bytes.Equal(b, kr1.BlindIndex("nir", nir)) {
+		t.Error("blind index not deterministic")
+	}
+	for name, other := range map[string][]byte{
+		"another key":          kr2.BlindIndex("nir", nir),
+		"another kind":         kr1.BlindIndex("ft_id", nir),
+		"same concatenation":   kr1.BlindIndex("ni", "r"+nir),
+		"another value":        kr1.BlindIndex("nir", "285057800608436"),
+		"unnormalised value":   kr1.BlindIndex("nir", "1 85 05 78 006 084 36"),
+		"pseudonym of the key": []byte(kr1.Pseudonym("nir", nir)),
+	} {
+		if bytes.Equal(other, b) {
+			t.Errorf("%s: same blind index", name)
+		}
+	}
+	// The pseudonym is the hex of 16 bytes of another HMAC: neither form may match.
+	if fmt.Sprintf("%x", b[:16]) == kr1.Pseudonym("nir", nir) || fmt.Sprintf("%x", b[:16]) == kr1.Pseudonym("person", nir) {
+		t.Error("blind index equals the pseudonym of the same input: the keys or domains are not separate")
+	}
+	data, _ := kr1.Marshal()
+	parsed, err := crypto.ParseKeyring(data)
+	if err != nil || !bytes.Equal(parsed.BlindIndex("nir", nir), b) {
+		t.Fatalf("the blind-index key does not survive Marshal/ParseKeyring (%v)", err)
+	}
+}
+
+// Keyrings written before blind indexes existed have no blind-index key: every instance
+// derives the same one, the file variant pins it, and the environment variant agrees.
+func TestOlderKeyringGetsAStableBlindIndexKey(t *testing.T) {
+	kr, _ := crypto.NewKeyring(time.Now())
+	data, _ := kr.Marshal()
+	var fields map[string]any
+	if err := jsonUnmarshal(data, &fields); err != nil {
+		t.Fatal(err)
+	}
+	delete(fields, "blind_index_key")
+	old, err := json.MarshalIndent(fields, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromEnv, err := crypto.ParseKeyring(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	derived := fromEnv.BlindIndex("nir", "185057800608436")
+	if bytes.Equal(derived, kr.BlindIndex("nir", "185057800608436")) {
+		t.Fatal("test setup: the derived key equals the removed random key")
+	}
+	again, _ := crypto.ParseKeyring(old)
+	if !bytes.Equal(again.BlindIndex("nir", "185057800608436"), derived) {
+		t.Fatal("the derived blind-index key differs between two loads")
+	}
+
+	path := filepath.Join(t.TempDir(), "keyring.json")
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	upgraded, err := crypto.UpgradeKeyringFile(path)
+	if err != nil || !upgraded {
+		t.Fatalf("UpgradeKeyringFile = %v, %v; want the file upgraded", upgraded, err)
+	}
+	written, _ := os.ReadFile(path)
+	if !bytes.Contains(written, []byte(`"blind_index_key"`)) {
+		t.Fatalf("the upgraded file lacks the blind-index key:\n%s", written)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("upgraded file mode: %v, %v", info.Mode(), err)
+	}
+	loaded, err := crypto.LoadKeyring(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(loaded.BlindIndex("nir", "185057800608436"), derived) ||
+		loaded.Pseudonym("person", "x") != kr.Pseudonym("person", "x") || fmt.Sprint(loaded.Versions()) != "[1]" {
+		t.Fatal("the upgrade changed a key")
+	}
+	if upgraded, err := crypto.UpgradeKeyringFile(path); err != nil || upgraded {
+		t.Fatalf("second UpgradeKeyringFile = %v, %v; want nothing to do", upgraded, err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Fatalf("files left beside the keyring: %v", entries)
+	}
+	bad := bytes.Replace(data, []byte(`"blind_index_key": "`), []byte(`"blind_index_key": "QUJD`), 1)
+	if _, err := crypto.ParseKeyring(bad); !errors.Is(err, crypto.ErrKeyring) {
+		t.Fatalf("a blind-index key of the wrong size = %v", err)
 	}
 }
 

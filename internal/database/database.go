@@ -152,10 +152,8 @@ func openSQLite(path string, opts Options) (*DB, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, errors.New("PARCOURS_DATABASE_URL : le chemin SQLite ne doit contenir ni « ? » ni « # »")
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("création du dossier de données %s : %w", dir, err)
-		}
+	if err := prepareSQLiteFiles(path); err != nil {
+		return nil, err
 	}
 	writer, err := sql.Open("sqlite", "file:"+path+"?"+sqlitePragmas+"&_txlock=immediate")
 	if err != nil {
@@ -181,6 +179,48 @@ func openSQLite(path string, opts Options) (*DB, error) {
 	reader.SetMaxOpenConns(readers)
 	reader.SetMaxIdleConns(readers)
 	return &DB{engine: SQLite, writer: writer, reader: reader, where: "sqlite"}, nil
+}
+
+// prepareSQLiteFiles makes the database file readable by its owner only before SQLite opens
+// it: the file, its WAL and its shared-memory index hold every person's data (sealed or not),
+// and SQLite creates the file 0644 minus the umask. SQLite gives the -wal and -shm files the
+// main file's permission bits, so creating the main file 0600 is enough for all three; files
+// left more open by an older version are tightened. Missing folders are created 0700; existing
+// ones are left alone, since the path may be anywhere (sqlite:/tmp/x.db).
+func prepareSQLiteFiles(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("création du dossier de données %s : %w", dir, err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("création de la base SQLite %s : %w", path, err)
+		}
+	case !errors.Is(err, os.ErrExist):
+		return fmt.Errorf("création de la base SQLite %s : %w", path, err)
+	}
+	if runtime.GOOS == "windows" { // no Unix permission bits
+		return nil
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("base SQLite %s : %w", p, err)
+		}
+		if perm := info.Mode().Perm(); info.Mode().IsRegular() && perm&0o077 != 0 {
+			if err := os.Chmod(p, perm&^0o077); err != nil {
+				return fmt.Errorf("le fichier %s est lisible par d'autres comptes (droits %04o) et n'a pas pu être restreint ; corrigez avec « chmod 600 %s » : %w",
+					p, perm, p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Engine tells which engine this is.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -167,6 +169,63 @@ func TestParse(t *testing.T) {
 		engine, target, err := database.Parse(tc.in, "var")
 		if (err != nil) != tc.bad || engine != tc.engine || target != tc.target {
 			t.Errorf("Parse(%q) = %q, %q, %v", tc.in, engine, target, err)
+		}
+	}
+}
+
+// The SQLite file, its WAL and its shared-memory index are readable by their owner only, and a
+// data folder the program creates is 0700, whatever the umask lets through.
+func TestSQLiteFilesAreOwnerOnly(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix permission bits")
+	}
+	dataDir := filepath.Join(t.TempDir(), "var", "data")
+	db, err := database.Open(t.Context(), "", dataDir, database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	// A read through the reader pool makes sure the shared-memory index exists.
+	if err := database.SetSetting(t.Context(), db.Writer(), "k", "v", time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := database.Setting(t.Context(), db.Reader(), "k"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dataDir, "parcours.db")
+	for _, p := range []string{dataDir, filepath.Dir(dataDir), path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		want := os.FileMode(0o600)
+		if info.IsDir() {
+			want = 0o700
+		}
+		if perm := info.Mode().Perm(); perm != want {
+			t.Errorf("%s: mode %04o, want %04o", filepath.Base(p), perm, want)
+		}
+	}
+
+	// A file an older version left world-readable is tightened at the next start.
+	old := filepath.Join(t.TempDir(), "old.db")
+	if err := os.WriteFile(old, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := database.Open(t.Context(), "sqlite:"+old, "", database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	for _, p := range []string{old, old + "-wal", old + "-shm"} {
+		if info, err := os.Stat(p); err != nil || info.Mode().Perm() != 0o600 {
+			t.Errorf("%s after opening: %v, %v; want 0600", filepath.Base(p), info.Mode(), err)
 		}
 	}
 }

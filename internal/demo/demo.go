@@ -7,6 +7,8 @@ package demo
 
 import (
 	"context"
+	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -18,6 +20,7 @@ import (
 	"parcours/internal/access"
 	"parcours/internal/account"
 	"parcours/internal/clock"
+	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/fault"
 	"parcours/internal/org"
@@ -39,8 +42,16 @@ type Result struct {
 	Registry Registry
 }
 
-// totpSettingKey keeps the demo administrator's TOTP key so the demo page can show its code.
+// totpSettingKey keeps the demo administrator's TOTP key, sealed, so the demo page can show
+// its code.
 const totpSettingKey = "demo_totp_secret"
+
+// totpSubject names the data key the demo's TOTP key is sealed under.
+const totpSubject = "demo:admin-totp"
+
+func totpBinding() crypto.Binding {
+	return crypto.Binding{Table: "settings", Column: "value", Row: totpSettingKey}
+}
 
 type person struct {
 	email, first, last, role string
@@ -89,6 +100,7 @@ func siret(base string) string {
 type Deps struct {
 	DB       *database.DB
 	Clock    clock.Clock
+	Envelope *crypto.Envelope
 	Accounts *account.Service
 	Orgs     *org.Service
 	// Places is the reference data the registry is drawn from; loaded when nil.
@@ -186,7 +198,8 @@ func isMember(ctx context.Context, a Deps, email string, orgID uuid.UUID) (bool,
 }
 
 // enrolAdmin gives the demo administrator a second factor through the normal enrolment,
-// and keeps its key so that the demo page can show the current code.
+// and keeps its key, sealed like the account's own copy, so that the demo page can show the
+// current code while a reader of the database or of a backup cannot.
 func enrolAdmin(ctx context.Context, a Deps, id uuid.UUID) error {
 	if _, ok, err := database.Setting(ctx, a.DB.Reader(), totpSettingKey); err != nil || ok {
 		return err
@@ -205,7 +218,13 @@ func enrolAdmin(ctx context.Context, a Deps, id uuid.UUID) error {
 	if _, err := a.Accounts.ConfirmTOTP(ctx, self, uuid.Nil, code); err != nil {
 		return err
 	}
-	return database.SetSetting(ctx, a.DB.Writer(), totpSettingKey, e.Secret, a.Clock.Now())
+	return a.DB.WithTx(ctx, func(tx *sql.Tx) error {
+		sealed, err := a.Envelope.Seal(ctx, tx, totpSubject, totpBinding(), []byte(e.Secret))
+		if err != nil {
+			return fmt.Errorf("clé de double authentification de démonstration : %w", err)
+		}
+		return database.SetSetting(ctx, tx, totpSettingKey, hex.EncodeToString(sealed), a.Clock.Now())
+	})
 }
 
 // AdminEmail is the demo administrator's login.
@@ -213,11 +232,28 @@ const AdminEmail = "admin@demo.parcours.test"
 
 // AdminCode returns the demo administrator's current TOTP code, when the demo is loaded, so
 // that the demo can be tried without an authenticator app. Only the demo page shows it.
-func AdminCode(ctx context.Context, q database.Querier, now time.Time) (string, bool, error) {
-	secret, ok, err := database.Setting(ctx, q, totpSettingKey)
+func AdminCode(ctx context.Context, q database.Querier, env *crypto.Envelope, now time.Time) (string, bool, error) {
+	secret, ok, err := adminSecret(ctx, q, env)
 	if err != nil || !ok {
 		return "", false, err
 	}
 	code, err := account.CodeAt(secret, now)
 	return code, err == nil, err
+}
+
+// adminSecret opens the demo administrator's TOTP key (grouped base32).
+func adminSecret(ctx context.Context, q database.Querier, env *crypto.Envelope) (string, bool, error) {
+	value, ok, err := database.Setting(ctx, q, totpSettingKey)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	sealed, err := hex.DecodeString(value)
+	if err != nil {
+		return "", false, fmt.Errorf("clé de double authentification de démonstration illisible : %w", crypto.ErrUndecryptable)
+	}
+	secret, err := env.Open(ctx, q, totpSubject, totpBinding(), sealed)
+	if err != nil {
+		return "", false, fmt.Errorf("clé de double authentification de démonstration : %w", err)
+	}
+	return string(secret), true, nil
 }

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"parcours/internal/access"
 	"parcours/internal/audit"
@@ -37,7 +38,8 @@ func deps(t *testing.T, db *database.DB, clk clock.Clock, places *refdata.Data) 
 	guard := access.NewGuard(db, audit.NewJournal(env.Pseudonym), clk)
 	accounts := account.NewService(account.Options{DB: db, Clock: clk, Hasher: account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}),
 		Envelope: env, BaseURL: "https://parcours.test", Guard: guard})
-	return demo.Deps{DB: db, Clock: clk, Accounts: accounts, Orgs: org.NewService(db, guard, clk, places, accounts, "https://parcours.test"), Places: places}
+	return demo.Deps{DB: db, Clock: clk, Envelope: env, Accounts: accounts, Orgs: org.NewService(db, guard, clk, places, accounts, "https://parcours.test"),
+		Places: places}
 }
 
 // tables whose row counts must not change when the demo is loaded again.
@@ -115,6 +117,7 @@ func TestLoad(t *testing.T) {
 		}
 		// The daily jobs, which run at start, find nothing to do but the demo's old description.
 		svc := offer.NewService(db, clk, places, "https://parcours.test")
+		svc.SetOutbox(d.Accounts.Outbox())
 		res, err := svc.ProcessStaleJobDescriptions(ctx)
 		if err != nil || res["warned"] != 1 || res["deactivated"] != 0 {
 			t.Errorf("stale job descriptions: %v, %v", res, err)
@@ -165,6 +168,24 @@ func TestLoad(t *testing.T) {
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM audit_events WHERE action = 'offer.job_description_created'`); n < 8 {
 			t.Errorf("%d job descriptions created through the service", n)
+		}
+
+		// The demo page's code is the administrator's real second factor, read from a sealed copy
+		// that another keyring cannot open.
+		code, ok, err := demo.AdminCode(ctx, db.Reader(), d.Envelope, clk.Now())
+		if err != nil || !ok || len(code) != 6 {
+			t.Fatalf("AdminCode = %q, %v, %v", code, ok, err)
+		}
+		login, err := d.Accounts.Login(ctx, demo.AdminEmail, demo.Password, account.Client{IP: "192.0.2.1"})
+		if err != nil || login.Next != account.StepMFA {
+			t.Fatalf("administrator login: %+v, %v", login.Next, err)
+		}
+		if _, err := d.Accounts.CompleteMFA(ctx, login.Token, code); err != nil {
+			t.Fatalf("the demo page's code does not log the administrator in: %v", err)
+		}
+		otherKeys, _ := crypto.NewKeyring(clk.Now())
+		if _, _, err := demo.AdminCode(ctx, db.Reader(), crypto.NewEnvelope(otherKeys, clk), clk.Now()); !errors.Is(err, crypto.ErrUndecryptable) {
+			t.Fatalf("AdminCode with another keyring = %v, want ErrUndecryptable", err)
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"parcours/internal/clock"
+	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/jobs"
 )
@@ -22,6 +23,9 @@ type Options struct {
 	// SMTP is the relay; without a Host the Deliverer is disabled and messages stay pending
 	// (demo mode shows them on a page instead).
 	SMTP SMTP
+	// Envelope opens the sealed messages and forgets their keys once they are delivered;
+	// required unless the Deliverer is disabled.
+	Envelope *crypto.Envelope
 	// Clock gives "now" (default the system clock).
 	Clock clock.Clock
 	// Logger receives one line per delivery outcome, without addresses (default: discard).
@@ -48,6 +52,7 @@ type Options struct {
 // sending the same message.
 type Deliverer struct {
 	db       *database.DB
+	envelope *crypto.Envelope
 	smtp     SMTP
 	from     *mail.Address
 	clock    clock.Clock
@@ -66,6 +71,7 @@ type Deliverer struct {
 func NewDeliverer(db *database.DB, opts Options) (*Deliverer, error) {
 	d := &Deliverer{
 		db:       db,
+		envelope: opts.Envelope,
 		clock:    opts.Clock,
 		log:      opts.Logger,
 		instance: opts.Instance,
@@ -80,6 +86,9 @@ func NewDeliverer(db *database.DB, opts Options) (*Deliverer, error) {
 		cfg, from, err := opts.SMTP.withDefaults()
 		if err != nil {
 			return nil, err
+		}
+		if opts.Envelope == nil {
+			return nil, errNoEnvelope
 		}
 		d.smtp, d.from = cfg, from
 	}
@@ -148,11 +157,14 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	}
 }
 
-// leased is a message this instance holds.
+// leased is a message this instance holds, opened.
 type leased struct {
-	id, to, kind, subject, text, html string
-	createdAt                         time.Time
-	attempts                          int
+	id, kind  string
+	content   content
+	createdAt time.Time
+	attempts  int
+	// openErr is why the content could not be opened; the message is then not sent.
+	openErr error
 }
 
 // DeliverDue leases up to BatchSize due messages and sends them over one connection. It returns
@@ -190,10 +202,16 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 				return len(msgs), errors.Join(errs...)
 			}
 		}
-		raw, err := buildMessage(envelope{from: d.from, to: m.to, subject: m.subject, id: m.id, date: d.clock.Now()}, m.text, m.html)
-		if err == nil {
-			err = s.send(d.from.Address, m.to, raw)
+		if m.openErr != nil {
+			errs = append(errs, d.record(work, m, m.openErr))
+			continue
 		}
+		c := m.content
+		raw, err := buildMessage(envelope{from: d.from, to: c.To, subject: c.Subject, id: m.id, date: d.clock.Now()}, c.Text, c.HTML)
+		if err == nil {
+			err = s.send(d.from.Address, c.To, raw)
+		}
+		clear(raw)
 		errs = append(errs, d.record(work, m, err))
 	}
 	return len(msgs), errors.Join(errs...)
@@ -201,16 +219,43 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 
 // expire fails the waiting messages older than the give-up delay: they are stale (their links
 // have expired), whether retries kept failing or sending was disabled meanwhile. The last SMTP
-// error, if any, stays as the reason.
+// error, if any, stays as the reason. Their content and keys go, as after any delivery.
 func (d *Deliverer) expire(ctx context.Context, now time.Time) error {
-	res, err := d.db.Writer().ExecContext(ctx, `UPDATE outbox
-		SET state = 'failed', last_error = COALESCE(last_error, 'expiré avant envoi'), locked_by = NULL, locked_until = NULL
-		WHERE state IN ('pending', 'sending') AND created_at <= $1 AND next_attempt_at <= $2
-			AND (locked_until IS NULL OR locked_until <= $2)`, now.Add(-d.giveUp), now)
+	var ids []string
+	err := d.db.WithTx(ctx, func(tx *sql.Tx) error {
+		ids = ids[:0]
+		rows, err := tx.QueryContext(ctx, `UPDATE outbox
+			SET state = 'failed', last_error = COALESCE(last_error, 'expiré avant envoi'), locked_by = NULL, locked_until = NULL,
+				sealed = NULL
+			WHERE state IN ('pending', 'sending') AND created_at <= $1 AND next_attempt_at <= $2
+				AND (locked_until IS NULL OR locked_until <= $2)
+			RETURNING id`, now.Add(-d.giveUp), now)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := d.envelope.Forget(ctx, tx, messageSubject(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("abandon des messages trop anciens : %w", err)
 	}
-	if n, err := res.RowsAffected(); err == nil && n > 0 {
+	if n := len(ids); n > 0 {
 		d.metrics.failed.Add(float64(n))
 		d.log.Warn("notify: messages expired before delivery", "count", n)
 	}
@@ -255,9 +300,10 @@ func (d *Deliverer) leaseDue(ctx context.Context, now time.Time) ([]leased, erro
 			continue // another instance leased it first
 		}
 		var m leased
-		err = w.QueryRowContext(ctx, `SELECT id, to_address, template, subject, text_body, html_body, created_at, attempts
+		var sealed []byte
+		err = w.QueryRowContext(ctx, `SELECT id, template, sealed, created_at, attempts
 			FROM outbox WHERE id = $1 AND locked_by = $2`, id, d.instance).
-			Scan(&m.id, &m.to, &m.kind, &m.subject, &m.text, &m.html, &m.createdAt, &m.attempts)
+			Scan(&m.id, &m.kind, &sealed, &m.createdAt, &m.attempts)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
@@ -265,6 +311,11 @@ func (d *Deliverer) leaseDue(ctx context.Context, now time.Time) ([]leased, erro
 			return out, fmt.Errorf("lecture d'un message réservé : %w", err)
 		}
 		m.createdAt = m.createdAt.UTC()
+		m.content, m.openErr = openContent(ctx, w, d.envelope, m.id, sealed)
+		if m.openErr != nil && !unopenable(m.openErr) {
+			// The database failed, not the message: it is retried once its lease expires.
+			return out, fmt.Errorf("lecture d'un message réservé : %w", m.openErr)
+		}
 		out = append(out, m)
 	}
 	return out, nil
@@ -305,20 +356,35 @@ func (d *Deliverer) record(ctx context.Context, m leased, sendErr error) error {
 	return nil
 }
 
-// finish moves a leased message to sent or failed; the locked_by condition keeps a late
+// finish moves a leased message to sent or failed, deletes its sealed content in the same
+// UPDATE and its data key in the same transaction; the locked_by condition keeps a late
 // instance (one that overran its lease) from overwriting another's outcome.
 func (d *Deliverer) finish(ctx context.Context, m leased, state State, sentAt *time.Time, lastError string) error {
 	var errText *string
 	if lastError != "" {
 		errText = &lastError
 	}
-	res, err := d.db.Writer().ExecContext(ctx, `UPDATE outbox
-		SET state = $3, sent_at = $4, last_error = COALESCE($5, last_error), locked_by = NULL, locked_until = NULL
-		WHERE id = $1 AND locked_by = $2 AND state = 'sending'`, m.id, d.instance, string(state), sentAt, errText)
+	lost := false
+	err := d.db.WithTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox
+			SET state = $3, sent_at = $4, last_error = COALESCE($5, last_error), locked_by = NULL, locked_until = NULL, sealed = NULL
+			WHERE id = $1 AND locked_by = $2 AND state = 'sending'`, m.id, d.instance, string(state), sentAt, errText)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if lost = n == 0; lost {
+			return nil
+		}
+		return d.envelope.Forget(ctx, tx, messageSubject(m.id))
+	})
 	if err != nil {
 		return fmt.Errorf("enregistrement de l'envoi d'un message : %w", err)
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
+	if lost {
 		d.log.Warn("notify: lease lost before recording the outcome", "id", m.id, "state", string(state))
 	}
 	return nil
@@ -341,8 +407,22 @@ func describe(err error) (string, bool) {
 	if errors.As(err, &se) {
 		return se.summary(), se.permanent
 	}
+	if unopenable(err) {
+		if errors.Is(err, crypto.ErrUnknownKEK) {
+			// An outdated keyring: another instance, or this one after a reload, can open it.
+			return "trousseau sans la clé du message", false
+		}
+		return "contenu chiffré illisible", true
+	}
 	// Building the message failed: retrying will not help.
 	return "construction du message", true
+}
+
+// unopenable tells whether err says that a message's sealed content cannot be opened (as
+// opposed to the database failing while reading its key).
+func unopenable(err error) bool {
+	return errors.Is(err, crypto.ErrUnknownKEK) || errors.Is(err, crypto.ErrUndecryptable) ||
+		errors.Is(err, crypto.ErrNoKey) || errors.Is(err, crypto.ErrShredded) || errors.Is(err, errNoEnvelope)
 }
 
 // PurgeJob returns a daily job that deletes sent and failed messages older than keep.

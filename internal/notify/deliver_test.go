@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"parcours/internal/clock"
+	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
 	"parcours/internal/fault"
@@ -36,8 +37,23 @@ func relay(srv *smtptest.Server) notify.SMTP {
 		DialTimeout: 2 * time.Second, Timeout: 5 * time.Second}
 }
 
+// keys seals the test messages. The keyring is immutable; each test database holds its own
+// message keys.
+var keys = func() *crypto.Envelope {
+	kr, err := crypto.NewKeyring(t0)
+	if err != nil {
+		panic(err)
+	}
+	return crypto.NewEnvelope(kr, clock.NewFake(t0))
+}()
+
+var outbox = notify.Outbox{Envelope: keys}
+
 func newDeliverer(t *testing.T, db *database.DB, opts notify.Options) *notify.Deliverer {
 	t.Helper()
+	if opts.Envelope == nil {
+		opts.Envelope = keys
+	}
 	d, err := notify.NewDeliverer(db, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +64,7 @@ func newDeliverer(t *testing.T, db *database.DB, opts notify.Options) *notify.De
 func enqueue(t *testing.T, db *database.DB, now time.Time, to string) {
 	t.Helper()
 	err := db.WithTx(t.Context(), func(tx *sql.Tx) error {
-		return notify.Enqueue(t.Context(), tx, now, notify.Message{To: to, Kind: notify.KindVerifyEmail,
+		return outbox.Enqueue(t.Context(), tx, now, notify.Message{To: to, Kind: notify.KindVerifyEmail,
 			Data: notify.VerifyEmail{FirstName: "Élodie", Link: "https://parcours.test/compte/verifier?jeton=abc", ExpiresIn: "48 heures"}})
 	})
 	if err != nil {
@@ -67,7 +83,7 @@ func deliver(t *testing.T, d *notify.Deliverer) int {
 
 func only(t *testing.T, db *database.DB) notify.Mail {
 	t.Helper()
-	mails, err := notify.List(t.Context(), db.Reader(), 10)
+	mails, err := outbox.List(t.Context(), db.Reader(), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,11 +123,14 @@ func TestCommittedMessageIsDeliveredOnceWithCorrectMIME(t *testing.T) {
 		if sent.State != notify.Sent || sent.Attempts != 1 || !sent.SentAt.Equal(clk.Now()) || sent.LastError != "" {
 			t.Fatalf("after delivery: %s", brief(sent))
 		}
-		checkMIME(t, got, sent, clk.Now())
+		if !sent.Erased || sent.To != "" || sent.Subject != "" || sent.TextBody != "" || sent.HTMLBody != "" {
+			t.Fatalf("the content outlived the delivery: %s", brief(sent))
+		}
+		checkMIME(t, got, queued, clk.Now())
 	})
 }
 
-// checkMIME compares the received message with what the outbox holds.
+// checkMIME compares the received message with what the outbox held before sending it.
 func checkMIME(t *testing.T, got smtptest.Message, want notify.Mail, sentAt time.Time) {
 	t.Helper()
 	h := got.Header
@@ -187,7 +206,7 @@ func TestRolledBackMessageIsNeverSent(t *testing.T) {
 		d := newDeliverer(t, db, notify.Options{SMTP: relay(srv), Clock: clk})
 		boom := errors.New("business rule failed")
 		err := db.WithTx(t.Context(), func(tx *sql.Tx) error {
-			if err := notify.Enqueue(t.Context(), tx, clk.Now(), notify.Message{To: "a@example.org", Kind: notify.KindAccountDeleted,
+			if err := outbox.Enqueue(t.Context(), tx, clk.Now(), notify.Message{To: "a@example.org", Kind: notify.KindAccountDeleted,
 				Data: notify.AccountDeleted{FirstName: "A"}}); err != nil {
 				return err
 			}
@@ -199,7 +218,7 @@ func TestRolledBackMessageIsNeverSent(t *testing.T) {
 		if n := deliver(t, d); n != 0 {
 			t.Fatalf("delivered %d", n)
 		}
-		if mails, _ := notify.List(t.Context(), db.Reader(), 10); len(mails) != 0 || len(srv.Messages()) != 0 {
+		if mails, _ := outbox.List(t.Context(), db.Reader(), 10); len(mails) != 0 || len(srv.Messages()) != 0 {
 			t.Fatalf("rolled back message exists: %d rows, %d sent", len(mails), len(srv.Messages()))
 		}
 	})
@@ -284,20 +303,21 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 		enqueue(t, db, clk.Now(), "nobody@example.org")
 		enqueue(t, db, clk.Now().Add(time.Millisecond), "content@example.org")
 		srv.FailNext(1, 554) // the first DATA is the second message's: the first fails at RCPT
+		recipients := recipientsByID(t, db)
 		clk.Advance(time.Millisecond)
 		if n := deliver(t, d); n != 2 {
 			t.Fatalf("leased %d", n)
 		}
-		mails, err := notify.List(t.Context(), db.Reader(), 10)
+		mails, err := outbox.List(t.Context(), db.Reader(), 10)
 		if err != nil {
 			t.Fatal(err)
 		}
 		errs := map[string]string{}
 		for _, m := range mails {
-			if m.State != notify.Failed || m.Attempts != 1 {
+			if m.State != notify.Failed || m.Attempts != 1 || !m.Erased {
 				t.Fatalf("after a permanent failure: %s", brief(m))
 			}
-			errs[m.To] = m.LastError
+			errs[recipients[m.ID]] = m.LastError
 		}
 		if errs["nobody@example.org"] != "RCPT 550 5.1.1" || errs["content@example.org"] != "DATA 554 5.3.0" {
 			t.Fatalf("last errors: %v", errs)
@@ -435,7 +455,7 @@ func TestTwoDeliverersSendEachMessageExactlyOnce(t *testing.T) {
 			if len(msgs) != n || len(ids) != n || len(rcpts) != n {
 				t.Fatalf("%d messages received, %d distinct ids, %d distinct recipients; want %d", len(msgs), len(ids), len(rcpts), n)
 			}
-			mails, err := notify.List(t.Context(), db1.Reader(), 100)
+			mails, err := outbox.List(t.Context(), db1.Reader(), 100)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -487,12 +507,12 @@ func TestDisabledDelivererKeepsMessagesForTheOutboxPage(t *testing.T) {
 		if m.State != notify.Pending || !strings.Contains(m.HTMLBody, "Élodie") || !m.CreatedAt.Equal(t0) {
 			t.Fatalf("queued message: %s", brief(m))
 		}
-		got, err := notify.Get(t.Context(), db.Reader(), m.ID)
+		got, err := outbox.Get(t.Context(), db.Reader(), m.ID)
 		if err != nil || got.Subject != m.Subject || got.TextBody != m.TextBody {
 			t.Fatalf("Get = %s, %v", brief(got), err)
 		}
 		for _, id := range []string{"0190a0a0-0000-7000-8000-000000000001", "not-a-uuid"} {
-			if _, err := notify.Get(t.Context(), db.Reader(), id); !errors.Is(err, fault.NotFound) {
+			if _, err := outbox.Get(t.Context(), db.Reader(), id); !errors.Is(err, fault.NotFound) {
 				t.Fatalf("Get(%q) = %v", id, err)
 			}
 		}
@@ -527,9 +547,13 @@ func TestPurgeSent(t *testing.T) {
 		for _, to := range []string{"old-sent@example.org", "new-sent@example.org", "old-failed@example.org", "old-pending@example.org"} {
 			enqueue(t, db, clk.Now(), to)
 		}
+		ids := map[string]string{}
+		for id, to := range recipientsByID(t, db) {
+			ids[to] = id
+		}
 		set := func(to, state string, sentAt any) {
-			if _, err := db.Writer().ExecContext(t.Context(), `UPDATE outbox SET state = $2, sent_at = $3 WHERE to_address = $1`,
-				to, state, sentAt); err != nil {
+			if _, err := db.Writer().ExecContext(t.Context(), `UPDATE outbox SET state = $2, sent_at = $3, sealed = NULL WHERE id = $1`,
+				ids[to], state, sentAt); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -544,13 +568,17 @@ func TestPurgeSent(t *testing.T) {
 		if n, err := notify.PurgeSent(t.Context(), db.Writer(), clk.Now().Add(-7*24*time.Hour)); err != nil || n != 0 {
 			t.Fatalf("second PurgeSent = %d, %v; want 0", n, err)
 		}
-		mails, err := notify.List(t.Context(), db.Reader(), 10)
+		mails, err := outbox.List(t.Context(), db.Reader(), 10)
 		if err != nil {
 			t.Fatal(err)
 		}
 		left := map[string]bool{}
 		for _, m := range mails {
-			left[m.To] = true
+			for to, id := range ids {
+				if m.ID == id {
+					left[to] = true
+				}
+			}
 		}
 		if len(left) != 2 || !left["new-sent@example.org"] || !left["old-pending@example.org"] {
 			t.Fatalf("left after purge: %v", left)
@@ -562,7 +590,7 @@ func TestEnqueueRefusesBadAddresses(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		for _, to := range []string{"", "pas-une-adresse", "Nom <a@example.org>", "a@example.org\r\nBcc: b@example.org",
 			"a@", "@example.org", "a@example.org, b@example.org", strings.Repeat("a", 250) + "@example.org"} {
-			err := notify.Enqueue(t.Context(), db.Writer(), t0, notify.Message{To: to, Kind: notify.KindAccountDeleted,
+			err := outbox.Enqueue(t.Context(), db.Writer(), t0, notify.Message{To: to, Kind: notify.KindAccountDeleted,
 				Data: notify.AccountDeleted{FirstName: "A"}})
 			if !errors.Is(err, fault.Invalid) || fault.FieldsOf(err)["email"] == "" {
 				t.Errorf("Enqueue(%q) = %v, want an invalid email field", to, err)
@@ -571,10 +599,10 @@ func TestEnqueueRefusesBadAddresses(t *testing.T) {
 				t.Errorf("error repeats the address: %v", err)
 			}
 		}
-		if err := notify.Enqueue(t.Context(), db.Writer(), t0, notify.Message{To: "a@example.org", Kind: "nope"}); !errors.Is(err, notify.ErrUnknownKind) {
+		if err := outbox.Enqueue(t.Context(), db.Writer(), t0, notify.Message{To: "a@example.org", Kind: "nope"}); !errors.Is(err, notify.ErrUnknownKind) {
 			t.Errorf("unknown kind: %v", err)
 		}
-		if mails, _ := notify.List(t.Context(), db.Reader(), 10); len(mails) != 0 {
+		if mails, _ := outbox.List(t.Context(), db.Reader(), 10); len(mails) != 0 {
 			t.Fatalf("%d messages stored from bad input", len(mails))
 		}
 	})
@@ -582,6 +610,23 @@ func TestEnqueueRefusesBadAddresses(t *testing.T) {
 
 // brief describes a stored message without its bodies, for failure messages.
 func brief(m notify.Mail) string {
-	return fmt.Sprintf("{to=%s kind=%s state=%s attempts=%d next=%s sent=%s last_error=%q}", m.To, m.Kind, m.State,
-		m.Attempts, m.NextAttemptAt.Format(time.RFC3339Nano), m.SentAt.Format(time.RFC3339Nano), m.LastError)
+	return fmt.Sprintf("{to=%s kind=%s state=%s attempts=%d next=%s sent=%s last_error=%q erased=%v}", m.To, m.Kind, m.State,
+		m.Attempts, m.NextAttemptAt.Format(time.RFC3339Nano), m.SentAt.Format(time.RFC3339Nano), m.LastError, m.Erased)
+}
+
+// recipientsByID maps the waiting messages' ids to their recipients, which are gone once the
+// messages are sent or failed.
+func recipientsByID(t *testing.T, db *database.DB) map[string]string {
+	t.Helper()
+	mails, err := outbox.List(t.Context(), db.Reader(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, m := range mails {
+		if !m.Erased {
+			out[m.ID] = m.To
+		}
+	}
+	return out
 }

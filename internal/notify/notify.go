@@ -1,23 +1,38 @@
 // Package notify sends the platform's e-mails through an outbox.
 //
-// A domain package calls Enqueue inside the transaction of the change the message announces, so
-// the message exists if and only if that change committed. A Deliverer, on each instance, leases
-// due messages with a conditional UPDATE (two instances never send the same one), sends them
-// over SMTP and records the result: sent, retried later with exponential backoff (temporary
-// failure: 4xx reply or network trouble), or failed (permanent 5xx refusal of the recipient or
-// the content, or 24 hours without success).
+// A domain package calls Outbox.Enqueue inside the transaction of the change the message
+// announces, so the message exists if and only if that change committed. A Deliverer, on each
+// instance, leases due messages with a conditional UPDATE (two instances never send the same
+// one), sends them over SMTP and records the result: sent, retried later with exponential
+// backoff (temporary failure: 4xx reply or network trouble), or failed (permanent 5xx refusal
+// of the recipient or the content, or 24 hours without success).
 //
 // Delivery is at least once: a crash between the SMTP server's acceptance and the database
 // update resends the message once its lease has expired; the stable Message-ID lets mail
 // systems drop the duplicate.
 //
-// Bodies hold personal data: PurgeSent deletes old sent and failed messages, and no address
-// appears in logs or in last_error.
+// # Sealed content
+//
+// A message's recipient, subject and bodies are personal data, and its links are live secrets:
+// a password-reset link read from the database or a backup takes the account over for an hour.
+// So the outbox stores them only sealed (crypto.Envelope, AES-256-GCM bound to the outbox row),
+// under a data key of the message's own (subject "outbox:ID"). Once the message is sent or
+// abandoned, the UPDATE that records it also deletes the sealed content, and the same
+// transaction deletes the data key (crypto.Envelope.Forget), so that only metadata remains: id,
+// kind, state, times, attempts and last error. A per-message key rather than the recipient
+// account's: many messages go to addresses without an account (invitations), an account's key
+// is destroyed when the account is (while its farewell message still waits), and deleting the
+// key with the content leaves nothing to decrypt in the free pages or old row versions the
+// deleted ciphertext may linger in. A KEK rotation rewraps message keys like any other.
+//
+// No address appears in logs or in last_error, and PurgeSent deletes the metadata of old sent
+// and failed messages.
 package notify
 
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -26,6 +41,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/fault"
 )
@@ -66,9 +82,62 @@ func ValidateAddress(s string) error {
 	return nil
 }
 
-// Enqueue renders m and stores it as pending in q, which should be the caller's transaction.
-// Time comes from the caller's clock. A bad address is a fault.Invalid error on field "email".
-func Enqueue(ctx context.Context, q database.Querier, now time.Time, m Message) error {
+// Outbox writes messages into the outbox and reads them back, sealed under Envelope. The
+// Deliverer opens them to send them; only the demo page reads them otherwise.
+type Outbox struct {
+	Envelope *crypto.Envelope
+}
+
+// content is what a message seals: everything that says who receives what.
+type content struct {
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+	Text    string `json:"text"`
+	HTML    string `json:"html"`
+}
+
+// messageSubject names the data key of one message; message ids (UUIDv7) are never reused.
+func messageSubject(id string) string { return "outbox:" + id }
+
+func messageBinding(id string) crypto.Binding {
+	return crypto.Binding{Table: "outbox", Column: "sealed", Row: id}
+}
+
+// errNoEnvelope is a wiring mistake: an Outbox without its envelope must not write in clear.
+var errNoEnvelope = errors.New("file des messages : aucune enveloppe de chiffrement configurée")
+
+func sealContent(ctx context.Context, q database.Querier, env *crypto.Envelope, id string, c content) ([]byte, error) {
+	if env == nil {
+		return nil, errNoEnvelope
+	}
+	plain, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("message : encodage : %w", err)
+	}
+	defer clear(plain)
+	return env.Seal(ctx, q, messageSubject(id), messageBinding(id), plain)
+}
+
+func openContent(ctx context.Context, q database.Querier, env *crypto.Envelope, id string, sealed []byte) (content, error) {
+	if env == nil {
+		return content{}, errNoEnvelope
+	}
+	plain, err := env.Open(ctx, q, messageSubject(id), messageBinding(id), sealed)
+	if err != nil {
+		return content{}, fmt.Errorf("message %s : %w", id, err)
+	}
+	defer clear(plain)
+	var c content
+	if err := json.Unmarshal(plain, &c); err != nil {
+		return content{}, fmt.Errorf("message %s : %w", id, crypto.ErrUndecryptable)
+	}
+	return c, nil
+}
+
+// Enqueue renders m, seals it and stores it as pending in q, which should be the caller's
+// transaction: the message's data key commits with it. Time comes from the caller's clock. A
+// bad address is a fault.Invalid error on field "email".
+func (o Outbox) Enqueue(ctx context.Context, q database.Querier, now time.Time, m Message) error {
 	if err := ValidateAddress(m.To); err != nil {
 		return fmt.Errorf("message %s : %w", m.Kind, err)
 	}
@@ -80,26 +149,31 @@ func Enqueue(ctx context.Context, q database.Querier, now time.Time, m Message) 
 	if err != nil {
 		return fmt.Errorf("message %s : identifiant : %w", m.Kind, err)
 	}
+	sealed, err := sealContent(ctx, q, o.Envelope, id.String(), content{To: m.To, Subject: r.Subject, Text: r.Text, HTML: r.HTML})
+	if err != nil {
+		return fmt.Errorf("message %s : chiffrement : %w", m.Kind, err)
+	}
 	now = now.UTC()
-	_, err = q.ExecContext(ctx, `INSERT INTO outbox
-		(id, created_at, to_address, template, subject, text_body, html_body, state, attempts, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $2)`,
-		id.String(), now, m.To, string(m.Kind), r.Subject, r.Text, r.HTML)
+	_, err = q.ExecContext(ctx, `INSERT INTO outbox (id, created_at, template, sealed, state, attempts, next_attempt_at)
+		VALUES ($1, $2, $3, $4, 'pending', 0, $2)`, id.String(), now, string(m.Kind), sealed)
 	if err != nil {
 		return fmt.Errorf("message %s : mise en file : %w", m.Kind, err)
 	}
 	return nil
 }
 
-// Mail is a stored message, for the outbox page (demo mode, operations).
+// Mail is a stored message, opened, for the outbox page (demo mode) and tests.
 type Mail struct {
-	ID            string
-	CreatedAt     time.Time
+	ID        string
+	CreatedAt time.Time
+	Kind      Kind
+	// To, Subject, TextBody and HTMLBody are empty once the message was sent or abandoned: its
+	// content was deleted (Erased is then true).
 	To            string
-	Kind          Kind
 	Subject       string
 	TextBody      string
 	HTMLBody      string
+	Erased        bool
 	State         State
 	Attempts      int
 	NextAttemptAt time.Time
@@ -108,17 +182,21 @@ type Mail struct {
 	LastError string
 }
 
-const mailColumns = `id, created_at, to_address, template, subject, text_body, html_body, state, attempts,
-	next_attempt_at, sent_at, last_error`
+const mailColumns = `id, created_at, template, sealed, state, attempts, next_attempt_at, sent_at, last_error`
 
-func scanMail(row interface{ Scan(...any) error }) (Mail, error) {
-	var m Mail
+// storedMail is a row of the outbox before its content is opened.
+type storedMail struct {
+	Mail
+	sealed []byte
+}
+
+func scanMail(row interface{ Scan(...any) error }) (storedMail, error) {
+	var m storedMail
 	var sent sql.NullTime
 	var lastError sql.NullString
-	err := row.Scan(&m.ID, &m.CreatedAt, &m.To, &m.Kind, &m.Subject, &m.TextBody, &m.HTMLBody, &m.State,
-		&m.Attempts, &m.NextAttemptAt, &sent, &lastError)
+	err := row.Scan(&m.ID, &m.CreatedAt, &m.Kind, &m.sealed, &m.State, &m.Attempts, &m.NextAttemptAt, &sent, &lastError)
 	if err != nil {
-		return Mail{}, err
+		return storedMail{}, err
 	}
 	m.CreatedAt, m.NextAttemptAt = m.CreatedAt.UTC(), m.NextAttemptAt.UTC()
 	if sent.Valid {
@@ -128,8 +206,23 @@ func scanMail(row interface{ Scan(...any) error }) (Mail, error) {
 	return m, nil
 }
 
-// List returns the latest messages, newest first, at most limit (default 50, at most 500).
-func List(ctx context.Context, q database.Querier, limit int) ([]Mail, error) {
+// open decrypts m's content, if it still has one.
+func (o Outbox) open(ctx context.Context, q database.Querier, m storedMail) (Mail, error) {
+	if m.sealed == nil {
+		m.Erased = true
+		return m.Mail, nil
+	}
+	c, err := openContent(ctx, q, o.Envelope, m.ID, m.sealed)
+	if err != nil {
+		return Mail{}, fmt.Errorf("lecture de la file des messages : %w", err)
+	}
+	m.To, m.Subject, m.TextBody, m.HTMLBody = c.To, c.Subject, c.Text, c.HTML
+	return m.Mail, nil
+}
+
+// List returns the latest messages, newest first, at most limit (default 50, at most 500),
+// with their content opened.
+func (o Outbox) List(ctx context.Context, q database.Querier, limit int) ([]Mail, error) {
 	if limit <= 0 {
 		limit = 50
 	}
@@ -138,23 +231,33 @@ func List(ctx context.Context, q database.Querier, limit int) ([]Mail, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lecture de la file des messages : %w", err)
 	}
-	defer rows.Close()
-	mails := []Mail{}
+	var stored []storedMail
 	for rows.Next() {
 		m, err := scanMail(rows)
 		if err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("lecture de la file des messages : %w", err)
 		}
-		mails = append(mails, m)
+		stored = append(stored, m)
 	}
+	// Closed before opening: on a transaction, one statement runs at a time.
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("lecture de la file des messages : %w", err)
+	}
+	mails := make([]Mail, 0, len(stored))
+	for _, s := range stored {
+		m, err := o.open(ctx, q, s)
+		if err != nil {
+			return nil, err
+		}
+		mails = append(mails, m)
 	}
 	return mails, nil
 }
 
-// Get returns one message; an unknown or malformed id is a fault.NotFound error.
-func Get(ctx context.Context, q database.Querier, id string) (Mail, error) {
+// Get returns one message, opened; an unknown or malformed id is a fault.NotFound error.
+func (o Outbox) Get(ctx context.Context, q database.Querier, id string) (Mail, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return Mail{}, fmt.Errorf("message : %w", fault.NotFound)
 	}
@@ -165,11 +268,12 @@ func Get(ctx context.Context, q database.Querier, id string) (Mail, error) {
 	if err != nil {
 		return Mail{}, fmt.Errorf("lecture du message : %w", err)
 	}
-	return m, nil
+	return o.open(ctx, q, m)
 }
 
-// PurgeSent deletes the messages sent before before, and the failed ones created before it
-// (they hold personal data too), and returns how many went.
+// PurgeSent deletes what remains of the messages sent before before, and of the failed ones
+// created before it (their content went at delivery; the metadata stays this long for
+// operations), and returns how many went.
 func PurgeSent(ctx context.Context, q database.Querier, before time.Time) (int, error) {
 	before = before.UTC()
 	res, err := q.ExecContext(ctx, `DELETE FROM outbox

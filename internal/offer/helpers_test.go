@@ -58,6 +58,7 @@ func newFixture(t *testing.T, db *database.DB) *fixture {
 		Envelope: env, BaseURL: "https://parcours.test", Guard: guard})
 	f := &fixture{db: db, clock: clk, accounts: accounts, orgs: org.NewService(db, guard, clk, places(t), accounts, "https://parcours.test"),
 		svc: offer.NewService(db, clk, places(t), "https://parcours.test")}
+	f.svc.SetOutbox(accounts.Outbox())
 	s := f.user(t, access.Staff, "staff@exemple.fr")
 	f.staff = access.Actor{UserID: s.ID, Kind: access.Staff, MFA: true}
 	return f
@@ -127,7 +128,7 @@ func (f *fixture) employer(t *testing.T, st offer.Structure, email string, admin
 
 func (f *fixture) mails(t *testing.T, kind notify.Kind) []notify.Mail {
 	t.Helper()
-	all, err := notify.List(context.Background(), f.db.Reader(), 1000)
+	all, err := f.accounts.Outbox().List(context.Background(), f.db.Reader(), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,6 +49,8 @@ type Service struct {
 	clock   clock.Clock
 	places  *refdata.Data
 	baseURL string
+	// outbox receives the periodic jobs' e-mails (see SetOutbox).
+	outbox notify.Outbox
 	// read is the searches' read model and what keeps it fresh.
 	read readState
 	// reference is built at the first search that needs it.
@@ -63,6 +65,11 @@ func NewService(db *database.DB, c clock.Clock, places *refdata.Data, baseURL st
 	s.read.lock = make(chan struct{}, 1)
 	return s
 }
+
+// SetOutbox gives the service the outbox its periodic jobs mail structures' admins through
+// (sealed, see notify.Outbox). Call it before the service is used; without it those jobs fail
+// rather than mail anything in clear.
+func (s *Service) SetOutbox(o notify.Outbox) { s.outbox = o }
 
 // withTx runs a change in a transaction, then tells the searches of this instance to look for
 // it: an employer sees their change in the next search, whatever SetSearchMaxAge says.
@@ -108,7 +115,7 @@ func (s *Service) mailAdmins(ctx context.Context, q database.Querier, orgID uuid
 	}
 	n := 0
 	for _, m := range members {
-		if err := notify.Enqueue(ctx, q, now, notify.Message{To: m.Email, Kind: kind, Data: build(m.FirstName)}); err != nil {
+		if err := s.outbox.Enqueue(ctx, q, now, notify.Message{To: m.Email, Kind: kind, Data: build(m.FirstName)}); err != nil {
 			return n, err
 		}
 		n++

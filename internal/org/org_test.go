@@ -109,9 +109,9 @@ func siret(base string) string {
 	panic(base)
 }
 
-func mails(t *testing.T, db *database.DB, to string, kind notify.Kind) []notify.Mail {
+func (f *fixture) mails(t *testing.T, to string, kind notify.Kind) []notify.Mail {
 	t.Helper()
-	all, err := notify.List(context.Background(), db.Reader(), 500)
+	all, err := f.accounts.Outbox().List(context.Background(), f.db.Reader(), 500)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestCreatorBecomesAdminAndRoleFollowsTheOrganisation(t *testing.T) {
 		if a := f.actor(t, u, o.ID); a.Role != access.AuthorizedPrescriber {
 			t.Fatalf("after habilitation: role %s", a.Role)
 		}
-		if len(mails(t, db, "pro@exemple.fr", notify.KindHabilitationDecision)) != 1 {
+		if len(f.mails(t, "pro@exemple.fr", notify.KindHabilitationDecision)) != 1 {
 			t.Fatal("members not told of the decision")
 		}
 	})
@@ -286,7 +286,7 @@ func TestJoinRequestApprovedByAdmin(t *testing.T) {
 		if err := f.orgs.RequestJoin(ctx, f.actor(t, newcomer, nil), o.ID, ""); !errors.Is(err, fault.Conflict) {
 			t.Fatalf("second pending request: %v", err)
 		}
-		if len(mails(t, db, "admin@aci.fr", notify.KindJoinRequest)) != 1 {
+		if len(f.mails(t, "admin@aci.fr", notify.KindJoinRequest)) != 1 {
 			t.Fatal("admin not told")
 		}
 		adminActor := f.actor(t, admin, o.ID)
@@ -305,7 +305,7 @@ func TestJoinRequestApprovedByAdmin(t *testing.T) {
 		if a := f.actor(t, newcomer, o.ID); a.OrgID != o.ID || a.OrgAdmin || a.Role != access.Employer {
 			t.Fatalf("newcomer after acceptance: %+v", a)
 		}
-		if len(mails(t, db, "nouveau@aci.fr", notify.KindJoinDecision)) != 1 {
+		if len(f.mails(t, "nouveau@aci.fr", notify.KindJoinDecision)) != 1 {
 			t.Fatal("requester not told")
 		}
 	})
@@ -320,7 +320,7 @@ func TestFirstMemberOfAnOrganisationWithoutAdminBecomesAdmin(t *testing.T) {
 		if err := f.orgs.RequestJoin(ctx, f.actor(t, u, nil), o.ID, ""); err != nil {
 			t.Fatal(err)
 		}
-		if len(mails(t, db, "staff@exemple.fr", notify.KindJoinRequest)) != 1 {
+		if len(f.mails(t, "staff@exemple.fr", notify.KindJoinRequest)) != 1 {
 			t.Fatal("staff not told of a request nobody else can answer")
 		}
 		orphans, err := f.orgs.OrphanJoinRequests(ctx, f.staff)
@@ -346,7 +346,7 @@ func TestInvitationValidFourteenDaysForTheInvitedAddressOnly(t *testing.T) {
 		if err := f.orgs.Invite(ctx, a, o.ID, "Collegue@ML.fr"); err != nil {
 			t.Fatal(err)
 		}
-		link := mails(t, db, "collegue@ml.fr", notify.KindInvitation)[0]
+		link := f.mails(t, "collegue@ml.fr", notify.KindInvitation)[0]
 		token := link.TextBody[strings.Index(link.TextBody, "/invitation/")+len("/invitation/"):]
 		token = strings.Fields(token)[0]
 
@@ -364,7 +364,7 @@ func TestInvitationValidFourteenDaysForTheInvitedAddressOnly(t *testing.T) {
 		if err := f.orgs.Invite(ctx, a, o.ID, "collegue@ml.fr"); err != nil {
 			t.Fatal(err)
 		}
-		m := mails(t, db, "collegue@ml.fr", notify.KindInvitation)[0]
+		m := f.mails(t, "collegue@ml.fr", notify.KindInvitation)[0]
 		token = strings.Fields(m.TextBody[strings.Index(m.TextBody, "/invitation/")+len("/invitation/"):])[0]
 		u, joined, err := f.orgs.AcceptInvitationNewAccount(ctx, token, account.SignUp{FirstName: "Col", LastName: "Lègue", Password: pw, AcceptTerms: true})
 		if err != nil || joined.ID != o.ID || u.Email != "collegue@ml.fr" || u.EmailVerifiedAt.IsZero() {
@@ -377,7 +377,7 @@ func TestInvitationValidFourteenDaysForTheInvitedAddressOnly(t *testing.T) {
 		if err := f.orgs.Invite(ctx, a, o.ID, "troisieme@ml.fr"); err != nil {
 			t.Fatal(err)
 		}
-		m = mails(t, db, "troisieme@ml.fr", notify.KindInvitation)[0]
+		m = f.mails(t, "troisieme@ml.fr", notify.KindInvitation)[0]
 		token = strings.Fields(m.TextBody[strings.Index(m.TextBody, "/invitation/")+len("/invitation/"):])[0]
 		if _, _, err := f.orgs.AcceptInvitationNewAccount(ctx, token, account.SignUp{FirstName: "T", LastName: "R", Password: "court"}); fault.FieldsOf(err)["password"] == "" {
 			t.Fatalf("weak password: %v", err)
@@ -425,7 +425,7 @@ func TestMembersAreDeactivatedNeverDeletedAndAnAdminRemains(t *testing.T) {
 		if ms := staffPage.Members; err != nil || len(ms) != 2 {
 			t.Fatalf("history lost: %v %v", ms, err)
 		}
-		if len(mails(t, db, "membre@etti.fr", notify.KindMembershipChanged)) != 1 {
+		if len(f.mails(t, "membre@etti.fr", notify.KindMembershipChanged)) != 1 {
 			t.Fatal("member not told")
 		}
 		if _, err := db.Writer().ExecContext(ctx, `UPDATE memberships SET is_active = FALSE, is_admin = TRUE WHERE user_id = $1`, member.ID); !database.IsCheckViolation(err) {

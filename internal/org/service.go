@@ -75,7 +75,7 @@ func (s *Service) record(ctx context.Context, q database.Querier, actor access.A
 }
 
 func (s *Service) mail(ctx context.Context, q database.Querier, to, kind string, data map[string]any) error {
-	return notify.Enqueue(ctx, q, s.clock.Now(), notify.Message{To: to, Kind: notify.Kind(kind), Data: data})
+	return s.accounts.Outbox().Enqueue(ctx, q, s.clock.Now(), notify.Message{To: to, Kind: notify.Kind(kind), Data: data})
 }
 
 // NewOrganisation is what the creation form sends.

@@ -22,7 +22,7 @@ func signUpAndLogIn(t *testing.T, s *stack, email string) string {
 	if r.status != 200 || !strings.Contains(r.body, "Confirmez votre adresse") {
 		t.Fatalf("sign-up: %d", r.status)
 	}
-	mails, err := notify.List(context.Background(), s.db.Reader(), 100)
+	mails, err := s.accounts.Outbox().List(context.Background(), s.db.Reader(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,11 +74,12 @@ func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs
 		Envelope: env, BaseURL: base.String(), Guard: guard})
 	orgs := org.NewService(db, guard, clk, places, accounts, base.String())
 	offers := offer.NewService(db, clk, places, base.String())
+	offers.SetOutbox(accounts.Outbox())
 	reg := prometheus.NewRegistry()
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	var demoPages web.Demo
 	if demo {
-		demoPages = app.DemoPages(db, clk)
+		demoPages = app.DemoPages(db, env, clk)
 	}
 	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, Health: db, Demo: demoPages, Clock: clk,
 		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers, Places: places, Registry: reg, Gatherer: reg,
