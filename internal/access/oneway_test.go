@@ -49,6 +49,8 @@ var tables = map[string]bool{
 	"structures":             false,
 	"job_descriptions":       false,
 	"offer_state":            false,
+	"job_seekers":            true,
+	"job_seeker_followers":   true,
 }
 
 // notDomain are the packages under internal/ that are not domain packages: the layers above

@@ -67,8 +67,8 @@ func NewGuard(db *database.DB, j Journal, c clock.Clock) *Guard {
 //
 // A refusal is recorded too (outcome denied) and returns an error wrapping fault.Forbidden, or
 // fault.Unauthenticated for an anonymous actor; an error of describe (fault.NotFound for a
-// missing record) is returned as is, without an entry. Reading one's own data (the subject is
-// the actor) is decided but not recorded: the trail answers "who read my data", and the person
+// missing record) is returned as is, without an entry. Reading one's own data (describe found
+// the relation RelSelf) is decided but not recorded: the trail answers "who read my data", and the person
 // themselves is not the question. A fetch returning a slice records its length as the count.
 func Read[T any](ctx context.Context, g *Guard, a Actor, req Request,
 	describe func(ctx context.Context, q database.Querier) (Resource, error),
@@ -94,7 +94,7 @@ func Read[T any](ctx context.Context, g *Guard, a Actor, req Request,
 		if err != nil {
 			return err
 		}
-		if res.Subject != uuid.Nil && res.Subject == a.UserID {
+		if res.Relations.Has(RelSelf) {
 			out = v
 			return nil
 		}

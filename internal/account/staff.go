@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
 	"parcours/internal/database"
 	"parcours/internal/fault"
+	"parcours/internal/notify"
 )
 
 // CreateVerified creates an account whose address is taken as confirmed: the first staff
@@ -159,4 +161,64 @@ func (s *Service) Professional(ctx context.Context, q database.Querier, actor ac
 // reaches it: web and api hold no database and call only the checked methods.
 func (s *Service) OperatorLookup(ctx context.Context, email string) (User, error) {
 	return userByEmail(ctx, s.db.Reader(), email)
+}
+
+// ActivationValidity is how long the link inviting a person to take over the account a
+// professional created for them stays valid.
+const ActivationValidity = 7 * 24 * time.Hour
+
+// Proxy is the account a professional opens for a job seeker they support.
+type Proxy struct {
+	Email, FirstName, LastName string
+	// OrganisationName tells the person which organisation opened it, in the activation mail
+	// (with the name of the professional acting).
+	OrganisationName string
+}
+
+// CreateForJobSeeker opens a job seeker account without password for the address of a person
+// a professional supports, in q (the caller's transaction, which creates the person's file),
+// and e-mails the person a link to choose their password: until then nobody can log in with
+// it. An address that already has an account is a field error: the person is asked to log in
+// instead, and the professional learns nothing more.
+func (s *Service) CreateForJobSeeker(ctx context.Context, q database.Querier, actor access.Actor, p Proxy) (User, error) {
+	if err := access.Can(actor, access.CreateJobSeeker, access.Resource{}); err != nil {
+		return User{}, err
+	}
+	f := fault.Fields{}
+	if err := CheckEmail(p.Email); err != nil {
+		f.Add("email", err.Error())
+	}
+	if err := CheckName(p.FirstName, "prénom"); err != nil {
+		f.Add("first_names", err.Error())
+	}
+	if err := CheckName(p.LastName, "nom"); err != nil {
+		f.Add("birth_name", err.Error())
+	}
+	if err := f.Err(); err != nil {
+		return User{}, err
+	}
+	now := s.clock.Now()
+	u := User{ID: uuid.Must(uuid.NewV7()), Kind: access.JobSeeker, Email: NormaliseEmail(p.Email), FirstName: p.FirstName,
+		LastName: p.LastName, CreatedAt: now, LastActivityAt: now}
+	if err := insertUser(ctx, q, u); err != nil {
+		if errors.Is(err, fault.Conflict) {
+			return User{}, fault.Field("email", "Cette adresse a déjà un compte sur Parcours : la personne peut s'y connecter et compléter elle-même son dossier.")
+		}
+		return User{}, err
+	}
+	creator, err := userByID(ctx, q, actor.UserID)
+	if err != nil {
+		return User{}, err
+	}
+	token, err := issueToken(ctx, q, u.ID, purposeResetPassword, now, ActivationValidity)
+	if err != nil {
+		return User{}, err
+	}
+	if err := s.mail(ctx, q, u.Email, string(notify.KindAccountActivation), map[string]any{
+		"FirstName": u.FirstName, "CreatorName": creator.FullName(), "OrganisationName": p.OrganisationName,
+		"Link": s.link("/mot-de-passe/nouveau/" + token), "ExpiresIn": frenchDuration(ActivationValidity),
+	}); err != nil {
+		return User{}, err
+	}
+	return u, s.record(ctx, q, "account.created_by_proxy", actor.UserID, u.ID, "ok", map[string]string{"kind": string(u.Kind)})
 }

@@ -37,6 +37,7 @@ const (
 	KindSpontaneousClosed          Kind = "spontaneous_closed"
 	KindJobDescriptionsStale       Kind = "job_descriptions_stale"
 	KindJobDescriptionsDeactivated Kind = "job_descriptions_deactivated"
+	KindAccountActivation          Kind = "account_activation"
 )
 
 // Kinds lists every message kind.
@@ -44,7 +45,7 @@ func Kinds() []Kind {
 	return []Kind{KindVerifyEmail, KindPasswordReset, KindPasswordChanged, KindInvitation, KindJoinRequest,
 		KindJoinDecision, KindHabilitationDecision, KindMembershipChanged, KindInactivityWarning,
 		KindAccountDeleted, KindMFAChanged, KindAccountExists,
-		KindSpontaneousClosed, KindJobDescriptionsStale, KindJobDescriptionsDeactivated}
+		KindSpontaneousClosed, KindJobDescriptionsStale, KindJobDescriptionsDeactivated, KindAccountActivation}
 }
 
 // Data of each kind. Links are absolute URLs (rendering refuses others). Dates may be given as
@@ -54,6 +55,9 @@ type (
 	VerifyEmail struct{ FirstName, Link, ExpiresIn string }
 	// PasswordReset carries a reset link; ExpiresIn reads like "1 heure".
 	PasswordReset struct{ FirstName, Link, ExpiresIn string }
+	// AccountActivation invites a person whose file a professional created to take their
+	// account over, by choosing a password.
+	AccountActivation struct{ FirstName, CreatorName, OrganisationName, Link, ExpiresIn string }
 	// PasswordChanged warns that the password changed.
 	PasswordChanged struct {
 		FirstName string
