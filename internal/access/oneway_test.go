@@ -21,36 +21,39 @@ import (
 // tables classifies every table the migrations create. A new table fails the test until it is
 // classified here: personal data or not.
 var tables = map[string]bool{
-	"settings":               false, // configuration; the secrets it holds are sealed (crypto.Envelope)
-	"regions":                false,
-	"departements":           false,
-	"communes":               false,
-	"rome_codes":             false,
-	"appellations":           false,
-	"subject_keys":           false, // wrapped key material: decrypts nothing without a ciphertext read elsewhere
-	"audit_events":           true,
-	"audit_hashes":           false, // hashes of entries, no content
-	"audit_checkpoints":      false,
-	"audit_sequencer":        false,
-	"job_runs":               false,
-	"outbox":                 true,
-	"users":                  true,
-	"user_tokens":            true,
-	"sessions":               true,
-	"recovery_codes":         true,
-	"login_throttle":         true,  // keyed pseudonyms of addresses
-	"account_deletions":      false, // counts only
-	"organisations":          false, // legal persons; people appear only as account ids
-	"memberships":            true,
-	"invitations":            true,
-	"join_requests":          true,
-	"habilitation_decisions": true,
-	"conventions":            false,
-	"structures":             false,
-	"job_descriptions":       false,
-	"offer_state":            false,
-	"job_seekers":            true,
-	"job_seeker_followers":   true,
+	"settings":                false, // configuration; the secrets it holds are sealed (crypto.Envelope)
+	"regions":                 false,
+	"departements":            false,
+	"communes":                false,
+	"rome_codes":              false,
+	"appellations":            false,
+	"subject_keys":            false, // wrapped key material: decrypts nothing without a ciphertext read elsewhere
+	"audit_events":            true,
+	"audit_hashes":            false, // hashes of entries, no content
+	"audit_checkpoints":       false,
+	"audit_sequencer":         false,
+	"job_runs":                false,
+	"outbox":                  true,
+	"users":                   true,
+	"user_tokens":             true,
+	"sessions":                true,
+	"recovery_codes":          true,
+	"login_throttle":          true,  // keyed pseudonyms of addresses
+	"account_deletions":       false, // counts only
+	"organisations":           false, // legal persons; people appear only as account ids
+	"memberships":             true,
+	"invitations":             true,
+	"join_requests":           true,
+	"habilitation_decisions":  true,
+	"conventions":             false,
+	"structures":              false,
+	"job_descriptions":        false,
+	"offer_state":             false,
+	"job_seekers":             true,
+	"job_seeker_followers":    true,
+	"applications":            true,
+	"application_jobs":        false, // which job descriptions an application names
+	"application_transitions": true,
 }
 
 // notDomain are the packages under internal/ that are not domain packages: the layers above
@@ -99,6 +102,8 @@ var exceptions = map[string]string{
 	"offer.Service.SpontaneousClosingJob":       "job: notices to the structure's admins",
 	"offer.Service.StaleJobDescriptionsJob":     "job: notices to the structure's admins",
 	"audit.Sequencer.Integrate":                 "job: seals the trail",
+	// Wiring: hands a checked function to another service, reads nothing itself.
+	"application.NewService": "wires the relations provider (which takes the actor) into the job seekers' service",
 	// Inside another domain's transaction, never handed to a page.
 	"org.AdminRecipients": "addresses of a structure's admins for a notice the caller enqueues in its own transaction",
 	// Demo mode only.

@@ -374,6 +374,22 @@ func nullString(s string) any {
 
 var errNoFile = fmt.Errorf("dossier de candidat : %w", fault.NotFound)
 
+// Describe tells, in q (another domain's transaction), how the actor stands to a person: the
+// resource access decides on (its subject, whose account it is, the relations). Package
+// application asks it before sending an application for the person.
+func (s *Service) Describe(ctx context.Context, q database.Querier, actor access.Actor, id uuid.UUID) (access.Resource, error) {
+	return s.describe(ctx, q, actor, id)
+}
+
+// Touch records, in q, that the actor's organisation acted for a person ("apply", "hire"): the
+// person stays in its list, most recent first.
+func (s *Service) Touch(ctx context.Context, q database.Querier, actor access.Actor, id uuid.UUID, action string) error {
+	if actor.Kind != access.Professional || actor.OrgID == uuid.Nil {
+		return nil
+	}
+	return follow(ctx, q, id, actor, action, s.clock.Now())
+}
+
 // describe loads what a decision about a person's file needs: whose account it is and how the
 // actor's organisation stands to the person.
 func (s *Service) describe(ctx context.Context, q database.Querier, actor access.Actor, id uuid.UUID) (access.Resource, error) {

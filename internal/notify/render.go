@@ -38,6 +38,7 @@ const (
 	KindJobDescriptionsStale       Kind = "job_descriptions_stale"
 	KindJobDescriptionsDeactivated Kind = "job_descriptions_deactivated"
 	KindAccountActivation          Kind = "account_activation"
+	KindApplicationUpdate          Kind = "application_update"
 )
 
 // Kinds lists every message kind.
@@ -45,7 +46,8 @@ func Kinds() []Kind {
 	return []Kind{KindVerifyEmail, KindPasswordReset, KindPasswordChanged, KindInvitation, KindJoinRequest,
 		KindJoinDecision, KindHabilitationDecision, KindMembershipChanged, KindInactivityWarning,
 		KindAccountDeleted, KindMFAChanged, KindAccountExists,
-		KindSpontaneousClosed, KindJobDescriptionsStale, KindJobDescriptionsDeactivated, KindAccountActivation}
+		KindSpontaneousClosed, KindJobDescriptionsStale, KindJobDescriptionsDeactivated, KindAccountActivation,
+		KindApplicationUpdate}
 }
 
 // Data of each kind. Links are absolute URLs (rendering refuses others). Dates may be given as
@@ -55,6 +57,12 @@ type (
 	VerifyEmail struct{ FirstName, Link, ExpiresIn string }
 	// PasswordReset carries a reset link; ExpiresIn reads like "1 heure".
 	PasswordReset struct{ FirstName, Link, ExpiresIn string }
+	// ApplicationUpdate tells the person or the sender what became of an application: one
+	// paragraph per fact (the decision, the structure's message, the reason when shared).
+	ApplicationUpdate struct {
+		FirstName, Structure, Link string
+		Paragraphs                 []string
+	}
 	// AccountActivation invites a person whose file a professional created to take their
 	// account over, by choosing a password.
 	AccountActivation struct{ FirstName, CreatorName, OrganisationName, Link, ExpiresIn string }
