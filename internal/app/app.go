@@ -20,6 +20,8 @@ import (
 
 	"parcours/internal/access"
 	"parcours/internal/account"
+	"parcours/internal/application"
+	"parcours/internal/jobseeker"
 	"parcours/internal/api"
 	"parcours/internal/audit"
 	"parcours/internal/clock"
@@ -50,6 +52,9 @@ type App struct {
 	Accounts  *account.Service
 	Orgs      *org.Service
 	Offer     *offer.Service
+	// JobSeekers keeps the job seekers' files; Applications their applications.
+	JobSeekers   *jobseeker.Service
+	Applications *application.Service
 	Sequencer *audit.Sequencer
 	Registry  *prometheus.Registry
 }
@@ -116,6 +121,8 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	a.Offer = offer.NewService(a.DB, a.Clock, places, a.Config.BaseURL.String())
 	a.Offer.SetOutbox(a.Accounts.Outbox())
 	a.Offer.SetSearchMaxAge(time.Second) // another instance's registry change shows in this one's searches within 1 s
+	a.JobSeekers = jobseeker.NewService(a.DB, a.Guard, a.Envelope, a.Clock, places, a.Accounts)
+	a.Applications = application.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.Offer, a.JobSeekers, a.Config.BaseURL.String())
 	signer, err := a.Keyring.AuditSigner(audit.Origin)
 	if err != nil {
 		return err
@@ -181,6 +188,8 @@ func (a *App) Jobs() []jobs.Job {
 		notify.PurgeJob(a.DB, a.Clock, 30*24*time.Hour),
 		a.Offer.SpontaneousClosingJob(),
 		a.Offer.StaleJobDescriptionsJob(),
+		a.Applications.AutoRefuseJob(),
+		a.Applications.ArchiveJob(),
 		{Name: "audit.integrate", Every: 10 * time.Second, Timeout: time.Minute, Run: func(ctx context.Context) (jobs.Result, error) {
 			n, err := a.Sequencer.Integrate(ctx)
 			return jobs.Result{"sequenced": n}, err
