@@ -199,7 +199,10 @@ func (a *App) Jobs() []jobs.Job {
 
 // referenced tells whether records of any module must keep pointing at a user.
 func (a *App) referenced(ctx context.Context, q database.Querier, userID uuid.UUID) (bool, error) {
-	return org.Referenced(ctx, q, userID)
+	if ref, err := org.Referenced(ctx, q, userID); err != nil || ref {
+		return ref, err
+	}
+	return jobseeker.Referenced(ctx, q, userID)
 }
 
 // NewRunner returns the job runner with every job registered.

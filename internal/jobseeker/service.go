@@ -647,3 +647,19 @@ func (s *Service) Followed(ctx context.Context, actor access.Actor, query string
 			return out, rows.Err()
 		})
 }
+
+// Referenced tells whether records of job seekers point at an account (the person's file, a
+// file or an application they created or changed): the inactivity rule anonymises such an
+// account instead of deleting it, so the files keep their history.
+func Referenced(ctx context.Context, q database.Querier, userID uuid.UUID) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM job_seekers WHERE user_id = $1 OR created_by_user = $1 OR updated_by = $1) +
+		(SELECT COUNT(*) FROM job_seeker_followers WHERE user_id = $1) +
+		(SELECT COUNT(*) FROM applications WHERE sender_user = $1) +
+		(SELECT COUNT(*) FROM application_transitions WHERE user_id = $1)`, userID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("recherche des références au compte : %w", err)
+	}
+	return n > 0, nil
+}
