@@ -89,14 +89,9 @@ func (r *Report) add(p Problem) {
 // report, when it finds a problem. Run Integrate first to include the latest entries.
 func Verify(ctx context.Context, db *database.DB, verifier note.Verifier) (Report, error) {
 	var rep Report
-	err := db.ReadTx(ctx, func(tx *sql.Tx) error {
-		if db.Engine() == database.Postgres {
-			// One snapshot for all the queries: under READ COMMITTED, entries sequenced meanwhile
-			// would look like a tree without its checkpoint.
-			if _, err := tx.ExecContext(ctx, `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`); err != nil {
-				return fmt.Errorf("vérification du journal : %w", err)
-			}
-		}
+	// One snapshot for all the queries: otherwise entries sequenced meanwhile would look like a
+	// tree without its checkpoint.
+	err := db.SnapshotTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		rep, err = verify(ctx, tx, verifier)
 		return err
