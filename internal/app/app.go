@@ -35,16 +35,18 @@ import (
 
 // App holds the platform's parts.
 type App struct {
-	Config    config.Config
-	Log       *slog.Logger
-	DB        *database.DB
-	Clock     clock.Clock
-	Keyring   *crypto.Keyring
-	Envelope  *crypto.Envelope
-	Places    *refdata.Data
-	Accounts  *account.Service
-	Orgs      *org.Service
-	Offer     *offer.Service
+	Config   config.Config
+	Log      *slog.Logger
+	DB       *database.DB
+	Clock    clock.Clock
+	Keyring  *crypto.Keyring
+	Envelope *crypto.Envelope
+	Places   *refdata.Data
+	Accounts *account.Service
+	Orgs     *org.Service
+	Offer    *offer.Service
+	// Sequencer seals the audit trail; Serve sets it up, with its Publisher, in the instances
+	// that run jobs. Other commands never sequence.
 	Sequencer *audit.Sequencer
 	Registry  *prometheus.Registry
 }
@@ -107,11 +109,6 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	a.Orgs = org.NewService(a.DB, a.Clock, places, a.Accounts, a.Config.BaseURL.String())
 	a.Offer = offer.NewService(a.DB, a.Clock, places, a.Config.BaseURL.String())
 	a.Offer.SetSearchMaxAge(time.Second) // another instance's registry change shows in this one's searches within 1 s
-	signer, err := a.Keyring.AuditSigner(audit.Origin)
-	if err != nil {
-		return err
-	}
-	a.Sequencer = audit.NewSequencer(a.DB, signer, a.Clock)
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newDBCollector(a.DB))
 	return nil
 }
@@ -165,10 +162,72 @@ func (a *App) Jobs() []jobs.Job {
 		notify.PurgeJob(a.DB, a.Clock, 30*24*time.Hour),
 		a.Offer.SpontaneousClosingJob(),
 		a.Offer.StaleJobDescriptionsJob(),
-		{Name: "audit.integrate", Every: 10 * time.Second, Timeout: time.Minute, Run: func(ctx context.Context) (jobs.Result, error) {
-			n, err := a.Sequencer.Integrate(ctx)
-			return jobs.Result{"sequenced": n}, err
-		}},
+	}
+}
+
+// sealEvery is how often a serving instance sequences new audit entries and publishes the
+// checkpoints: an entry is sealed, and published outside the database, about a second after
+// its commit. A round with nothing new costs two one-row reads.
+const sealEvery = time.Second
+
+// OpenSequencer sets up a.Sequencer with its Publisher: the checkpoint log in the configured
+// directory (the default one, under the data directory, is created 0700 if absent; a
+// configured one must exist) and the optional witness. A directory that is missing or where
+// the log cannot be written is an error: the trail is never sealed without being published.
+func (a *App) OpenSequencer() error {
+	signer, err := a.Keyring.AuditSigner(audit.Origin)
+	if err != nil {
+		return err
+	}
+	verifier, err := a.Keyring.AuditVerifier(audit.Origin)
+	if err != nil {
+		return err
+	}
+	dir := a.Config.Audit.CheckpointDir
+	if a.Config.Audit.CheckpointDirDefault {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("création du dossier des points de contrôle d'audit %s : %w", dir, err)
+		}
+	}
+	log, err := audit.OpenCheckpointLog(dir, verifier)
+	if err != nil {
+		return err
+	}
+	pub, err := audit.NewPublisher(a.DB, log, verifier, a.Clock, audit.PublisherOptions{WitnessURL: a.Config.Audit.WitnessURL})
+	if err != nil {
+		return err
+	}
+	a.Sequencer = audit.NewSequencer(a.DB, signer, a.Clock)
+	a.Sequencer.PublishTo(pub)
+	return nil
+}
+
+// seal runs the sequencer every sealEvery until ctx ends. Several instances may: they queue on
+// the sequencer's lock and on the checkpoint log's file lock.
+func (a *App) seal(ctx context.Context) {
+	ticker := time.NewTicker(sealEvery)
+	defer ticker.Stop()
+	var last string
+	var lastAt time.Time
+	for {
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		_, err := a.Sequencer.Integrate(rctx)
+		cancel()
+		switch {
+		case err == nil:
+			last = ""
+		case ctx.Err() == nil:
+			// A failure repeats every round until fixed: logged when it changes, and each minute.
+			if now := a.Clock.Now(); err.Error() != last || now.Sub(lastAt) >= time.Minute {
+				a.Log.Error("audit trail not sealed or not published", "err", err, "tampered", errors.Is(err, audit.ErrTampered))
+				last, lastAt = err.Error(), now
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
 	}
 }
 
@@ -206,6 +265,11 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
+	if a.Config.Jobs && a.Sequencer == nil {
+		if err := a.OpenSequencer(); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("écoute sur %s impossible : %w", a.Config.Addr, err)
@@ -228,6 +292,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 				a.Log.Error("job runner stopped", "err", err)
 			}
 		})
+		wg.Go(func() { a.seal(bg) })
 	}
 	smtpCfg := a.Config.SMTP
 	if a.Config.Demo {
