@@ -14,4 +14,6 @@ var DecodeCursor = decodeCursor
 
 // IntegrateIn runs one sequencing round of s inside tx, so that tamper tests can let the
 // sequencer seal what they forged, then roll everything back.
-func IntegrateIn(ctx context.Context, s *Sequencer, tx *sql.Tx) (int, error) { return s.integrateTx(ctx, tx) }
+func IntegrateIn(ctx context.Context, s *Sequencer, tx *sql.Tx) (int, error) {
+	return s.integrateTx(ctx, tx)
+}
