@@ -41,7 +41,7 @@ func TestHelpAndUsageErrors(t *testing.T) {
 			t.Errorf("%s --help: %d\n%s", cmd, code, errOut)
 		}
 	}
-	for _, args := range [][]string{{"user", "create", "--help"}, {"audit", "verify", "--help"}, {"keys", "rotate", "--help"}, {"import", "refdata", "--help"}} {
+	for _, args := range [][]string{{"user", "create", "--help"}, {"audit", "verify", "--help"}, {"audit", "key", "--help"}, {"keys", "rotate", "--help"}, {"import", "refdata", "--help"}} {
 		if code, _, _ := run(t, nil, "", args...); code != 0 {
 			t.Errorf("%v: exit %d", args, code)
 		}
