@@ -62,7 +62,7 @@ func (s *Sequencer) Integrate(ctx context.Context) (int, error) {
 }
 
 func (s *Sequencer) integrate(ctx context.Context) (int, error) {
-	// The application calls this every few seconds: when nothing waits, a read answers without
+	// Each serving instance calls this every second: when nothing waits, a read answers without
 	// taking the lock (a write, and an fsync on SQLite).
 	var pending int
 	if err := s.db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_events WHERE seq IS NULL LIMIT 1) AS p`).
