@@ -202,31 +202,38 @@ func (a *App) OpenSequencer() error {
 	return nil
 }
 
-// seal runs the sequencer every sealEvery until ctx ends. Several instances may: they queue on
-// the sequencer's lock and on the checkpoint log's file lock.
+// seal runs the sequencer every sealEvery until ctx ends, then once more, since ctx ends after
+// the HTTP server has finished its requests: what they recorded is sealed before the instance
+// stops. Several instances may run it: they queue on the sequencer's lock and on the checkpoint
+// log's file lock.
 func (a *App) seal(ctx context.Context) {
 	ticker := time.NewTicker(sealEvery)
 	defer ticker.Stop()
 	var last string
 	var lastAt time.Time
-	for {
+	round := func(ctx context.Context) {
 		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
 		_, err := a.Sequencer.Integrate(rctx)
-		cancel()
-		switch {
-		case err == nil:
+		if err == nil {
 			last = ""
-		case ctx.Err() == nil:
-			// A failure repeats every round until fixed: logged when it changes, and each minute.
-			if now := a.Clock.Now(); err.Error() != last || now.Sub(lastAt) >= time.Minute {
-				a.Log.Error("audit trail not sealed or not published", "err", err, "tampered", errors.Is(err, audit.ErrTampered))
-				last, lastAt = err.Error(), now
-			}
+			return
 		}
+		// A failure repeats every round until fixed: logged when it changes, and each minute.
+		if now := a.Clock.Now(); err.Error() != last || now.Sub(lastAt) >= time.Minute {
+			a.Log.Error("audit trail not sealed or not published", "err", err, "tampered", errors.Is(err, audit.ErrTampered))
+			last, lastAt = err.Error(), now
+		}
+	}
+	for {
 		select {
 		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			round(fctx)
+			cancel()
 			return
 		case <-ticker.C:
+			round(ctx)
 		}
 	}
 }

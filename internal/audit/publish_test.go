@@ -403,21 +403,33 @@ func TestVerifyToleratesCommitsOutOfOrderWithinSealDelay(t *testing.T) {
 	})
 }
 
-// Entries left unsequenced are reported once the trail holds entries more than SealDelay
-// newer; entries dated after the check are reported too.
+// Entries left unsequenced more than SealDelay are reported: by the clock of the check, or for
+// a backup by its newest entry. Entries dated after the check are reported too.
 func TestVerifyReportsLateAndFutureEntries(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		l := newTestLog(t, db)
-		l.clock.Set(t0.Add(2 * audit.SealDelay)) // the check's time, after every entry
 		l.recordAt(t, t0)
-		l.recordAt(t, t0.Add(audit.SealDelay))
+		l.recordAt(t, t0.Add(audit.SealDelay/2))
+		l.clock.Set(t0.Add(audit.SealDelay))
 		if rep, err := l.verify(t); err != nil || rep.Unsequenced != 2 || rep.Late != 0 {
-			t.Fatalf("waiting within SealDelay: %v %+v", err, rep)
+			t.Fatalf("waiting for SealDelay: %v %+v", err, rep)
 		}
-		l.recordAt(t, t0.Add(audit.SealDelay+time.Microsecond))
+		l.clock.Advance(time.Microsecond)
 		rep, err := l.verify(t)
 		if !errors.Is(err, audit.ErrTampered) || rep.Late != 1 || !hasKind(rep, audit.ProblemLate) {
 			t.Fatalf("waiting beyond SealDelay: %v %+v", err, rep)
+		}
+		// A backup is judged by its newest entry: the copy was made while they waited.
+		opts := l.opts(t)
+		opts.Backup = true
+		if rep, err := audit.Verify(t.Context(), db, opts); err != nil || rep.Late != 0 {
+			t.Fatalf("backup with entries waiting: %v %+v", err, rep)
+		}
+		l.recordAt(t, t0.Add(audit.SealDelay+time.Microsecond))
+		opts = l.opts(t)
+		opts.Backup = true
+		if rep, err := audit.Verify(t.Context(), db, opts); !errors.Is(err, audit.ErrTampered) || rep.Late != 1 {
+			t.Fatalf("backup with an entry waiting beyond SealDelay: %v %+v", err, rep)
 		}
 		l.integrate(t)
 		if rep, err := l.verify(t); err != nil {

@@ -47,8 +47,8 @@ const (
 	// ProblemBackdated: an entry is dated more than SealDelay before the entry sequenced just
 	// before it: it was inserted after the fact with an earlier date.
 	ProblemBackdated ProblemKind = "backdated"
-	// ProblemLate: entries are still unsequenced though the trail holds entries more than
-	// SealDelay newer (the sequencer is stopped, or they were inserted after the fact).
+	// ProblemLate: entries are still unsequenced more than SealDelay after their time (the
+	// sequencer is stopped, or they were inserted after the fact).
 	ProblemLate ProblemKind = "late"
 	// ProblemFuture: entries are dated more than SealDelay after the time of the check.
 	ProblemFuture ProblemKind = "future"
@@ -75,10 +75,11 @@ type VerifyOptions struct {
 	Published io.Reader
 	// Backup says the database is a copy (a backup) older than the published log: published
 	// checkpoints larger than its tree are counted in Report.Beyond instead of being reported
-	// as a cut tail. Every other check is the same.
+	// as a cut tail, and entries waiting when it was copied are judged by its newest entry
+	// rather than by Now. Every other check is the same.
 	Backup bool
 	// Now, when set, is the time of the check: entries dated more than SealDelay after it are
-	// reported.
+	// reported, and so are entries left unsequenced more than SealDelay before it.
 	Now time.Time
 }
 
@@ -105,7 +106,8 @@ type Report struct {
 	// Unsequenced counts entries recorded but not yet sequenced: the tail, not a problem unless
 	// they are Late.
 	Unsequenced int64
-	// Late counts the unsequenced entries more than SealDelay older than the newest entry.
+	// Late counts the unsequenced entries dated more than SealDelay before the check (Now),
+	// or before the newest entry.
 	Late int64
 	// Checkpoints counts the database's checkpoints checked; Newest is the largest.
 	Checkpoints int64
@@ -495,9 +497,10 @@ func (pc *publishedCheck) check(proven map[int64]tlog.Hash, hashes *storedHashes
 	}
 }
 
-// verifyTimes reports entries left unsequenced while the trail moved on by more than SealDelay,
-// and entries dated after the check. "Moved on" is measured by the trail's own newest entry,
-// not by the clock, so that a backup verified months later is judged as it was when copied.
+// verifyTimes reports entries left unsequenced more than SealDelay, and entries dated after the
+// check. "Left" is measured from the later of Now and the trail's newest entry; for a backup,
+// from its newest entry alone, so that a copy verified months later is judged as it was when
+// made.
 func verifyTimes(ctx context.Context, q database.Querier, opts VerifyOptions, rep *Report) error {
 	var newest time.Time
 	err := q.QueryRowContext(ctx, `SELECT occurred_at FROM audit_events ORDER BY occurred_at DESC, id DESC LIMIT 1`).Scan(&newest)
@@ -506,6 +509,9 @@ func verifyTimes(ctx context.Context, q database.Querier, opts VerifyOptions, re
 	}
 	if err != nil {
 		return fmt.Errorf("vérification des dates du journal : %w", err)
+	}
+	if !opts.Backup && opts.Now.After(newest) {
+		newest = opts.Now
 	}
 	if rep.Unsequenced > 0 {
 		limit := newest.UTC().Add(-SealDelay)
@@ -518,7 +524,7 @@ func verifyTimes(ctx context.Context, q database.Querier, opts VerifyOptions, re
 				return fmt.Errorf("vérification des dates du journal : %w", err)
 			}
 			rep.add(Problem{Kind: ProblemLate, Seq: -1, Index: -1,
-				Message: fmt.Sprintf("%d entrée(s) non scellée(s) datée(s) de plus d'une minute avant la plus récente (la plus ancienne du %s) : séquenceur arrêté, ou entrées ajoutées après coup",
+				Message: fmt.Sprintf("%d entrée(s) non scellée(s) depuis plus d'une minute (la plus ancienne datée du %s) : séquenceur arrêté, ou entrées ajoutées après coup",
 					rep.Late, oldest.UTC().Format(time.RFC3339))})
 		}
 	}
