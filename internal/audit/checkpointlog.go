@@ -44,7 +44,6 @@ type CheckpointLog struct {
 	offset int64      // bytes read so far, always at a record boundary
 	head   Checkpoint // newest record read or appended; Size 0 while the log is empty
 	note   []byte     // head's signed note
-	line   int        // lines read so far, for messages
 }
 
 // OpenCheckpointLog opens the checkpoint log in dir, creating the file (mode 0600) if needed,
@@ -81,9 +80,6 @@ func OpenCheckpointLog(dir string, verifier note.Verifier) (*CheckpointLog, erro
 	}
 	return l, nil
 }
-
-// Path is the log file's path.
-func (l *CheckpointLog) Path() string { return l.path }
 
 // Head returns the newest published checkpoint (Size 0 while none is), reading first what other
 // processes appended since the last call.
@@ -156,17 +152,16 @@ func (l *CheckpointLog) refresh(locked bool) error {
 		rec, n, ok := nextRecord(buf)
 		if !ok {
 			if locked {
-				return fmt.Errorf("journal des points de contrôle %s : enregistrement incomplet à la ligne %d (écriture interrompue ?) ; réparez le fichier avant de reprendre la publication", l.path, l.line+1)
+				return fmt.Errorf("journal des points de contrôle %s : enregistrement incomplet à l'octet %d (écriture interrompue ?) ; réparez le fichier avant de reprendre la publication", l.path, l.offset)
 			}
 			return nil
 		}
 		c, err := OpenCheckpoint(rec, l.verifier)
 		if err != nil {
-			return fmt.Errorf("journal des points de contrôle %s, ligne %d : %w", l.path, l.line+1, err)
+			return fmt.Errorf("journal des points de contrôle %s, enregistrement à l'octet %d : %w", l.path, l.offset, err)
 		}
 		l.head, l.note = c, bytes.Clone(rec)
 		l.offset += int64(n)
-		l.line += bytes.Count(buf[:n], []byte("\n"))
 		buf = buf[n:]
 	}
 	return nil
@@ -188,7 +183,6 @@ func (l *CheckpointLog) appendRecords(f *os.File, notes [][]byte, newest Checkpo
 		return fmt.Errorf("écriture du journal des points de contrôle %s : %w", l.path, err)
 	}
 	l.offset += int64(buf.Len())
-	l.line += bytes.Count(buf.Bytes(), []byte("\n"))
 	l.head, l.note = newest, bytes.Clone(notes[len(notes)-1])
 	return nil
 }

@@ -74,9 +74,6 @@ func NewPublisher(db *database.DB, log *CheckpointLog, verifier note.Verifier, c
 	return p, nil
 }
 
-// Log returns the checkpoint log the Publisher appends to.
-func (p *Publisher) Log() *CheckpointLog { return p.log }
-
 // Publish appends to the checkpoint log every checkpoint committed in the database beyond the
 // log's newest record, oldest first, then posts the newest to the witness, and returns how many
 // it appended. Each checkpoint is appended only after its signature and a consistency proof
