@@ -168,7 +168,9 @@ func (s *Sequencer) extendsPublished(size int64, hashes *storedHashes) error {
 		return nil
 	}
 	if head.Size > size {
-		return fmt.Errorf("séquencement refusé : le journal publié a %d entrées, la base %d (fin du journal supprimée) : %w", head.Size, size, ErrTampered)
+		return fmt.Errorf("séquencement refusé : le journal publié a %d entrées, la base %d : fin du journal supprimée, ou base restaurée "+
+			"d'une sauvegarde (alors archivez le journal publié avec le rapport d'incident et donnez un nouveau dossier PARCOURS_AUDIT_CHECKPOINT_DIR) : %w",
+			head.Size, size, ErrTampered)
 	}
 	root, err := tlog.TreeHash(head.Size, hashes)
 	var missing *missingHashError
