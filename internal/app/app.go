@@ -35,19 +35,17 @@ import (
 
 // App holds the platform's parts.
 type App struct {
-	Config   config.Config
-	Log      *slog.Logger
-	DB       *database.DB
-	Clock    clock.Clock
-	Keyring  *crypto.Keyring
-	Envelope *crypto.Envelope
-	Places   *refdata.Data
-	Accounts *account.Service
-	Orgs     *org.Service
-	Offer    *offer.Service
-	// Sequencer seals the audit trail; Serve sets it up, with its Publisher, in the instances
-	// that run jobs. Other commands never sequence.
-	Sequencer *audit.Sequencer
+	Config    config.Config
+	Log       *slog.Logger
+	DB        *database.DB
+	Clock     clock.Clock
+	Keyring   *crypto.Keyring
+	Envelope  *crypto.Envelope
+	Places    *refdata.Data
+	Accounts  *account.Service
+	Orgs      *org.Service
+	Offer     *offer.Service
+	Sequencer *audit.Sequencer // set by OpenSequencer, in serve only
 	Registry  *prometheus.Registry
 }
 
