@@ -20,15 +20,15 @@ import (
 
 	"parcours/internal/access"
 	"parcours/internal/account"
-	"parcours/internal/application"
-	"parcours/internal/jobseeker"
 	"parcours/internal/api"
+	"parcours/internal/application"
 	"parcours/internal/audit"
 	"parcours/internal/clock"
 	"parcours/internal/config"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/jobs"
+	"parcours/internal/jobseeker"
 	"parcours/internal/notify"
 	"parcours/internal/offer"
 	"parcours/internal/org"
@@ -46,17 +46,17 @@ type App struct {
 	Envelope *crypto.Envelope
 	Places   *refdata.Data
 	// Guard performs every read of personal data (access.Read), recording it in Journal.
-	Guard     *access.Guard
-	Journal   audit.Journal
-	Trail     *audit.Trail
-	Accounts  *account.Service
-	Orgs      *org.Service
-	Offer     *offer.Service
+	Guard    *access.Guard
+	Journal  audit.Journal
+	Trail    *audit.Trail
+	Accounts *account.Service
+	Orgs     *org.Service
+	Offer    *offer.Service
 	// JobSeekers keeps the job seekers' files; Applications their applications.
 	JobSeekers   *jobseeker.Service
 	Applications *application.Service
-	Sequencer *audit.Sequencer
-	Registry  *prometheus.Registry
+	Sequencer    *audit.Sequencer // set by OpenSequencer, in serve only
+	Registry     *prometheus.Registry
 }
 
 // Options adjust what Open does.
@@ -123,11 +123,6 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	a.Offer.SetSearchMaxAge(time.Second) // another instance's registry change shows in this one's searches within 1 s
 	a.JobSeekers = jobseeker.NewService(a.DB, a.Guard, a.Envelope, a.Clock, places, a.Accounts)
 	a.Applications = application.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.Offer, a.JobSeekers, a.Config.BaseURL.String())
-	signer, err := a.Keyring.AuditSigner(audit.Origin)
-	if err != nil {
-		return err
-	}
-	a.Sequencer = audit.NewSequencer(a.DB, signer, a.Clock)
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newDBCollector(a.DB))
 	return nil
 }
@@ -190,10 +185,79 @@ func (a *App) Jobs() []jobs.Job {
 		a.Offer.StaleJobDescriptionsJob(),
 		a.Applications.AutoRefuseJob(),
 		a.Applications.ArchiveJob(),
-		{Name: "audit.integrate", Every: 10 * time.Second, Timeout: time.Minute, Run: func(ctx context.Context) (jobs.Result, error) {
-			n, err := a.Sequencer.Integrate(ctx)
-			return jobs.Result{"sequenced": n}, err
-		}},
+	}
+}
+
+// sealEvery is how often a serving instance sequences new audit entries and publishes the
+// checkpoints: an entry is sealed, and published outside the database, about a second after
+// its commit. A round with nothing new costs two one-row reads.
+const sealEvery = time.Second
+
+// OpenSequencer sets up a.Sequencer with its Publisher: the checkpoint log in the configured
+// directory (the default one, under the data directory, is created 0700 if absent; a
+// configured one must exist) and the optional witness. A directory that is missing or where
+// the log cannot be written is an error: the trail is never sealed without being published.
+func (a *App) OpenSequencer() error {
+	signer, err := a.Keyring.AuditSigner(audit.Origin)
+	if err != nil {
+		return err
+	}
+	verifier, err := a.Keyring.AuditVerifier(audit.Origin)
+	if err != nil {
+		return err
+	}
+	dir := a.Config.Audit.CheckpointDir
+	if a.Config.Audit.CheckpointDirDefault {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("création du dossier des points de contrôle d'audit %s : %w", dir, err)
+		}
+	}
+	log, err := audit.OpenCheckpointLog(dir, verifier)
+	if err != nil {
+		return err
+	}
+	pub, err := audit.NewPublisher(a.DB, log, verifier, a.Clock, audit.PublisherOptions{WitnessURL: a.Config.Audit.WitnessURL})
+	if err != nil {
+		return err
+	}
+	a.Sequencer = audit.NewSequencer(a.DB, signer, a.Clock)
+	a.Sequencer.PublishTo(pub)
+	return nil
+}
+
+// seal runs the sequencer every sealEvery until ctx ends, then once more, since ctx ends after
+// the HTTP server has finished its requests: what they recorded is sealed before the instance
+// stops. Several instances may run it: they queue on the sequencer's lock and on the checkpoint
+// log's file lock.
+func (a *App) seal(ctx context.Context) {
+	ticker := time.NewTicker(sealEvery)
+	defer ticker.Stop()
+	var last string
+	var lastAt time.Time
+	round := func(ctx context.Context) {
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		_, err := a.Sequencer.Integrate(rctx)
+		if err == nil {
+			last = ""
+			return
+		}
+		// A failure repeats every round until fixed: logged when it changes, and each minute.
+		if now := a.Clock.Now(); err.Error() != last || now.Sub(lastAt) >= time.Minute {
+			a.Log.Error("audit trail not sealed or not published", "err", err, "tampered", errors.Is(err, audit.ErrTampered))
+			last, lastAt = err.Error(), now
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			round(fctx)
+			cancel()
+			return
+		case <-ticker.C:
+			round(ctx)
+		}
 	}
 }
 
@@ -238,6 +302,11 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
+	if a.Config.Jobs && a.Sequencer == nil {
+		if err := a.OpenSequencer(); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("écoute sur %s impossible : %w", a.Config.Addr, err)
@@ -260,6 +329,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 				a.Log.Error("job runner stopped", "err", err)
 			}
 		})
+		wg.Go(func() { a.seal(bg) })
 	}
 	smtpCfg := a.Config.SMTP
 	if a.Config.Demo {

@@ -50,11 +50,10 @@ func untouchedBefore(now time.Time, days int) time.Time {
 // RefuseUntouched is the run of AutoRefuseJob. It is idempotent: a refused application is no
 // longer selected, and one moved meanwhile is left alone (the UPDATE checks state and date).
 func (s *Service) RefuseUntouched(ctx context.Context) (jobs.Result, error) {
-	now := s.clock.Now()
-	bound := untouchedBefore(now, AutoRefuseDays)
+	bound := untouchedBefore(s.clock.Now(), AutoRefuseDays)
 	res := jobs.Result{"refused": 0, "mails": 0}
 	for {
-		n, mails, err := s.refuseBatch(ctx, bound, now)
+		n, mails, err := s.refuseBatch(ctx, bound)
 		if err != nil {
 			return res, err
 		}
@@ -66,8 +65,11 @@ func (s *Service) RefuseUntouched(ctx context.Context) (jobs.Result, error) {
 	}
 }
 
-func (s *Service) refuseBatch(ctx context.Context, bound, now time.Time) (refused, mails int, err error) {
+func (s *Service) refuseBatch(ctx context.Context, bound time.Time) (refused, mails int, err error) {
 	err = s.db.WithTx(ctx, func(tx *sql.Tx) error {
+		// Each batch is dated when it commits: a long run must not write entries dated from its
+		// start (audit verify reports entries older than those sealed before them).
+		now := s.clock.Now()
 		refused, mails = 0, 0
 		rows, err := tx.QueryContext(ctx, `SELECT a.id, a.job_seeker_id, a.state, o.name FROM applications a JOIN organisations o ON o.id = a.to_org
 			WHERE a.state IN ('new', 'processing') AND a.updated_at < $1 ORDER BY a.updated_at, a.id LIMIT $2`, bound, batch)
@@ -157,12 +159,12 @@ func (s *Service) tellAutoRefusal(ctx context.Context, q database.Querier, perso
 
 // ArchiveUntouched is the run of ArchiveJob, in batches; idempotent.
 func (s *Service) ArchiveUntouched(ctx context.Context) (jobs.Result, error) {
-	now := s.clock.Now()
-	bound := untouchedBefore(now, ArchiveDays)
+	bound := untouchedBefore(s.clock.Now(), ArchiveDays)
 	res := jobs.Result{"archived": 0}
 	for {
 		var n int64
 		err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+			now := s.clock.Now()
 			r, err := tx.ExecContext(ctx, `UPDATE applications SET archived_at = $1 WHERE id IN (
 				SELECT id FROM applications WHERE archived_at IS NULL AND updated_at < $2
 				AND state IN ('new', 'processing', 'postponed', 'refused', 'cancelled', 'obsolete')

@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"bytes"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
@@ -32,6 +33,34 @@ func FuzzOpenCheckpoint(f *testing.F) {
 		c, err := audit.OpenCheckpoint(msg, verifier)
 		if err == nil && (c.Origin != audit.Origin || c.Size < 0) {
 			t.Fatalf("accepted %+v", c)
+		}
+	})
+}
+
+// FuzzPublishedLog: the published log is read back from outside the program (a write-once
+// store, an auditor's copy): any bytes give records or reasons, never a panic or a record
+// accepted without the log's signature.
+func FuzzPublishedLog(f *testing.F) {
+	signer, verifier := newKeys(f, audit.Origin)
+	genuine, err := note.Sign(&note.Note{Text: audit.Origin + "\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"}, signer)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(append(genuine, '\n'))
+	f.Add(append(append(genuine, '\n'), genuine...))
+	f.Add([]byte("\n\n\n\n— x\n\n"))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, log []byte) {
+		recs, err := audit.ReadPublished(bytes.NewReader(log), verifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := 0
+		for _, r := range recs {
+			if r.Line <= line || (r.Err == nil && r.Checkpoint.Origin != audit.Origin) {
+				t.Fatalf("record %+v after line %d", r, line)
+			}
+			line = r.Line
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,20 +19,62 @@ import (
 
 var t0 = time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
 
-// testLog is a database with a sequencer and the verifier of its checkpoints.
+// testLog is a database with a sequencer that publishes to a checkpoint log in a temporary
+// directory, and the verifier of its checkpoints.
 type testLog struct {
 	db       *database.DB
 	seq      *audit.Sequencer
+	pub      *audit.Publisher
+	signer   note.Signer
 	verifier note.Verifier
 	clock    *clock.Fake
+	dir      string
 	n        int
 }
 
 func newTestLog(t testing.TB, db *database.DB) *testLog {
 	t.Helper()
 	signer, verifier := newKeys(t, audit.Origin)
+	return newTestLogWith(t, db, signer, verifier)
+}
+
+func newTestLogWith(t testing.TB, db *database.DB, signer note.Signer, verifier note.Verifier) *testLog {
+	t.Helper()
 	clk := clock.NewFake(t0)
-	return &testLog{db: db, seq: audit.NewSequencer(db, signer, clk), verifier: verifier, clock: clk}
+	l := &testLog{db: db, seq: audit.NewSequencer(db, signer, clk), signer: signer, verifier: verifier, clock: clk, dir: t.TempDir()}
+	l.pub = newPublisher(t, db, l.dir, verifier, clk, audit.PublisherOptions{})
+	l.seq.PublishTo(l.pub)
+	return l
+}
+
+func newPublisher(t testing.TB, db *database.DB, dir string, verifier note.Verifier, clk clock.Clock, opts audit.PublisherOptions) *audit.Publisher {
+	t.Helper()
+	log, err := audit.OpenCheckpointLog(dir, verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := audit.NewPublisher(db, log, verifier, clk, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// opts returns what Verify needs to check the database against the published log as it is now.
+func (l *testLog) opts(t testing.TB) audit.VerifyOptions {
+	t.Helper()
+	r, err := audit.OpenPublished(filepath.Join(l.dir, audit.LogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return audit.VerifyOptions{Verifier: l.verifier, Published: r, Now: l.clock.Now()}
+}
+
+// verify runs Verify against the published log.
+func (l *testLog) verify(t testing.TB) (audit.Report, error) {
+	t.Helper()
+	return audit.Verify(context.Background(), l.db, l.opts(t))
 }
 
 func newKeys(t testing.TB, name string) (note.Signer, note.Verifier) {

@@ -30,6 +30,7 @@ type Sequencer struct {
 	db     *database.DB
 	signer note.Signer
 	clock  clock.Clock
+	pub    *Publisher
 }
 
 // NewSequencer returns a Sequencer that signs checkpoints with signer, whose name is the log's
@@ -38,12 +39,30 @@ func NewSequencer(db *database.DB, signer note.Signer, clk clock.Clock) *Sequenc
 	return &Sequencer{db: db, signer: signer, clock: clk}
 }
 
-// Integrate sequences every entry committed so far, in (occurred_at, id) order, and returns how
-// many it sequenced. An entry whose transaction commits after a later one was sequenced takes the
-// next seq: seq is the order entries entered the tree, occurred_at the order things happened. Several instances may call it at once: on PostgreSQL the sequencer row lock
-// queues them, on SQLite the single writer does; each entry gets exactly one seq, without gaps.
+// PublishTo makes Integrate publish every checkpoint through p once committed, and refuse to
+// extend a tree that does not extend p's newest published checkpoint (a tail cut in the
+// database, checkpoints included, or a history rewritten below it). The server's sequencer
+// always publishes; one without a Publisher is for tests.
+func (s *Sequencer) PublishTo(p *Publisher) { s.pub = p }
+
+// Integrate sequences every entry committed so far, in (occurred_at, id) order, publishes the
+// checkpoints (see PublishTo) and returns how many entries it sequenced. An entry whose
+// transaction commits after a later one was sequenced takes the next seq: seq is the order
+// entries entered the tree, occurred_at the order things happened (Verify tolerates SealDelay
+// between the two). Several instances may call it at once: on PostgreSQL the sequencer row
+// lock queues them, on SQLite the single writer does; each entry gets exactly one seq, without
+// gaps. A publication that failed before is retried even when nothing new waits.
 func (s *Sequencer) Integrate(ctx context.Context) (int, error) {
-	// The application calls this every few seconds: when nothing waits, a read answers without
+	n, err := s.integrate(ctx)
+	if s.pub != nil {
+		_, perr := s.pub.Publish(ctx)
+		err = errors.Join(err, perr)
+	}
+	return n, err
+}
+
+func (s *Sequencer) integrate(ctx context.Context) (int, error) {
+	// Each serving instance calls this every second: when nothing waits, a read answers without
 	// taking the lock (a write, and an fsync on SQLite).
 	var pending int
 	if err := s.db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_events WHERE seq IS NULL LIMIT 1) AS p`).
@@ -92,6 +111,9 @@ func (s *Sequencer) integrateTx(ctx context.Context, tx *sql.Tx) (int, error) {
 		return 0, err
 	}
 	hashes := newStoredHashes(ctx, tx)
+	if err := s.extendsPublished(size, hashes); err != nil {
+		return 0, err
+	}
 	var fresh []tlog.Hash
 	for i, e := range batch {
 		seq := size + int64(i)
@@ -129,6 +151,36 @@ func (s *Sequencer) integrateTx(ctx context.Context, tx *sql.Tx) (int, error) {
 		return 0, fmt.Errorf("point de contrôle du journal d'audit : %w", err)
 	}
 	return len(batch), nil
+}
+
+// extendsPublished checks that the tree of size entries held by hashes extends the newest
+// published checkpoint. Signing a tree that does not would fork the log: the rewritten history
+// would get checkpoints of its own.
+func (s *Sequencer) extendsPublished(size int64, hashes *storedHashes) error {
+	if s.pub == nil {
+		return nil
+	}
+	head, err := s.pub.log.Head()
+	if err != nil {
+		return fmt.Errorf("séquencement suspendu : %w", err)
+	}
+	if head.Size == 0 {
+		return nil
+	}
+	if head.Size > size {
+		return fmt.Errorf("séquencement refusé : le journal publié a %d entrées, la base %d : fin du journal supprimée, ou base restaurée "+
+			"d'une sauvegarde (alors archivez le journal publié avec le rapport d'incident et donnez un nouveau dossier PARCOURS_AUDIT_CHECKPOINT_DIR) : %w",
+			head.Size, size, ErrTampered)
+	}
+	root, err := tlog.TreeHash(head.Size, hashes)
+	var missing *missingHashError
+	if errors.As(err, &missing) || (err == nil && root != head.Root) {
+		return fmt.Errorf("séquencement refusé : l'arbre de la base ne prolonge pas le point de contrôle publié %d (historique réécrit) : %w", head.Size, ErrTampered)
+	}
+	if err != nil {
+		return fmt.Errorf("racine du journal d'audit : %w", err)
+	}
+	return nil
 }
 
 // treeSize returns the number of sequenced entries. Each sequencing transaction ends with a

@@ -5,11 +5,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"parcours/internal/audit"
@@ -24,7 +26,7 @@ func TestIntegrateSequencesByTimeAndSignsCheckpoints(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		ctx := t.Context()
 		l := newTestLog(t, db)
-		if rep, err := audit.Verify(ctx, db, l.verifier); err != nil || rep.TreeSize != 0 {
+		if rep, err := l.verify(t); err != nil || rep.TreeSize != 0 {
 			t.Fatalf("empty log: %+v, %v", rep, err)
 		}
 		// Committed out of order, as concurrent requests do.
@@ -74,7 +76,7 @@ func TestIntegrateSequencesByTimeAndSignsCheckpoints(t *testing.T) {
 		if want := audit.Origin + "\n5\n"; !bytes.HasPrefix([]byte(signed), []byte(want)) {
 			t.Fatalf("checkpoint text %q does not start with %q", signed, want)
 		}
-		rep, err := audit.Verify(ctx, db, l.verifier)
+		rep, err := l.verify(t)
 		if err != nil {
 			t.Fatalf("Verify: %v %+v", err, rep.Problems)
 		}
@@ -99,15 +101,28 @@ func TestCheckpointsSignedWithTheKeyring(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		l := newTestLog(t, db)
-		l.seq = audit.NewSequencer(db, signer, clock.NewFake(t0))
+		l := newTestLogWith(t, db, signer, verifier)
 		l.record(t, 7)
 		l.integrate(t)
-		if rep, err := audit.Verify(t.Context(), db, verifier); err != nil {
-			t.Fatalf("Verify: %v %+v", err, rep.Problems)
+		// The public key alone, as handed to an auditor, checks the trail.
+		vkey, err := kr.AuditVerifierKey(audit.Origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		public, err := note.NewVerifier(vkey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := l.opts(t)
+		opts.Verifier = public
+		if rep, err := audit.Verify(t.Context(), db, opts); err != nil || rep.Published != 1 {
+			t.Fatalf("Verify: %v %+v", err, rep)
 		}
 		// A checkpoint is only accepted from the key it names.
-		if _, err := audit.Verify(t.Context(), db, l.verifier); !errors.Is(err, audit.ErrTampered) {
+		_, other := newKeys(t, audit.Origin)
+		opts = l.opts(t)
+		opts.Verifier = other
+		if _, err := audit.Verify(t.Context(), db, opts); !errors.Is(err, audit.ErrTampered) {
 			t.Fatalf("Verify with another key = %v, want ErrTampered", err)
 		}
 	})
@@ -144,10 +159,18 @@ func TestConcurrentIntegrateAcrossInstances(t *testing.T) {
 					}
 				})
 			}
+			// Each instance publishes to the same checkpoint log, as two processes sharing a
+			// directory do: the file lock keeps each checkpoint there exactly once, in order.
+			dir := t.TempDir()
+			sequencer := func(db *database.DB) *audit.Sequencer {
+				s := audit.NewSequencer(db, signer, clk)
+				s.PublishTo(newPublisher(t, db, dir, verifier, clk, audit.PublisherOptions{}))
+				return s
+			}
 			var integrating sync.WaitGroup
 			var rounds atomic.Int64
 			for _, db := range instances {
-				s := audit.NewSequencer(db, signer, clk)
+				s := sequencer(db)
 				integrating.Go(func() {
 					for !done.Load() {
 						if _, err := s.Integrate(ctx); err != nil {
@@ -161,7 +184,7 @@ func TestConcurrentIntegrateAcrossInstances(t *testing.T) {
 			writing.Wait()
 			done.Store(true)
 			integrating.Wait()
-			if _, err := audit.NewSequencer(db1, signer, clk).Integrate(ctx); err != nil {
+			if _, err := sequencer(db1).Integrate(ctx); err != nil {
 				t.Fatal(err)
 			}
 			close(errs)
@@ -178,9 +201,17 @@ func TestConcurrentIntegrateAcrossInstances(t *testing.T) {
 			if count != total || distinct != total || minSeq != 0 || maxSeq != total-1 || unsequenced != 0 {
 				t.Fatalf("seq: %d numbered, %d distinct, from %d to %d, %d left; want %d, 0..%d", count, distinct, minSeq, maxSeq, unsequenced, total, total-1)
 			}
-			rep, err := audit.Verify(ctx, db2, verifier)
+			published, err := audit.OpenPublished(filepath.Join(dir, audit.LogFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer published.Close()
+			rep, err := audit.Verify(ctx, db2, audit.VerifyOptions{Verifier: verifier, Published: published})
 			if err != nil {
 				t.Fatalf("Verify: %v %+v", err, rep.Problems)
+			}
+			if rep.Published != rep.Checkpoints || rep.Unpublished != 0 || rep.PublishedNewest.Size != total {
+				t.Fatalf("%d checkpoints, %d published (newest %d), %d unpublished: want each published once", rep.Checkpoints, rep.Published, rep.PublishedNewest.Size, rep.Unpublished)
 			}
 			t.Logf("%d integrate rounds, %d checkpoints", rounds.Load(), rep.Checkpoints)
 		})

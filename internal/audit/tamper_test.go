@@ -34,7 +34,10 @@ var fixtureHashes = tlog.StoredHashCount(fixtureSize)
 // report must name, or -1 when the finding is located otherwise.
 type tampering struct {
 	name string
-	do   func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (wantSeq int64, err error)
+	do   func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (wantSeq int64, err error)
+	// want, when set, lists the kinds of which the report must hold at least one: the
+	// tampering is caught by the check meant for it.
+	want []audit.ProblemKind
 }
 
 // editableFields lists every stored field of an entry and how to change it.
@@ -44,7 +47,7 @@ var editableFields = []string{
 }
 
 func editField(field string) tampering {
-	return tampering{"edit " + field, func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
+	return tampering{"edit " + field, func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
 		seq := rng.Int64N(fixtureSize)
 		var query string
 		var args []any
@@ -70,7 +73,7 @@ func editField(field string) tampering {
 		}
 		_, err := tx.ExecContext(ctx, query, args...)
 		return seq, err
-	}}
+	}, nil}
 }
 
 var tamperings = append(func() []tampering {
@@ -80,15 +83,15 @@ var tamperings = append(func() []tampering {
 	}
 	return out
 }(),
-	tampering{"delete entry", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
+	tampering{"delete entry", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
 		seq := rng.Int64N(fixtureSize)
 		_, err := tx.ExecContext(ctx, `DELETE FROM audit_events WHERE seq = $1`, seq)
 		if seq == fixtureSize-1 {
 			return -1, err // the last one shows as checkpoints beyond the tree, not as a gap
 		}
 		return seq, err
-	}},
-	tampering{"insert entry", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
+	}, nil},
+	tampering{"insert entry", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
 		seq := rng.Int64N(fixtureSize)
 		// Make room by renumbering the entries after it, from the end so seq stays unique.
 		for s := int64(fixtureSize - 1); s >= seq; s-- {
@@ -97,8 +100,8 @@ var tamperings = append(func() []tampering {
 			}
 		}
 		return seq, insertForged(ctx, tx, seq)
-	}},
-	tampering{"append entry with its hashes", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
+	}, nil},
+	tampering{"append entry with its hashes", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
 		// The careful forger also stores the hashes tlog would have stored; only the
 		// checkpoints, which need the signing key, give it away.
 		e := forgedEvent()
@@ -120,8 +123,8 @@ var tamperings = append(func() []tampering {
 			}
 		}
 		return fixtureSize, nil
-	}},
-	tampering{"swap two entries", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
+	}, nil},
+	tampering{"swap two entries", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
 		i := rng.Int64N(fixtureSize)
 		j := (i + 1 + rng.Int64N(fixtureSize-1)) % fixtureSize
 		for _, step := range [][2]int64{{i, 1 << 40}, {j, i}, {1 << 40, j}} {
@@ -130,15 +133,15 @@ var tamperings = append(func() []tampering {
 			}
 		}
 		return min(i, j), nil
-	}},
-	tampering{"edit stored hash", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
+	}, nil},
+	tampering{"edit stored hash", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
 		idx := rng.Int64N(fixtureHashes)
 		return -1, exactlyOne(tx.ExecContext(ctx, `UPDATE audit_hashes SET hash = $1 WHERE idx = $2`, randomHash(), idx))
-	}},
-	tampering{"delete stored hash", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
+	}, nil},
+	tampering{"delete stored hash", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
 		return -1, exactlyOne(tx.ExecContext(ctx, `DELETE FROM audit_hashes WHERE idx = $1`, rng.Int64N(fixtureHashes)))
-	}},
-	tampering{"cut the tail", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
+	}, nil},
+	tampering{"cut the tail", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
 		// Delete the last entries and their hashes, consistently, leaving the checkpoints.
 		keep := fixtureSize - 1 - rng.Int64N(10)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_events WHERE seq >= $1`, keep); err != nil {
@@ -146,8 +149,8 @@ var tamperings = append(func() []tampering {
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM audit_hashes WHERE idx >= $1`, tlog.StoredHashCount(keep))
 		return -1, err
-	}},
-	tampering{"edit checkpoint text", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
+	}, nil},
+	tampering{"edit checkpoint text", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
 		size := pickCheckpoint(rng)
 		var signed string
 		if err := tx.QueryRowContext(ctx, `SELECT signed_note FROM audit_checkpoints WHERE tree_size = $1`, size).Scan(&signed); err != nil {
@@ -157,12 +160,12 @@ var tamperings = append(func() []tampering {
 		lines[2] = b64Hash(tlog.Hash(randomHash()))
 		_, err := tx.ExecContext(ctx, `UPDATE audit_checkpoints SET signed_note = $1 WHERE tree_size = $2`, strings.Join(lines, "\n"), size)
 		return -1, err
-	}},
-	tampering{"edit checkpoint root", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
+	}, nil},
+	tampering{"edit checkpoint root", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
 		_, err := tx.ExecContext(ctx, `UPDATE audit_checkpoints SET root_hash = $1 WHERE tree_size = $2`, randomHash(), pickCheckpoint(rng))
 		return -1, err
-	}},
-	tampering{"forge checkpoint with another key", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
+	}, nil},
+	tampering{"forge checkpoint with another key", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
 		// An attacker's key with the log's name: right origin, wrong signer.
 		skey, _, err := note.GenerateKey(rand.Reader, audit.Origin)
 		if err != nil {
@@ -183,12 +186,110 @@ var tamperings = append(func() []tampering {
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE audit_checkpoints SET signed_note = $1 WHERE tree_size = $2`, string(msg), size)
 		return -1, err
-	}},
-	tampering{"delete newest checkpoint", func(ctx context.Context, tx *sql.Tx, rng *mrand.Rand) (int64, error) {
+	}, nil},
+	tampering{"delete newest checkpoint", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
 		_, err := tx.ExecContext(ctx, `DELETE FROM audit_checkpoints WHERE tree_size = $1`, fixtureSize)
 		return -1, err
-	}},
+	}, nil},
+	// Attack (a): the tail of all three tables cut together, down to a signed checkpoint, so
+	// that the database alone is a consistent, shorter log; only the published log remembers.
+	tampering{"cut the tail with its hashes and checkpoints", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
+		return -1, cutTail(ctx, tx, []int64{0, 20, 45}[rng.IntN(3)])
+	}, []audit.ProblemKind{audit.ProblemTailCut}},
+	// Attack (b): a forged entry dated in the past, left for the server to seal and sign.
+	tampering{"back-dated entry sealed by the server", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
+		e := forgedEvent()
+		e.OccurredAt = t0.Add(-SealDelayPlus(rng))
+		if err := insertUnsequenced(ctx, tx, e); err != nil {
+			return 0, err
+		}
+		if _, err := audit.IntegrateIn(ctx, l.seq, tx); err != nil {
+			return 0, err
+		}
+		// The forged entry is the oldest waiting, so it takes the next seq.
+		return fixtureSize, nil
+	}, []audit.ProblemKind{audit.ProblemBackdated}},
+	tampering{"back-dated entry left unsequenced", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
+		e := forgedEvent()
+		e.OccurredAt = t0.Add(-SealDelayPlus(rng))
+		return -1, insertUnsequenced(ctx, tx, e)
+	}, []audit.ProblemKind{audit.ProblemLate}},
+	// A rewritten history signed with the real key (an old binary, or a sequencer without
+	// publication) over a cut tail: shorter than the published log, or a fork of it.
+	tampering{"history rewritten and re-signed", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
+		if err := cutTail(ctx, tx, 45); err != nil {
+			return 0, err
+		}
+		for i := range 1 + rng.IntN(40) {
+			e := sampleEvent(1000+i, t0.Add(time.Minute+time.Duration(i)*time.Millisecond))
+			if err := audit.Record(ctx, tx, e); err != nil {
+				return 0, err
+			}
+		}
+		rogue := audit.NewSequencer(l.db, l.signer, l.clock)
+		_, err := audit.IntegrateIn(ctx, rogue, tx)
+		return -1, err
+	}, []audit.ProblemKind{audit.ProblemTailCut, audit.ProblemFork}},
+	// The thorough forger edits an entry and recomputes every stored hash after it, so that
+	// the tree is the tree of the entries again; the signed roots are what it cannot redo.
+	tampering{"entry edited and every hash recomputed", func(ctx context.Context, tx *sql.Tx, l *testLog, rng *mrand.Rand) (int64, error) {
+		seq := rng.Int64N(fixtureSize)
+		if _, err := tx.ExecContext(ctx, `UPDATE audit_events SET purpose = 'falsifie' WHERE seq = $1`, seq); err != nil {
+			return 0, err
+		}
+		for s := seq; s < fixtureSize; s++ {
+			var id uuid.UUID
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM audit_events WHERE seq = $1`, s).Scan(&id); err != nil {
+				return 0, err
+			}
+			leaf, err := leafOf(ctx, tx, id, s)
+			if err != nil {
+				return 0, err
+			}
+			hs, err := tlog.StoredHashes(s, leaf, hashReader{ctx, tx})
+			if err != nil {
+				return 0, err
+			}
+			for j, h := range hs {
+				if _, err := tx.ExecContext(ctx, `UPDATE audit_hashes SET hash = $1 WHERE idx = $2`, h[:], tlog.StoredHashIndex(0, s)+int64(j)); err != nil {
+					return 0, err
+				}
+			}
+		}
+		return -1, nil
+	}, []audit.ProblemKind{audit.ProblemCheckpointRoot, audit.ProblemFork}},
 )
+
+// SealDelayPlus returns a back-dating beyond audit.SealDelay: from a minute and a second to
+// about a year.
+func SealDelayPlus(rng *mrand.Rand) time.Duration {
+	return audit.SealDelay + time.Second + time.Duration(rng.Int64N(int64(365*24*time.Hour)))
+}
+
+// cutTail deletes every entry from seq keep on, with its stored hashes and the checkpoints
+// beyond keep: what remains is a consistent log of keep entries.
+func cutTail(ctx context.Context, tx *sql.Tx, keep int64) error {
+	for _, q := range []struct {
+		sql string
+		arg int64
+	}{
+		{`DELETE FROM audit_events WHERE seq >= $1`, keep},
+		{`DELETE FROM audit_hashes WHERE idx >= $1`, tlog.StoredHashCount(keep)},
+		{`DELETE FROM audit_checkpoints WHERE tree_size > $1`, keep},
+	} {
+		if _, err := tx.ExecContext(ctx, q.sql, q.arg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertUnsequenced inserts e as Record would: no trigger stands in the way of that.
+func insertUnsequenced(ctx context.Context, tx *sql.Tx, e audit.Event) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (id, occurred_at, action, outcome, object_ref)
+		VALUES ($1, $2, $3, $4, $5)`, e.ID, e.OccurredAt, e.Action, string(e.Outcome), e.ObjectRef)
+	return err
+}
 
 func pickCheckpoint(rng *mrand.Rand) int64 { return []int64{20, 45, 61}[rng.IntN(3)] }
 
@@ -278,10 +379,10 @@ func trial(t *testing.T, l *testLog, tp tampering, rng *mrand.Rand) (rep audit.R
 	err := l.db.WithTx(ctx, func(tx *sql.Tx) error {
 		dropTriggers(t, tx, l.db.Engine())
 		var err error
-		if wantSeq, err = tp.do(ctx, tx, rng); err != nil {
+		if wantSeq, err = tp.do(ctx, tx, l, rng); err != nil {
 			return fmt.Errorf("tampering %q: %w", tp.name, err)
 		}
-		if rep, err = audit.VerifyIn(ctx, tx, l.verifier); err != nil {
+		if rep, err = audit.VerifyIn(ctx, tx, l.opts(t)); err != nil {
 			return err
 		}
 		return errRollback
@@ -307,7 +408,7 @@ func TestVerifyDetectsEachKindOfTampering(t *testing.T) {
 		// Control: dropping the triggers alone is not a finding.
 		err := db.WithTx(t.Context(), func(tx *sql.Tx) error {
 			dropTriggers(t, tx, db.Engine())
-			rep, err := audit.VerifyIn(t.Context(), tx, l.verifier)
+			rep, err := audit.VerifyIn(t.Context(), tx, l.opts(t))
 			if err != nil {
 				return err
 			}
@@ -329,13 +430,16 @@ func TestVerifyDetectsEachKindOfTampering(t *testing.T) {
 			if wantSeq >= 0 && !slices.ContainsFunc(rep.Problems, func(p audit.Problem) bool { return p.Seq == wantSeq }) {
 				t.Errorf("%s at seq %d: report does not name it: %s", tp.name, wantSeq, names(rep.Problems))
 			}
+			if len(tp.want) > 0 && !slices.ContainsFunc(rep.Problems, func(p audit.Problem) bool { return slices.Contains(tp.want, p.Kind) }) {
+				t.Errorf("%s: report has none of %v: %s", tp.name, tp.want, names(rep.Problems))
+			}
 			for _, p := range rep.Problems {
 				if p.Message == "" || strings.Contains(p.Message, "forged") {
 					t.Errorf("%s: problem message %q", tp.name, p.Message)
 				}
 			}
 		}
-		if rep, err := audit.Verify(t.Context(), db, l.verifier); err != nil {
+		if rep, err := l.verify(t); err != nil {
 			t.Fatalf("after the rolled-back trials: %v %s", err, names(rep.Problems))
 		}
 	})

@@ -20,7 +20,6 @@ import (
 	"parcours/internal/access"
 	"parcours/internal/account"
 	"parcours/internal/app"
-	"parcours/internal/audit"
 	"parcours/internal/config"
 	"parcours/internal/crypto"
 	"parcours/internal/demo"
@@ -53,7 +52,7 @@ func commands() []command {
 		{"demo", "charge le jeu de données de démonstration (sans effet s'il est déjà chargé)", loadDemo},
 		{"user", "gère les comptes : « user create » crée un compte (le premier administrateur)", user},
 		{"import", "importe des données : « import refdata » charge les référentiels (communes, ROME…), « import structures FICHIER.csv » le registre des SIAE", importCmd},
-		{"audit", "journal d'audit : « audit verify » vérifie son intégrité", auditCmd},
+		{"audit", "journal d'audit : « audit verify » vérifie son intégrité, « audit key » affiche la clé publique de vérification", auditCmd},
 		{"keys", "trousseau de clés : « keys rotate » renouvelle la clé maîtresse, « keys retire » retire les anciennes", keysCmd},
 		{"purge", "exécute une fois les tâches de conservation (comptes inactifs, sessions, courriels)", purge},
 	}
@@ -172,6 +171,12 @@ func serve(e *Env, args []string) error {
 	}
 	defer cancel()
 	defer a.Close()
+	// Before anything long: a checkpoint directory that cannot be written stops serve at once.
+	if c.Jobs {
+		if err := a.OpenSequencer(); err != nil {
+			return err
+		}
+	}
 	rep, imported, err := a.ImportRefdata(ctx)
 	if err != nil {
 		return err
@@ -344,48 +349,6 @@ func importCmd(e *Env, args []string) error {
 	}
 	fmt.Fprintln(e.Stdout, rep.String())
 	return nil
-}
-
-func auditCmd(e *Env, args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(e.Stderr, "Usage : parcours audit verify [options]")
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			return nil
-		}
-		return errUsage
-	}
-	fs, l := flags(e, "audit verify", "Intègre les entrées en attente puis vérifie tout le journal d'audit : chaînage, arbre de Merkle et points de contrôle signés. Code de sortie 1 si une altération est détectée.")
-	c, err := parse(fs, l, args[1:])
-	if err != nil {
-		return err
-	}
-	a, ctx, cancel, err := open(e, c, false)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	defer a.Close()
-	// A tampered tail makes integration refuse to go on; verification then says where.
-	if _, err := a.Sequencer.Integrate(ctx); err != nil && !errors.Is(err, audit.ErrTampered) {
-		return err
-	}
-	verifier, err := a.Keyring.AuditVerifier(audit.Origin)
-	if err != nil {
-		return err
-	}
-	rep, err := audit.Verify(ctx, a.DB, verifier)
-	if err != nil && !errors.Is(err, audit.ErrTampered) {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "Journal d'audit : %d entrées, %d points de contrôle, %d en attente d'intégration.\n", rep.TreeSize, rep.Checkpoints, rep.Unsequenced)
-	if rep.OK() {
-		fmt.Fprintln(e.Stdout, "Intégrité vérifiée : aucune altération détectée.")
-		return nil
-	}
-	for _, p := range rep.Problems {
-		fmt.Fprintf(e.Stdout, "  ALTÉRATION (%s) : %s\n", p.Kind, p.Message)
-	}
-	return fmt.Errorf("%d altération(s) détectée(s)", rep.ProblemCount)
 }
 
 func keysCmd(e *Env, args []string) error {

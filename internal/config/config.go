@@ -36,6 +36,18 @@ type Config struct {
 	// APIRateLimit is the anonymous API limit per client address and minute.
 	APIRateLimit    int
 	ShutdownTimeout time.Duration
+	Audit           Audit
+}
+
+// Audit says where the audit trail's signed checkpoints are published outside the database.
+type Audit struct {
+	// CheckpointDir holds the checkpoint log; it is DataDir/audit unless configured.
+	CheckpointDir string
+	// CheckpointDirDefault tells that CheckpointDir was not configured: serve creates the
+	// default directory, whereas a configured one must already exist.
+	CheckpointDirDefault bool
+	// WitnessURL, optional, receives each new checkpoint (POST, text/plain).
+	WitnessURL string
 }
 
 // SMTP holds the outgoing mail settings. An empty Host disables delivery (messages wait in the outbox).
@@ -78,6 +90,8 @@ var settings = []setting{
 	{env: "PARCOURS_JOBS", flag: "jobs", def: "true", boolean: true, usage: "exécuter les tâches périodiques dans cette instance"},
 	{env: "PARCOURS_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: "20s", usage: "délai d'arrêt propre"},
 	{env: "PARCOURS_API_RATE_LIMIT", flag: "api-rate-limit", def: "60", usage: "requêtes anonymes par minute et par adresse IP sur l'API"},
+	{env: "PARCOURS_AUDIT_CHECKPOINT_DIR", flag: "audit-checkpoint-dir", usage: "dossier où chaque point de contrôle signé du journal d'audit est publié hors de la base (défaut : DATA_DIR/audit, créé s'il manque ; de préférence un autre disque ou un stockage non réinscriptible)"},
+	{env: "PARCOURS_AUDIT_WITNESS_URL", flag: "audit-witness-url", usage: "adresse http(s) d'un témoin qui reçoit chaque nouveau point de contrôle du journal d'audit (POST, text/plain) ; facultatif", secret: true},
 }
 
 // Names lists the environment variables, for documentation and help output.
@@ -260,6 +274,18 @@ func (l *Loader) Load() (Config, error) {
 	}
 	if c.SMTP.Password != "" && c.SMTP.TLS == "none" {
 		bad("PARCOURS_SMTP_TLS", "un mot de passe SMTP ne doit pas circuler en clair : utilisez starttls ou tls")
+	}
+	c.Audit.CheckpointDir = l.get("PARCOURS_AUDIT_CHECKPOINT_DIR")
+	if c.Audit.CheckpointDir == "" && c.DataDir != "" {
+		c.Audit.CheckpointDir, c.Audit.CheckpointDirDefault = filepath.Join(c.DataDir, "audit"), true
+	}
+	if c.Audit.WitnessURL, err = l.secret("PARCOURS_AUDIT_WITNESS_URL"); err != nil {
+		problems = append(problems, err.Error())
+	} else if c.Audit.WitnessURL != "" {
+		// The address may carry a token: it is not repeated in the message.
+		if u, err := url.Parse(c.Audit.WitnessURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("PARCOURS_AUDIT_WITNESS_URL", "adresse http(s)://hôte/chemin attendue")
+		}
 	}
 	if len(problems) > 0 {
 		return Config{}, errors.New("configuration invalide :\n  - " + strings.Join(problems, "\n  - "))

@@ -97,3 +97,29 @@ func TestPlaintextSMTPPasswordRefused(t *testing.T) {
 		t.Fatal("a password over plaintext SMTP was accepted")
 	}
 }
+
+func TestAuditCheckpointDirAndWitness(t *testing.T) {
+	c, err := load(t, map[string]string{"PARCOURS_DATA_DIR": "/srv/parcours"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Audit.CheckpointDir != filepath.Join("/srv/parcours", "audit") || !c.Audit.CheckpointDirDefault || c.Audit.WitnessURL != "" {
+		t.Fatalf("default audit settings: %+v", c.Audit)
+	}
+	c, err = load(t, map[string]string{"PARCOURS_AUDIT_WITNESS_URL": "https://temoin.example.gouv.fr/add"},
+		"--audit-checkpoint-dir", "/mnt/worm/parcours")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Audit.CheckpointDir != "/mnt/worm/parcours" || c.Audit.CheckpointDirDefault || c.Audit.WitnessURL != "https://temoin.example.gouv.fr/add" {
+		t.Fatalf("configured audit settings: %+v", c.Audit)
+	}
+	for _, bad := range []string{"ftp://temoin.example/x", "temoin.example.gouv.fr", "https://"} {
+		_, err := load(t, map[string]string{"PARCOURS_AUDIT_WITNESS_URL": bad + "?token=SECRET"})
+		if err == nil || !strings.Contains(err.Error(), "PARCOURS_AUDIT_WITNESS_URL : adresse http(s)") {
+			t.Errorf("witness %q: %v", bad, err)
+		} else if strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("witness %q: the message repeats the address: %v", bad, err)
+		}
+	}
+}

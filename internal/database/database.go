@@ -278,9 +278,24 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return db.runTx(ctx, db.writer, nil, fn)
 }
 
-// ReadTx runs fn in a read-only transaction: one consistent snapshot for several queries.
+// ReadTx runs fn in a read-only transaction. On PostgreSQL it runs at READ COMMITTED, where
+// each statement sees what was committed when it started; use SnapshotTx when several queries
+// must agree with each other.
 func (db *DB) ReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return db.runTx(ctx, db.reader, &sql.TxOptions{ReadOnly: db.engine == Postgres}, fn)
+}
+
+// SnapshotTx runs fn in a read-only transaction in which every query sees the same committed
+// state of the database, however many transactions commit meanwhile: REPEATABLE READ on
+// PostgreSQL; on SQLite a read transaction, whose WAL snapshot is taken at its first read and
+// kept to its end. Writes inside fn fail on both engines.
+func (db *DB) SnapshotTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if db.engine == Postgres {
+		return db.runTx(ctx, db.reader, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}, fn)
+	}
+	// The reader pool is query_only; modernc.org/sqlite refuses isolation levels other than
+	// the default, which already is a snapshot for a read transaction in WAL mode.
+	return db.runTx(ctx, db.reader, nil, fn)
 }
 
 func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {

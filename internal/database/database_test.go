@@ -229,3 +229,49 @@ func TestSQLiteFilesAreOwnerOnly(t *testing.T) {
 		}
 	}
 }
+
+// A snapshot transaction sees one committed state: a row committed after its first read stays
+// invisible to its later reads, and it cannot write.
+func TestSnapshotTxSeesOneCommittedState(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		ctx := t.Context()
+		now := time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
+		if err := database.SetSetting(ctx, db.Writer(), "before", "1", now); err != nil {
+			t.Fatal(err)
+		}
+		count := func(q database.Querier) int {
+			var n int
+			if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM settings`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		err := db.SnapshotTx(ctx, func(tx *sql.Tx) error {
+			first := count(tx)
+			// Committed by another connection while the snapshot is open.
+			if err := database.SetSetting(ctx, db.Writer(), "during", "1", now); err != nil {
+				return err
+			}
+			if got := count(db.Reader()); got != first+1 {
+				t.Fatalf("outside the snapshot: %d rows, want %d", got, first+1)
+			}
+			if got := count(tx); got != first {
+				t.Fatalf("inside the snapshot: %d rows after a concurrent commit, want %d", got, first)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.SnapshotTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('inside', '1', $1)`, now)
+			return err
+		})
+		if err == nil {
+			t.Fatal("a snapshot transaction wrote")
+		}
+		if _, ok, _ := database.Setting(ctx, db.Reader(), "inside"); ok {
+			t.Fatal("the refused write is in the database")
+		}
+	})
+}

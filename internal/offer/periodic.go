@@ -78,8 +78,10 @@ func (s *Service) CloseExpiredSpontaneous(ctx context.Context) (jobs.Result, err
 				return err
 			}
 			mails = n
-			// The daily jobs act as the platform: no user, no organisation.
-			return s.record(ctx, tx, access.Actor{}, "offer.spontaneous_auto_closed", "structure", st.ID, now, nil)
+			// The daily jobs act as the platform: no user, no organisation. Each entry is dated when
+			// written: a long run must not date its last entries from its start (audit verify
+			// reports entries older than those sealed before them).
+			return s.record(ctx, tx, access.Actor{}, "offer.spontaneous_auto_closed", "structure", st.ID, s.clock.Now(), nil)
 		})
 		if err != nil {
 			return res, fmt.Errorf("fermeture des candidatures spontanées : %w", err)
@@ -156,7 +158,7 @@ func (s *Service) ProcessStaleJobDescriptions(ctx context.Context) (jobs.Result,
 						return err
 					}
 					deactivated = append(deactivated, notify.JobDescriptionNotice{Title: j.Title()})
-					if err := s.record(ctx, tx, access.Actor{}, "offer.job_description_auto_deactivated", "job_description", id, now,
+					if err := s.record(ctx, tx, access.Actor{}, "offer.job_description_auto_deactivated", "job_description", id, s.clock.Now(),
 						map[string]string{"structure": structureID.String()}); err != nil {
 						return err
 					}
@@ -175,7 +177,7 @@ func (s *Service) ProcessStaleJobDescriptions(ctx context.Context) (jobs.Result,
 						return err
 					}
 					warned = append(warned, notify.JobDescriptionNotice{Title: j.Title(), DeactivatesOn: DeactivatesOn(j.UpdatedAt).Time()})
-					if err := s.record(ctx, tx, access.Actor{}, "offer.job_description_stale_warned", "job_description", id, now,
+					if err := s.record(ctx, tx, access.Actor{}, "offer.job_description_stale_warned", "job_description", id, s.clock.Now(),
 						map[string]string{"structure": structureID.String()}); err != nil {
 						return err
 					}

@@ -225,13 +225,8 @@ func (s *Service) generation(ctx context.Context, q database.Querier) (int64, er
 // buildModel reads the registry in one snapshot.
 func (s *Service) buildModel(ctx context.Context) (*readModel, error) {
 	var m *readModel
-	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
-		if s.db.Engine() == database.Postgres {
-			// One snapshot for the generation and both reads (SQLite's read transactions are one).
-			if _, err := tx.ExecContext(ctx, `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`); err != nil {
-				return fmt.Errorf("lecture du registre : %w", err)
-			}
-		}
+	// One snapshot for the generation and both reads.
+	err := s.db.SnapshotTx(ctx, func(tx *sql.Tx) error {
 		m = &readModel{}
 		var err error
 		if m.generation, err = s.generation(ctx, tx); err != nil {
