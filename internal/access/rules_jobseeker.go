@@ -53,5 +53,6 @@ var jobSeekerPolicies = map[Action]policy{
 			}
 			return r.OwnerID == uuid.Nil && a.Kind == Professional && a.OrgID != uuid.Nil && r.Relations.Has(RelFollowUp)
 		},
+		purposes: []Purpose{PurposeIAEFollowUp, PurposeIAETools},
 	},
 }

@@ -310,6 +310,9 @@ func (s *Service) transfer(ctx context.Context, q database.Querier, actor access
 // actor, that remembers the one it continues. The refused one stays refused (its history
 // records where it went).
 func (s *Service) SendOn(ctx context.Context, actor access.Actor, id uuid.UUID, to uuid.UUID, jobs []uuid.UUID, message string) (Application, error) {
+	if actor.Kind != access.Professional {
+		return Application{}, fmt.Errorf("seuls les professionnels envoient une candidature ailleurs : %w", fault.Forbidden)
+	}
 	d, err := s.Get(ctx, actor, id, access.PurposeIAERecruitment)
 	if err != nil {
 		return Application{}, err

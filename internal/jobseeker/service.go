@@ -442,6 +442,14 @@ func (s *Service) Get(ctx context.Context, actor access.Actor, id uuid.UUID, pur
 		func(ctx context.Context, q database.Querier) (JobSeeker, error) { return s.load(ctx, q, id) })
 }
 
+// ForEdit reads a person's file to change it: only those who may change it (EditJobSeeker)
+// read it this way. The read is recorded like any other.
+func (s *Service) ForEdit(ctx context.Context, actor access.Actor, id uuid.UUID) (JobSeeker, error) {
+	return access.Read(ctx, s.guard, actor, access.Request{Action: access.EditJobSeeker, Purpose: access.PurposeIAEFollowUp, What: "jobseeker.profile"},
+		func(ctx context.Context, q database.Querier) (access.Resource, error) { return s.describe(ctx, q, actor, id) },
+		func(ctx context.Context, q database.Querier) (JobSeeker, error) { return s.load(ctx, q, id) })
+}
+
 // Mine returns the actor's own file; ok is false when the job seeker has none yet.
 func (s *Service) Mine(ctx context.Context, actor access.Actor) (JobSeeker, bool, error) {
 	if actor.Kind != access.JobSeeker {

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,8 +11,10 @@ import (
 
 	"parcours/internal/access"
 	"parcours/internal/account"
+	"parcours/internal/application"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
+	"parcours/internal/jobseeker"
 	"parcours/internal/offer"
 	"parcours/internal/org"
 )
@@ -46,6 +49,21 @@ type world struct {
 	otherSess   uuid.UUID // a session of someone else
 	staffSecret string
 	mailID      string
+	// People and applications: "own" (followed by P, applied to A), "other" (followed by Q,
+	// applied to B), "js" (the job seeker's own file, applied to A).
+	person map[string]uuid.UUID
+	app    map[string]uuid.UUID
+}
+
+// canaries are values planted in the people's files: each may appear only in responses to the
+// roles listed (the route × role test checks every response).
+var canaries = []struct {
+	values []string
+	seenBy []string
+}{
+	{[]string{"290057512345669", "06 99 88 77 66", "0699887766", "CANARI-BESOIN-PROPRE", "CANARI-MESSAGE-PROPRE"}, []string{prescriberAdm, employerAdmin, employerMember, staff}},
+	{[]string{"184127645108946", "0655443322", "06 55 44 33 22", "CANARI-BESOIN-AUTRE", "CANARI-MESSAGE-AUTRE"}, []string{staff}},
+	{[]string{"CANARI-BESOIN-CANDIDAT", "0611002200", "CANARI-MESSAGE-CANDIDAT"}, []string{jobSeeker, employerAdmin, employerMember, staff}},
 }
 
 func newWorld(t *testing.T, db *database.DB) *world {
@@ -53,7 +71,8 @@ func newWorld(t *testing.T, db *database.DB) *world {
 	s := newStack(t, db, true)
 	ctx := context.Background()
 	w := &world{s: s, tokens: map[string]string{}, users: map[string]account.User{}, orgs: map[string]org.Organisation{},
-		joinReq: map[string]uuid.UUID{}, invitation: map[string]uuid.UUID{}, jd: map[string]uuid.UUID{}}
+		joinReq: map[string]uuid.UUID{}, invitation: map[string]uuid.UUID{}, jd: map[string]uuid.UUID{},
+		person: map[string]uuid.UUID{}, app: map[string]uuid.UUID{}}
 	mk := func(key string, kind access.UserKind) account.User {
 		u := s.user(t, kind, key+"@exemple.fr")
 		w.users[key] = u
@@ -124,6 +143,57 @@ func newWorld(t *testing.T, db *database.DB) *world {
 		w.invitation[k] = invs[0].ID
 	}
 	w.invToken = "jeton-inconnu"
+
+	// People with canaries in their NIR, phone, support needs and application messages.
+	acting := func(key string, orgKey string) access.Actor {
+		a, _, err := s.orgs.Actor(ctx, w.users[key], w.orgs[orgKey].ID, false)
+		if err != nil || a.OrgID != w.orgs[orgKey].ID {
+			t.Fatalf("actor %s: %+v %v", key, a, err)
+		}
+		return a
+	}
+	for _, p := range []struct {
+		key, sender, orgKey, to string
+		civility                jobseeker.Civility
+		nir, phone, canary      string
+		born                    database.Date
+	}{
+		{"own", prescriberAdm, "P", "A", jobseeker.Madame, "290057512345669", "0699887766", "PROPRE", database.Date{Year: 1990, Month: 5, Day: 12}},
+		{"other", "prescripteur-q", "Q", "B", jobseeker.Monsieur, "184127645108946", "0655443322", "AUTRE", database.Date{Year: 1984, Month: 12, Day: 3}},
+	} {
+		by := acting(p.sender, p.orgKey)
+		j, err := s.people.Create(ctx, by, jobseeker.CreateInput{Confirmed: true, Profile: jobseeker.Profile{
+			Identity: jobseeker.Identity{Civility: p.civility, BirthName: "Canari", FirstNames: "Personne " + p.key, BirthDate: p.born,
+				BornInFrance: true, BirthCommune: "69123"},
+			NIR: p.nir, NoFTIDReason: jobseeker.FTNotRegistered, Phone: p.phone, CommuneCode: "69266",
+			Needs: jobseeker.SupportNeeds{jobseeker.NeedHealth: "CANARI-BESOIN-" + p.canary}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.person[p.key] = j.ID
+		a, err := s.apps.Send(ctx, by, application.SendInput{JobSeekerID: j.ID, StructureID: w.orgs[p.to].ID, JobDescriptions: []uuid.UUID{w.jd[p.to]},
+			Message: "CANARI-MESSAGE-" + p.canary})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.app[p.key] = a.ID
+	}
+	jsActor := access.Actor{UserID: w.users[jobSeeker].ID, Kind: access.JobSeeker}
+	own, err := s.people.Create(ctx, jsActor, jobseeker.CreateInput{Confirmed: true, Profile: jobseeker.Profile{
+		Identity: jobseeker.Identity{Civility: jobseeker.Madame, BirthName: "Candidate", FirstNames: "Inès", BirthDate: database.Date{Year: 1995, Month: 3, Day: 2},
+			BornInFrance: false, BirthCountry: "MA"},
+		NoNIRReason: jobseeker.NoNIR, NoFTIDReason: jobseeker.FTIDForgotten, Phone: "0611002200", CommuneCode: "69123",
+		Needs: jobseeker.SupportNeeds{jobseeker.NeedMobility: "CANARI-BESOIN-CANDIDAT"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.person["js"] = own.ID
+	ja, err := s.apps.Send(ctx, jsActor, application.SendInput{JobSeekerID: own.ID, StructureID: w.orgs["A"].ID, JobDescriptions: []uuid.UUID{w.jd["A"]},
+		Message: "CANARI-MESSAGE-CANDIDAT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.app["js"] = ja.ID
 
 	// Sessions: staff with MFA; the others with a password.
 	w.staffSecret = s.enrol(t, st)
@@ -246,6 +316,40 @@ func jdPath(suffix string) func(*world, string, string) string {
 			k = "B"
 		}
 		return "/structures/" + w.orgs[k].ID.String() + "/fiches-de-poste/" + w.jd[k].String() + suffix
+	}
+}
+
+// personPath targets the person the role's organisation follows ("own"; the job seeker's own
+// file for the job seeker) or another organisation's ("other").
+func personPath(suffix string) func(*world, string, string) string {
+	return func(w *world, role, target string) string {
+		k := target
+		if target == "own" && role == jobSeeker {
+			k = "js"
+		}
+		return "/candidats/" + w.person[k].String() + suffix
+	}
+}
+
+// appPath targets an application the role's organisation sent or received ("own"; the job
+// seeker's own for the job seeker) or another organisation's ("other").
+func appPath(suffix string) func(*world, string, string) string {
+	return func(w *world, role, target string) string {
+		k := target
+		if target == "own" && role == jobSeeker {
+			k = "js"
+		}
+		return "/candidatures/" + w.app[k].String() + suffix
+	}
+}
+
+// ownFor allows the listed roles on their own records only, and the listed roles everywhere.
+func ownFor(own []string, everywhere ...string) func(string, string) expect {
+	return func(role, target string) expect {
+		if slices.Contains(everywhere, role) || target == "own" && slices.Contains(own, role) {
+			return allow
+		}
+		return deny
 	}
 }
 
@@ -404,6 +508,38 @@ var routeTable = map[string]routeCase{
 		}},
 	"GET /habilitations": {path: fixed("/habilitations"), expect: only(staff, ddets)},
 
+	// Job seekers and applications (issue 8).
+	"GET /candidats":         {path: fixed("/candidats"), expect: only(employerAdmin, employerMember, prescriberAdm, ddets, staff)},
+	"GET /candidats/nouveau": {path: fixed("/candidats/nouveau"), expect: only(employerAdmin, employerMember, prescriberAdm)},
+	"POST /candidats":        {path: fixed("/candidats"), form: vals("birth_name", ""), expect: only(employerAdmin, employerMember, prescriberAdm)},
+	"POST /candidats/retrouver": {path: fixed("/candidats/retrouver"),
+		form: func(w *world, role, target string) url.Values {
+			if target == "other" {
+				return url.Values{"find_nir": {"184127645108946"}, "find_birth_date": {"1984-12-03"}}
+			}
+			return url.Values{"find_nir": {"290057512345669"}, "find_birth_date": {"1990-05-12"}}
+		},
+		expect: only(employerAdmin, employerMember, prescriberAdm)},
+	"GET /candidats/{id}":           {path: personPath(""), expect: ownFor([]string{jobSeeker, prescriberAdm, employerAdmin, employerMember}, staff)},
+	"GET /candidats/{id}/modifier":  {path: personPath("/modifier"), expect: ownFor([]string{jobSeeker, prescriberAdm})},
+	"POST /candidats/{id}":          {path: personPath(""), form: vals("birth_name", ""), expect: ownFor([]string{jobSeeker, prescriberAdm})},
+	"GET /mon-dossier":              {path: fixed("/mon-dossier"), expect: only(jobSeeker)},
+	"POST /mon-dossier":             {path: fixed("/mon-dossier"), form: vals("birth_name", ""), expect: only(jobSeeker)},
+	"GET /structures/{id}/postuler": {path: structPath("/postuler"), expect: only(jobSeeker, employerAdmin, employerMember, prescriberAdm)},
+	"POST /structures/{id}/postuler": {path: structPath("/postuler"),
+		form: func(w *world, _, _ string) url.Values {
+			return url.Values{"candidat": {w.person["own"].String()}, "job_descriptions": {w.jd["A"].String(), w.jd["B"].String()}, "message": {"Bonjour"}}
+		},
+		expect: only(jobSeeker, employerAdmin, employerMember, prescriberAdm)},
+	"GET /candidatures":      {path: fixed("/candidatures"), expect: only(jobSeeker, employerAdmin, employerMember, prescriberAdm, ddets)},
+	"GET /candidatures/{id}": {path: appPath(""), expect: ownFor([]string{jobSeeker, prescriberAdm, employerAdmin, employerMember}, staff)},
+	"POST /candidatures/{id}/decision": {path: appPath("/decision"), form: vals("action", "process"),
+		expect: ownFor([]string{employerAdmin, employerMember})},
+	"POST /candidatures/{id}/envoi": {path: appPath("/envoi"),
+		form: func(w *world, _, _ string) url.Values { return url.Values{"target_siret": {w.orgs["B"].SIRET}} },
+		// A refused application only; these are pending: reached, then refused as a conflict.
+		expect: ownFor([]string{prescriberAdm, employerAdmin, employerMember})},
+
 	// Search and structures (issue 3).
 	"GET /recherche":                {path: fixed("/recherche?commune=69123&rayon=25"), expect: always(public)},
 	"GET /recherche/postes":         {path: fixed("/recherche/postes?commune=69123&rayon=25"), expect: always(public)},
@@ -464,6 +600,9 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		engine := db.Engine()
 		probe := newStack(t, db, true)
 		requests := 0
+		// shown counts, per canary set, the responses to allowed roles that carry it: the check
+		// below looks for something that is there.
+		shown := make([]int, len(canaries))
 		for _, r := range probe.server.Routes() {
 			rc, ok := routeTable[r.Pattern]
 			if !ok {
@@ -493,6 +632,19 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 							t.Errorf("%s %s as %s (%s): %d server error", method, path, role, target, resp.status)
 							continue
 						}
+						for i, c := range canaries {
+							if slices.Contains(c.seenBy, role) {
+								if strings.Contains(resp.body, c.values[0]) || strings.Contains(resp.body, c.values[len(c.values)-2]) {
+									shown[i]++
+								}
+								continue
+							}
+							for _, v := range c.values {
+								if strings.Contains(resp.body, v) {
+									t.Errorf("%s %s as %s (%s): the response holds %q, which this role may not see", method, path, role, target, v)
+								}
+							}
+						}
 						switch {
 						case want == deny && !refused(resp):
 							t.Errorf("%s %s as %s on %s organisation: UNEXPECTED SUCCESS %d %s", method, path, role, target, resp.status, resp.location)
@@ -512,6 +664,11 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("routeTable has %q, which is not a route any more", pattern)
+			}
+		}
+		for i, n := range shown {
+			if n == 0 {
+				t.Errorf("canary set %d never shown to a role allowed to see it: the leak check would find nothing", i)
 			}
 		}
 		t.Logf("%d requests", requests)

@@ -8,13 +8,16 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"parcours/internal/account"
+	"parcours/internal/application"
 	"parcours/internal/audit"
 	"parcours/internal/clock"
 	"parcours/internal/config"
+	"parcours/internal/jobseeker"
 	"parcours/internal/offer"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
@@ -31,7 +34,10 @@ type Deps struct {
 	Accounts *account.Service
 	Orgs     *org.Service
 	Trail    *audit.Trail
-	Places   *refdata.Data
+	// JobSeekers and Applications are the IAE processing's files of people and applications.
+	JobSeekers   *jobseeker.Service
+	Applications *application.Service
+	Places       *refdata.Data
 	// Demo serves the demo pages (demo mode only; nil otherwise).
 	Demo Demo
 	// Registry receives the HTTP metrics; Gatherer serves /metrics (usually the same registry).
@@ -55,6 +61,8 @@ type Server struct {
 	accounts     *account.Service
 	orgs         *org.Service
 	trail        *audit.Trail
+	jobseekers   *jobseeker.Service
+	applications *application.Service
 	offer        *offer.Service
 	places       *refdata.Data
 	templates    templates
@@ -94,12 +102,19 @@ type Route struct {
 // New builds the server.
 func New(d Deps) (*Server, error) {
 	t, err := parseTemplates(template.FuncMap{
-		"communeLabel": communeLabel,
-		"linkify":      linkifier(d.Config.BaseURL.String()),
-		"kindLabel":    kindLabel,
-		"staleWarning": offer.NeedsUpdateWarning,
-		"daysLeft":     offer.DaysBeforeDeactivation,
-		"inc":          func(i int) int { return i + 1 },
+		"communeLabel":  communeLabel,
+		"linkify":       linkifier(d.Config.BaseURL.String()),
+		"kindLabel":     kindLabel,
+		"staleWarning":  offer.NeedsUpdateWarning,
+		"daysLeft":      offer.DaysBeforeDeactivation,
+		"inc":           func(i int) int { return i + 1 },
+		"countryName":   jobseeker.CountryName,
+		"needsOf":       needsOf,
+		"actionLabel":   actionLabel,
+		"personOptions": personOptions,
+		"jobTitle":      jobTitle,
+		"euros":         euros,
+		"lower":         strings.ToLower,
 		"communeName": func(code string) string {
 			if c, ok := d.Places.Commune(code); ok {
 				return communeLabel(c)
@@ -119,6 +134,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, trail: d.Trail,
+		jobseekers: d.JobSeekers, applications: d.Applications,
 		offer: d.Offer, places: d.Places,
 		templates: t, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
 		mux: http.NewServeMux(),
@@ -180,6 +196,8 @@ func (s *Server) registerRoutes() {
 	s.registerOrgRoutes()
 	s.registerStaffRoutes()
 	s.registerOfferRoutes()
+	s.registerJobSeekerRoutes()
+	s.registerApplicationRoutes()
 	if s.demo != nil {
 		s.handle("GET /demo/courriels", gatePublic, s.demoMails)
 		s.handle("GET /demo/courriels/{id}", gatePublic, s.demoMail)

@@ -19,6 +19,8 @@ import (
 	"parcours/internal/access"
 	"parcours/internal/account"
 	"parcours/internal/api"
+	"parcours/internal/application"
+	"parcours/internal/jobseeker"
 	"parcours/internal/clock"
 	"parcours/internal/config"
 	"parcours/internal/crypto"
@@ -47,6 +49,8 @@ type stack struct {
 	accounts *account.Service
 	orgs     *org.Service
 	offer    *offer.Service
+	people   *jobseeker.Service
+	apps     *application.Service
 	server   *web.Server
 	ts       *httptest.Server
 	cfg      config.Config
@@ -75,6 +79,8 @@ func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs
 	orgs := org.NewService(db, guard, clk, places, accounts, base.String())
 	offers := offer.NewService(db, clk, places, base.String())
 	offers.SetOutbox(accounts.Outbox())
+	people := jobseeker.NewService(db, guard, env, clk, places, accounts)
+	apps := application.NewService(db, guard, env, clk, offers, people, base.String())
 	reg := prometheus.NewRegistry()
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	var demoPages web.Demo
@@ -82,14 +88,15 @@ func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs
 		demoPages = app.DemoPages(db, env, clk)
 	}
 	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, Health: db, Demo: demoPages, Clock: clk,
-		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers, Places: places, Registry: reg, Gatherer: reg,
+		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers,
+		JobSeekers: people, Applications: apps, Places: places, Registry: reg, Gatherer: reg,
 		API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, server: srv, ts: ts, cfg: cfg}
+	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, people: people, apps: apps, server: srv, ts: ts, cfg: cfg}
 }
 
 func (s *stack) cookieName() string { return "__Host-parcours_session" }
