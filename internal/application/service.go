@@ -252,7 +252,7 @@ func (s *Service) Send(ctx context.Context, actor access.Actor, in SendInput) (A
 				return err
 			}
 		}
-		if err := s.recordTransition(ctx, tx, a.ID, "send", "", New, actor, uuid.Nil, now); err != nil {
+		if err := s.recordTransition(ctx, tx, a.ID, Send, "", New, actor, uuid.Nil, now); err != nil {
 			return err
 		}
 		if actor.Kind == access.Professional {

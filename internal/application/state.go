@@ -78,6 +78,8 @@ const (
 	Transfer         Transition = "transfer"
 	Reset            Transition = "reset"
 	ExternalTransfer Transition = "external_transfer"
+	// Send is the first line of every history: the application's sending (no state before).
+	Send Transition = "send"
 )
 
 // acceptable are the states an application can be accepted from (and transferred from).
@@ -148,6 +150,8 @@ func (t Transition) Label() string {
 		return "Remise à l'état nouveau"
 	case ExternalTransfer:
 		return "Envoi à une autre structure"
+	case Send:
+		return "Candidature envoyée"
 	}
 	return string(t)
 }

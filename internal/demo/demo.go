@@ -71,6 +71,7 @@ var people = []person{
 	{"cap-emploi@demo.parcours.test", "Julien", "Lefèvre", "conseiller Cap emploi (prescripteur habilité)", access.Professional},
 	{"orienteur@demo.parcours.test", "Nadia", "Haddad", "travailleuse sociale d'un CCAS (prescriptrice en attente d'habilitation)", access.Professional},
 	{"employeur@demo.parcours.test", "Marc", "Dubois", "employeur de deux structures d'insertion (ACI et EI), administrateur", access.Professional},
+	{"employeur.ai@demo.parcours.test", "Aïcha", "Benmansour", "directrice d'une association intermédiaire, administratrice", access.Professional},
 	{"ddets@demo.parcours.test", "Claire", "Moreau", "agente de la DDETS du Rhône", access.Professional},
 	{"agefiph@demo.parcours.test", "Thomas", "Garnier", "chargé de mission Agefiph", access.Professional},
 }
@@ -81,6 +82,7 @@ var organisations = []organisation{
 	{"CCAS", "CCAS de Villeurbanne", "2669001000012", "", "69266", org.NotSet, []string{"orienteur@demo.parcours.test"}},
 	{"ACI", "Les Jardins du Rhône", "8123456700015", "", "69381", "", []string{"employeur@demo.parcours.test"}},
 	{"EI", "Rhône Insertion Services", "8234567800013", "", "69266", "", []string{"employeur@demo.parcours.test"}},
+	{"AI", "Rhône Intérim Solidaire", "8345678900011", "", "69123", "", []string{"employeur.ai@demo.parcours.test"}},
 	{"DDETS_IAE", "DDETS du Rhône — IAE", "1300067000010", "", "69383", "", []string{"ddets@demo.parcours.test"}},
 	{"AGEFIPH", "Agefiph Auvergne-Rhône-Alpes", "3324567800017", "", "69383", "", []string{"agefiph@demo.parcours.test"}},
 }

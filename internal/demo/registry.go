@@ -140,7 +140,27 @@ func employerShowcases() []showcase {
 			support:    supportText,
 			convention: "EI069250002", jobs: eiJobs, employer: employerEmail,
 		},
+		{
+			kind: "AI", siret: siret("8345678900011"), name: "Rhône Intérim Solidaire", commune: "69123",
+			line1: "8 rue de la Charité", postcode: "69002",
+			lat: ptr(45.7546), lng: ptr(4.8322),
+			phone: "04 65 71 90 12", email: "contact@rhone-interim-solidaire.test",
+			description: "Association intermédiaire : missions de travail auprès de particuliers, d'associations et de " +
+				"collectivités (ménage, petits travaux, manutention), avec un accompagnement vers un emploi durable.",
+			support:    supportText,
+			convention: "AI069250003", spontaneous: true, jobs: aiJobs, employer: "employeur.ai@demo.parcours.test",
+		},
 	}
+}
+
+// aiJobs are the missions of an association intermédiaire.
+var aiJobs = []showcaseJob{
+	{appellation: "16981", contract: offer.ContractCDDUsage, hours: 20, positions: 5,
+		description: "Missions de ménage chez des particuliers et dans des associations de Lyon, de quelques heures à plusieurs jours.",
+		profile:     "Discrétion et ponctualité. Aucune expérience exigée."},
+	{appellation: "20503", contract: offer.ContractCDDUsage, hours: 15, positions: 3,
+		description: "Manutention et petits déménagements pour des associations et des collectivités.",
+		profile:     "Bonne condition physique."},
 }
 
 const employerEmail = "employeur@demo.parcours.test"

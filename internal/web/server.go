@@ -115,6 +115,7 @@ func New(d Deps) (*Server, error) {
 		"jobTitle":      jobTitle,
 		"euros":         euros,
 		"lower":         strings.ToLower,
+		"formatPhone":   offer.FormatPhone,
 		"communeName": func(code string) string {
 			if c, ok := d.Places.Commune(code); ok {
 				return communeLabel(c)
