@@ -51,6 +51,8 @@ var tables = map[string]bool{
 	"offer_state":            false,
 	"job_seekers":            true,
 	"job_seeker_followers":   true,
+	"files":                  true,  // documents of people: subject, kind, sealed name and content
+	"file_contents":          false, // sealed bytes under an opaque id: they open only with the files row (subject, binding), read through files.Service.Open
 }
 
 // notDomain are the packages under internal/ that are not domain packages: the layers above
@@ -109,6 +111,14 @@ var exceptions = map[string]string{
 	"offer.Service.SearchPrescribers": "public search: whether a prescriber organisation has active members (a count)",
 	"offer.Service.SearchJobs":        "public search: whether a structure has active members (a count)",
 	"offer.Reindex":                   "maintenance: recomputes whether structures have active members (a count)",
+	// The file store decides nothing: the owning domain (application, support) decides who
+	// may read a person's files and records the read, in its access.Read, whose transaction
+	// and resolved subject it hands to these.
+	"files.Service.Stat": "read inside the owning domain's access.Read transaction, which decides and records",
+	"files.Service.Open": "read inside the owning domain's access.Read transaction, which decides and records",
+	"files.Service.List": "read inside the owning domain's access.Read transaction, which decides and records",
+	// Erasure of a person, in the owner's erasure transaction (which shreds the key and records).
+	"files.Service.PurgeSubject": "erasure: the owning domain's erasure of a person or retention job, which records it",
 }
 
 func TestTablesAreClassified(t *testing.T) {
