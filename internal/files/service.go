@@ -237,23 +237,33 @@ func binding(id uuid.UUID, column string) crypto.Binding {
 const infoColumns = `id, subject, kind, format, media_type, size, name, sha256, document_id, version, previous_id, scan,
 	created_at, created_by`
 
-// scanInfo reads a row of infoColumns and unseals the name.
-func (s *Service) scanInfo(ctx context.Context, q database.Querier, row interface{ Scan(...any) error }) (Info, error) {
-	var i Info
+// sealedInfo is a row of infoColumns with the name still sealed.
+type sealedInfo struct {
+	Info
+	name []byte
+}
+
+func scanInfo(row interface{ Scan(...any) error }) (sealedInfo, error) {
+	var i sealedInfo
 	var format, scan string
-	var name []byte
 	var previous, by uuid.NullUUID
-	if err := row.Scan(&i.ID, &i.Subject, &i.Kind, &format, &i.MediaType, &i.Size, &name, &i.SHA256, &i.Document, &i.Version,
+	if err := row.Scan(&i.ID, &i.Subject, &i.Kind, &format, &i.MediaType, &i.Size, &i.name, &i.SHA256, &i.Document, &i.Version,
 		&previous, &scan, &i.CreatedAt, &by); err != nil {
-		return Info{}, err
+		return sealedInfo{}, err
 	}
 	i.Format, i.Scan, i.Previous, i.CreatedBy, i.CreatedAt = Format(format), ScanStatus(scan), previous.UUID, by.UUID, i.CreatedAt.UTC()
-	plain, err := s.env.Open(ctx, q, i.Subject, binding(i.ID, "name"), name)
+	return i, nil
+}
+
+// unseal opens the name. It queries the subject's key, so on PostgreSQL it runs once the rows
+// are closed (one connection runs one query at a time).
+func (s *Service) unseal(ctx context.Context, q database.Querier, i sealedInfo) (Info, error) {
+	plain, err := s.env.Open(ctx, q, i.Subject, binding(i.ID, "name"), i.name)
 	if err != nil {
 		return Info{}, fmt.Errorf("nom du fichier : %w", err)
 	}
-	i.Name = string(plain)
-	return i, nil
+	i.Info.Name = string(plain)
+	return i.Info, nil
 }
 
 // Stat returns the metadata of file id if it belongs to subject; a file of another subject is
@@ -261,14 +271,14 @@ func (s *Service) scanInfo(ctx context.Context, q database.Querier, row interfac
 // that decided the reader may see the subject's file: Stat decides and records nothing.
 func (s *Service) Stat(ctx context.Context, q database.Querier, id uuid.UUID, subject string) (Info, error) {
 	row := q.QueryRowContext(ctx, `SELECT `+infoColumns+` FROM files WHERE id = $1 AND subject = $2`, id, subject)
-	i, err := s.scanInfo(ctx, q, row)
+	i, err := scanInfo(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Info{}, errNoFile
 	}
 	if err != nil {
 		return Info{}, fmt.Errorf("lecture du fichier : %w", err)
 	}
-	return i, nil
+	return s.unseal(ctx, q, i)
 }
 
 // Open returns file id with its content, if it belongs to subject (otherwise fault.NotFound).
@@ -331,16 +341,26 @@ func (s *Service) List(ctx context.Context, q database.Querier, subject string, 
 	if err != nil {
 		return nil, fmt.Errorf("liste des fichiers : %w", err)
 	}
-	defer rows.Close()
-	var out []Info
+	var found []sealedInfo
 	for rows.Next() {
-		i, err := s.scanInfo(ctx, q, rows)
+		i, err := scanInfo(rows)
 		if err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("liste des fichiers : %w", err)
 		}
-		out = append(out, i)
+		found = append(found, i)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("liste des fichiers : %w", err)
+	}
+	out := make([]Info, len(found))
+	for k, i := range found {
+		if out[k], err = s.unseal(ctx, q, i); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Delete deletes one version of a file of subject (a missing one, or another subject's, is
