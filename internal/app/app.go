@@ -26,6 +26,7 @@ import (
 	"parcours/internal/config"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
+	"parcours/internal/files"
 	"parcours/internal/jobs"
 	"parcours/internal/notify"
 	"parcours/internal/offer"
@@ -44,12 +45,15 @@ type App struct {
 	Envelope *crypto.Envelope
 	Places   *refdata.Data
 	// Guard performs every read of personal data (access.Read), recording it in Journal.
-	Guard     *access.Guard
-	Journal   audit.Journal
-	Trail     *audit.Trail
-	Accounts  *account.Service
-	Orgs      *org.Service
-	Offer     *offer.Service
+	Guard    *access.Guard
+	Journal  audit.Journal
+	Trail    *audit.Trail
+	Accounts *account.Service
+	Orgs     *org.Service
+	Offer    *offer.Service
+	// Files is the file store the modules keep people's documents in (scanned by clamd when
+	// PARCOURS_CLAMD_ADDR is set).
+	Files     *files.Service
 	Sequencer *audit.Sequencer
 	Registry  *prometheus.Registry
 }
@@ -116,6 +120,15 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	a.Offer = offer.NewService(a.DB, a.Clock, places, a.Config.BaseURL.String())
 	a.Offer.SetOutbox(a.Accounts.Outbox())
 	a.Offer.SetSearchMaxAge(time.Second) // another instance's registry change shows in this one's searches within 1 s
+	var scanner files.Scanner
+	if a.Config.ClamdAddr != "" {
+		clamd, err := files.NewClamd(a.Config.ClamdAddr)
+		if err != nil {
+			return fmt.Errorf("PARCOURS_CLAMD_ADDR : %w", err)
+		}
+		scanner = clamd
+	}
+	a.Files = files.NewService(a.DB, a.Envelope, a.Clock, files.Options{Scanner: scanner})
 	signer, err := a.Keyring.AuditSigner(audit.Origin)
 	if err != nil {
 		return err

@@ -36,6 +36,9 @@ type Config struct {
 	// APIRateLimit is the anonymous API limit per client address and minute.
 	APIRateLimit    int
 	ShutdownTimeout time.Duration
+	// ClamdAddr is the antivirus daemon uploads are scanned by: "unix:/path", "/path",
+	// "tcp://host:port" or "host:port". Empty: uploads are stored unscanned (not_scanned).
+	ClamdAddr string
 }
 
 // SMTP holds the outgoing mail settings. An empty Host disables delivery (messages wait in the outbox).
@@ -78,6 +81,7 @@ var settings = []setting{
 	{env: "PARCOURS_JOBS", flag: "jobs", def: "true", boolean: true, usage: "exécuter les tâches périodiques dans cette instance"},
 	{env: "PARCOURS_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: "20s", usage: "délai d'arrêt propre"},
 	{env: "PARCOURS_API_RATE_LIMIT", flag: "api-rate-limit", def: "60", usage: "requêtes anonymes par minute et par adresse IP sur l'API"},
+	{env: "PARCOURS_CLAMD_ADDR", flag: "clamd-addr", usage: "antivirus clamd qui analyse les fichiers déposés : unix:/CHEMIN ou hôte:port (vide : pas d'analyse)"},
 }
 
 // Names lists the environment variables, for documentation and help output.
@@ -261,8 +265,29 @@ func (l *Loader) Load() (Config, error) {
 	if c.SMTP.Password != "" && c.SMTP.TLS == "none" {
 		bad("PARCOURS_SMTP_TLS", "un mot de passe SMTP ne doit pas circuler en clair : utilisez starttls ou tls")
 	}
+	c.ClamdAddr = l.get("PARCOURS_CLAMD_ADDR")
+	if c.ClamdAddr != "" && !validClamdAddr(c.ClamdAddr) {
+		bad("PARCOURS_CLAMD_ADDR", "unix:/chemin/du/socket ou hôte:port attendu, reçu %q", c.ClamdAddr)
+	}
 	if len(problems) > 0 {
 		return Config{}, errors.New("configuration invalide :\n  - " + strings.Join(problems, "\n  - "))
 	}
 	return c, nil
+}
+
+// validClamdAddr accepts a Unix socket (unix:/path or /path) or a TCP address (tcp://host:port
+// or host:port), the forms files.NewClamd reads.
+func validClamdAddr(addr string) bool {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		return strings.HasPrefix(strings.TrimPrefix(path, "//"), "/")
+	}
+	if strings.HasPrefix(addr, "/") {
+		return true
+	}
+	host, port, err := net.SplitHostPort(strings.TrimPrefix(addr, "tcp://"))
+	if err != nil || host == "" {
+		return false
+	}
+	p, err := strconv.Atoi(port)
+	return err == nil && p > 0 && p <= 65535
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,7 +81,7 @@ func ParseClamdAddr(addr string) (network, address string, err error) {
 	}
 	address = strings.TrimPrefix(addr, "tcp://")
 	host, port, err := net.SplitHostPort(address)
-	if err != nil || host == "" || port == "" {
+	if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
 		return "", "", fmt.Errorf("adresse clamd %q : hôte:port (tcp://clamav:3310) ou socket Unix (unix:/run/clamav/clamd.ctl) attendu", addr)
 	}
 	return "tcp", address, nil
