@@ -74,6 +74,14 @@ func Check(r io.Reader, name string, rules Rules) (Upload, error) {
 		return Upload{}, err
 	}
 	var buf bytes.Buffer
+	// A reader that knows its length (an uploaded part spooled to memory or disk, a
+	// bytes.Reader) lets the buffer be allocated once instead of doubling up to the size.
+	switch sized := r.(type) {
+	case interface{ Size() int64 }:
+		buf.Grow(int(min(max(sized.Size(), 0), rules.MaxSize) + 1))
+	case interface{ Len() int }:
+		buf.Grow(int(min(int64(max(sized.Len(), 0)), rules.MaxSize) + 1))
+	}
 	n, err := buf.ReadFrom(io.LimitReader(r, rules.MaxSize+1))
 	if err != nil {
 		return Upload{}, fmt.Errorf("lecture du fichier envoyé : %w", err)
