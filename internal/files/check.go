@@ -44,25 +44,34 @@ func (r Rules) check() error {
 }
 
 // Upload is a received file that passed Check: its format decided by content, its name
-// sanitised, its bytes. Only Check (through Service.Accept) makes one; Service.Put stores only
-// those that went through Service.Accept.
+// sanitised, its bytes. Its fields are unexported so that nothing changes it between the
+// checks and the store: Put stores only an Upload that Service.Accept returned.
 type Upload struct {
-	// Name is the sanitised name, with the format's extension.
-	Name    string
-	Format  Format
-	Content []byte
-	// Field is the form field it came from (Rules.Field).
-	Field string
-
-	scan ScanStatus
+	name    string
+	format  Format
+	content []byte
+	field   string
+	scan    ScanStatus
 }
 
+// Name is the sanitised name, with the format's extension.
+func (u Upload) Name() string { return u.name }
+
+// Format is the format decided by content.
+func (u Upload) Format() Format { return u.format }
+
+// Field is the form field the file came from (Rules.Field).
+func (u Upload) Field() string { return u.field }
+
+// Scan tells whether the antivirus passed the file (Clean) or none was configured (NotScanned).
+func (u Upload) Scan() ScanStatus { return u.scan }
+
 // Size is the content's length in bytes.
-func (u Upload) Size() int64 { return int64(len(u.Content)) }
+func (u Upload) Size() int64 { return int64(len(u.content)) }
 
 // SHA256 is the digest of the content (not of the sealed bytes): the reference an audit entry
 // gives to a refused file.
-func (u Upload) SHA256() [32]byte { return sha256.Sum256(u.Content) }
+func (u Upload) SHA256() [32]byte { return sha256.Sum256(u.content) }
 
 // Check reads the file r (the form's file part; at most rules.MaxSize+1 bytes are read) sent
 // under name, and checks it against rules: not empty, not over the limit, a format decided by
@@ -108,7 +117,7 @@ func Check(r io.Reader, name string, rules Rules) (Upload, error) {
 		// the name and the content agree when the file is downloaded.
 		name = SanitizeName(name + format.Extension())
 	}
-	return Upload{Name: name, Format: format, Content: content, Field: rules.Field}, nil
+	return Upload{name: name, format: format, content: content, field: rules.Field}, nil
 }
 
 // isExtension tells whether ext (with its dot) reads as a file extension: one to five ASCII

@@ -2,6 +2,7 @@ package files_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -111,8 +112,8 @@ func TestCheck(t *testing.T) {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
 				}
-				if up.Name != c.wantName || !bytes.Equal(up.Content, c.content) || up.Field != c.rules.Field {
-					t.Fatalf("upload = %q (%d bytes, field %q), want %q", up.Name, len(up.Content), up.Field, c.wantName)
+				if up.Name() != c.wantName || up.SHA256() != sha256.Sum256(c.content) || up.Field() != c.rules.Field || up.Scan() != "" {
+					t.Fatalf("upload = %q (%d bytes, field %q), want %q", up.Name(), up.Size(), up.Field(), c.wantName)
 				}
 				return
 			}

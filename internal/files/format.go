@@ -18,9 +18,6 @@ const (
 	PNG  Format = "png"
 )
 
-// Formats lists every format in a stable order.
-var formats = []Format{PDF, JPEG, PNG}
-
 // MediaType is the format's IANA media type, sent as Content-Type on download.
 func (f Format) MediaType() string {
 	switch f {

@@ -128,7 +128,7 @@ func (s *Service) Accept(ctx context.Context, actor access.Actor, r io.Reader, n
 		up.scan = NotScanned
 		return up, nil
 	}
-	v, err := s.scanner.Scan(ctx, bytes.NewReader(up.Content))
+	v, err := s.scanner.Scan(ctx, bytes.NewReader(up.content))
 	if err != nil {
 		return Upload{}, errors.Join(fault.Field(rules.Field, "L'analyse antivirus du fichier est momentanément impossible : réessayez dans quelques minutes."),
 			fmt.Errorf("analyse antivirus : %w", err))
@@ -167,18 +167,18 @@ func (s *Service) Put(ctx context.Context, q database.Querier, actor access.Acto
 	if err != nil {
 		return Info{}, err
 	}
-	info := Info{ID: id, Subject: in.Subject, Kind: in.Kind, Format: up.Format, MediaType: up.Format.MediaType(), Size: up.Size(),
-		Name: up.Name, Document: id, Version: 1, Scan: up.scan, CreatedAt: s.clock.Now().UTC(), CreatedBy: actor.UserID}
+	info := Info{ID: id, Subject: in.Subject, Kind: in.Kind, Format: up.format, MediaType: up.format.MediaType(), Size: up.Size(),
+		Name: up.name, Document: id, Version: 1, Scan: up.scan, CreatedAt: s.clock.Now().UTC(), CreatedBy: actor.UserID}
 	if in.Previous != uuid.Nil {
 		if err := s.follow(ctx, q, &info, in.Previous); err != nil {
 			return Info{}, err
 		}
 	}
-	name, err := s.env.Seal(ctx, q, in.Subject, binding(id, "name"), []byte(up.Name))
+	name, err := s.env.Seal(ctx, q, in.Subject, binding(id, "name"), []byte(up.name))
 	if err != nil {
 		return Info{}, err
 	}
-	sealed, err := s.env.Seal(ctx, q, in.Subject, binding(id, "content"), up.Content)
+	sealed, err := s.env.Seal(ctx, q, in.Subject, binding(id, "content"), up.content)
 	if err != nil {
 		return Info{}, err
 	}
