@@ -27,6 +27,7 @@ import (
 	"parcours/internal/config"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
+	"parcours/internal/files"
 	"parcours/internal/jobs"
 	"parcours/internal/jobseeker"
 	"parcours/internal/notify"
@@ -55,8 +56,11 @@ type App struct {
 	// JobSeekers keeps the job seekers' files; Applications their applications.
 	JobSeekers   *jobseeker.Service
 	Applications *application.Service
-	Sequencer    *audit.Sequencer // set by OpenSequencer, in serve only
-	Registry     *prometheus.Registry
+	// Files is the file store the modules keep people's documents in (scanned by clamd when
+	// PARCOURS_CLAMD_ADDR is set).
+	Files     *files.Service
+	Sequencer *audit.Sequencer // set by OpenSequencer, in serve only
+	Registry  *prometheus.Registry
 }
 
 // Options adjust what Open does.
@@ -123,6 +127,15 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	a.Offer.SetSearchMaxAge(time.Second) // another instance's registry change shows in this one's searches within 1 s
 	a.JobSeekers = jobseeker.NewService(a.DB, a.Guard, a.Envelope, a.Clock, places, a.Accounts)
 	a.Applications = application.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.Offer, a.JobSeekers, a.Config.BaseURL.String())
+	var scanner files.Scanner
+	if a.Config.ClamdAddr != "" {
+		clamd, err := files.NewClamd(a.Config.ClamdAddr)
+		if err != nil {
+			return fmt.Errorf("PARCOURS_CLAMD_ADDR : %w", err)
+		}
+		scanner = clamd
+	}
+	a.Files = files.NewService(a.DB, a.Envelope, a.Clock, files.Options{Scanner: scanner})
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newDBCollector(a.DB))
 	return nil
 }

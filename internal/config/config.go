@@ -37,6 +37,9 @@ type Config struct {
 	APIRateLimit    int
 	ShutdownTimeout time.Duration
 	Audit           Audit
+	// ClamdAddr is the antivirus daemon uploads are scanned by: "unix:/path", "/path",
+	// "tcp://host:port" or "host:port". Empty: uploads are stored unscanned (not_scanned).
+	ClamdAddr string
 }
 
 // Audit says where the audit trail's signed checkpoints are published outside the database.
@@ -92,6 +95,7 @@ var settings = []setting{
 	{env: "PARCOURS_API_RATE_LIMIT", flag: "api-rate-limit", def: "60", usage: "requêtes anonymes par minute et par adresse IP sur l'API"},
 	{env: "PARCOURS_AUDIT_CHECKPOINT_DIR", flag: "audit-checkpoint-dir", usage: "dossier où chaque point de contrôle signé du journal d'audit est publié hors de la base (défaut : DATA_DIR/audit, créé s'il manque ; de préférence un autre disque ou un stockage non réinscriptible)"},
 	{env: "PARCOURS_AUDIT_WITNESS_URL", flag: "audit-witness-url", usage: "adresse http(s) d'un témoin qui reçoit chaque nouveau point de contrôle du journal d'audit (POST, text/plain) ; facultatif", secret: true},
+	{env: "PARCOURS_CLAMD_ADDR", flag: "clamd-addr", usage: "antivirus clamd qui analyse les fichiers déposés : unix:/CHEMIN ou hôte:port (vide : pas d'analyse)"},
 }
 
 // Names lists the environment variables, for documentation and help output.
@@ -287,8 +291,29 @@ func (l *Loader) Load() (Config, error) {
 			bad("PARCOURS_AUDIT_WITNESS_URL", "adresse http(s)://hôte/chemin attendue")
 		}
 	}
+	c.ClamdAddr = l.get("PARCOURS_CLAMD_ADDR")
+	if c.ClamdAddr != "" && !validClamdAddr(c.ClamdAddr) {
+		bad("PARCOURS_CLAMD_ADDR", "unix:/chemin/du/socket ou hôte:port attendu, reçu %q", c.ClamdAddr)
+	}
 	if len(problems) > 0 {
 		return Config{}, errors.New("configuration invalide :\n  - " + strings.Join(problems, "\n  - "))
 	}
 	return c, nil
+}
+
+// validClamdAddr accepts a Unix socket (unix:/path or /path) or a TCP address (tcp://host:port
+// or host:port), the forms files.NewClamd reads.
+func validClamdAddr(addr string) bool {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		return strings.HasPrefix(strings.TrimPrefix(path, "//"), "/")
+	}
+	if strings.HasPrefix(addr, "/") {
+		return true
+	}
+	host, port, err := net.SplitHostPort(strings.TrimPrefix(addr, "tcp://"))
+	if err != nil || host == "" {
+		return false
+	}
+	p, err := strconv.Atoi(port)
+	return err == nil && p > 0 && p <= 65535
 }

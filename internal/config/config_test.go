@@ -123,3 +123,21 @@ func TestAuditCheckpointDirAndWitness(t *testing.T) {
 		}
 	}
 }
+
+func TestClamdAddr(t *testing.T) {
+	for _, addr := range []string{"", "unix:/run/clamav/clamd.ctl", "/run/clamav/clamd.ctl", "tcp://clamav:3310", "127.0.0.1:3310"} {
+		c, err := load(t, map[string]string{"PARCOURS_CLAMD_ADDR": addr})
+		if err != nil || c.ClamdAddr != addr {
+			t.Errorf("PARCOURS_CLAMD_ADDR=%q: %q, %v", addr, c.ClamdAddr, err)
+		}
+	}
+	for _, addr := range []string{"clamav", "unix:clamd.ctl", "tcp://:3310", "clamav:99999"} {
+		if _, err := load(t, map[string]string{"PARCOURS_CLAMD_ADDR": addr}); err == nil || !strings.Contains(err.Error(), "PARCOURS_CLAMD_ADDR") {
+			t.Errorf("PARCOURS_CLAMD_ADDR=%q accepted: %v", addr, err)
+		}
+	}
+	c, err := load(t, nil, "--clamd-addr", "unix:/run/clamav/clamd.ctl")
+	if err != nil || c.ClamdAddr != "unix:/run/clamav/clamd.ctl" {
+		t.Fatalf("--clamd-addr: %q, %v", c.ClamdAddr, err)
+	}
+}
