@@ -139,14 +139,21 @@ func TestApplicationPath(t *testing.T) {
 	p.shoot("jobseeker-file")
 	personPath := p.path()
 
-	// Two applications: to the ACI and to the EI of the demo employer.
-	for _, name := range []string{"Jardins du Rhône", "Rhône Insertion Services"} {
+	// Two applications: to the ACI (with a CV) and to the EI of the demo employer.
+	cv := filepath.Join(t.TempDir(), "CV Lina Moreau.pdf")
+	if err := os.WriteFile(cv, []byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n% CV de Lina\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"Jardins du Rhône", "Rhône Insertion Services"} {
 		href := p.structureHref(name)
 		p.open(href + "/postuler")
 		check(p, "apply form "+name)
 		p.setValue("#f-candidat", strings.TrimPrefix(personPath, "/candidats/"))
 		p.click(`input[name="job_descriptions"]`)
 		p.setValue("#f-message", "Lina cherche un emploi proche de chez elle.")
+		if i == 0 {
+			p.step("attach the CV", chromedp.SetUploadFiles(chromedp.CSS("#f-cv"), []string{cv}))
+		}
 		p.shoot("apply-" + asciiLower(strings.ReplaceAll(name, " ", "-")))
 		p.clickThrough(`main form button[type=submit]`)
 		p.expectFlash("La candidature est envoyée : la structure la reçoit dès maintenant.")
@@ -171,6 +178,14 @@ func TestApplicationPath(t *testing.T) {
 	e.shoot("employer-received")
 	e.openApplicationOf(person.FirstName)
 	check(e, "application, employer")
+	// The CV downloads as a PDF, from the page, for the structure that received it.
+	if got := eval[string](e, "download the CV", `(async () => {
+  const a = document.querySelector('a[href$="/cv"]'); if (!a) return 'no link';
+  const r = await fetch(a.href); const b = await r.text();
+  return r.status + ' ' + r.headers.get('Content-Type') + ' ' + b.includes('CV de Lina');
+})()`, chromedp.EvalAwaitPromise); got != "200 application/pdf true" {
+		t.Fatalf("CV download: %s", got)
+	}
 	e.shoot("application-employer")
 	e.setValue("#f-reason", "no_position")
 	e.click("#f-reason_shared")

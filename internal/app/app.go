@@ -126,7 +126,7 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	a.Offer.SetOutbox(a.Accounts.Outbox())
 	a.Offer.SetSearchMaxAge(time.Second) // another instance's registry change shows in this one's searches within 1 s
 	a.JobSeekers = jobseeker.NewService(a.DB, a.Guard, a.Envelope, a.Clock, places, a.Accounts)
-	a.Applications = application.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.Offer, a.JobSeekers, a.Config.BaseURL.String())
+
 	var scanner files.Scanner
 	if a.Config.ClamdAddr != "" {
 		clamd, err := files.NewClamd(a.Config.ClamdAddr)
@@ -136,6 +136,7 @@ func (a *App) open(ctx context.Context, opts Options) error {
 		scanner = clamd
 	}
 	a.Files = files.NewService(a.DB, a.Envelope, a.Clock, files.Options{Scanner: scanner})
+	a.Applications = application.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.Offer, a.JobSeekers, a.Files, a.Config.BaseURL.String())
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newDBCollector(a.DB))
 	return nil
 }
@@ -303,7 +304,7 @@ func (a *App) Handler() (http.Handler, error) {
 		demoPages = DemoPages(a.DB, a.Envelope, a.Clock)
 	}
 	return web.New(web.Deps{Config: a.Config, Logger: a.Log, Health: a.DB, Demo: demoPages, Clock: a.Clock, Accounts: a.Accounts,
-		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, JobSeekers: a.JobSeekers, Applications: a.Applications, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
+		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, JobSeekers: a.JobSeekers, Applications: a.Applications, Files: a.Files, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
 		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy),
 			PerMinute: a.Config.APIRateLimit})})
 }

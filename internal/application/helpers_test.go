@@ -15,6 +15,7 @@ import (
 	"parcours/internal/clock"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
+	"parcours/internal/files"
 	"parcours/internal/jobseeker"
 	"parcours/internal/notify"
 	"parcours/internal/offer"
@@ -35,6 +36,7 @@ type fixture struct {
 	offer    *offer.Service
 	people   *jobseeker.Service
 	svc      *application.Service
+	files    *files.Service
 	places   *refdata.Data
 	staff    access.Actor
 	seq      int
@@ -60,7 +62,8 @@ func newFixture(t testing.TB, db *database.DB) *fixture {
 		offer: offer.NewService(db, clk, places, "https://parcours.test")}
 	f.offer.SetOutbox(notify.Outbox{Envelope: env})
 	f.people = jobseeker.NewService(db, guard, env, clk, places, accounts)
-	f.svc = application.NewService(db, guard, env, clk, f.offer, f.people, "https://parcours.test")
+	f.files = files.NewService(db, env, clk, files.Options{})
+	f.svc = application.NewService(db, guard, env, clk, f.offer, f.people, f.files, "https://parcours.test")
 	u, err := accounts.CreateVerified(context.Background(), account.SignUp{Kind: access.Staff, Email: "staff@exemple.fr", Password: pw, FirstName: "S", LastName: "T"})
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"parcours/internal/access"
 	"parcours/internal/database"
 	"parcours/internal/fault"
+	"parcours/internal/files"
 	"parcours/internal/offer"
 )
 
@@ -22,7 +23,7 @@ var errNoApplication = fmt.Errorf("candidature : %w", fault.NotFound)
 const appColumns = `a.id, a.job_seeker_id, a.to_org, a.sender_kind, a.sender_user, a.sender_org, a.sender_authorized, a.self_hire,
 	a.state, a.message, a.refusal_reason, a.answer, a.answer_to_sender, a.reason_shared, a.hiring_start, a.hiring_end,
 	a.contract_type, a.hours_per_week, a.salary_cents, a.first_mission, a.hired_job, a.transferred_from, a.created_at,
-	a.updated_at, a.processed_at, a.archived_at`
+	a.updated_at, a.processed_at, a.archived_at, a.cv_file`
 
 // stored is a row before its sealed columns are opened.
 type stored struct {
@@ -33,19 +34,19 @@ type stored struct {
 func scanApplication(row interface{ Scan(...any) error }) (stored, error) {
 	var st stored
 	a := &st.Application
-	var senderUser, senderOrg, hiredJob, from uuid.NullUUID
+	var senderUser, senderOrg, hiredJob, from, cv uuid.NullUUID
 	var kind, state, reason, contract string
 	var start, end, mission nullDate
 	var hours, salary sql.NullInt64
 	var processed, archived sql.NullTime
 	err := row.Scan(&a.ID, &a.JobSeekerID, &a.ToOrg, &kind, &senderUser, &senderOrg, &a.SenderAuthorized, &a.SelfHire, &state,
 		&st.message, &reason, &st.answer, &st.answerToSender, &a.ReasonShared, &start, &end, &contract, &hours, &salary, &mission,
-		&hiredJob, &from, &a.CreatedAt, &a.UpdatedAt, &processed, &archived)
+		&hiredJob, &from, &a.CreatedAt, &a.UpdatedAt, &processed, &archived, &cv)
 	if err != nil {
 		return st, err
 	}
 	a.SenderKind, a.State, a.RefusalReason = SenderKind(kind), State(state), RefusalReason(reason)
-	a.SenderUser, a.SenderOrg, a.TransferredFrom = senderUser.UUID, senderOrg.UUID, from.UUID
+	a.SenderUser, a.SenderOrg, a.TransferredFrom, a.CVFile = senderUser.UUID, senderOrg.UUID, from.UUID, cv.UUID
 	a.Hire = Hire{Start: start.Date, End: end.Date, ContractType: offer.ContractType(contract), HoursPerWeek: int(hours.Int64),
 		SalaryCents: int(salary.Int64), FirstMission: mission.Date, JobDescriptionID: hiredJob.UUID}
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
@@ -195,6 +196,31 @@ func (s *Service) Get(ctx context.Context, actor access.Actor, id uuid.UUID, pur
 			d := Detail{Application: a}
 			d.History, err = history(ctx, q, id)
 			return d, err
+		})
+}
+
+// CVRules are what a CV must be: a PDF of 5 MB at most, checked by its content.
+func CVRules() files.Rules {
+	return files.Rules{Field: "cv", Formats: []files.Format{files.PDF}, MaxSize: 5 << 20}
+}
+
+// CV reads the CV sent with an application, for those who may read the application: a
+// download decided and recorded like any read of it (access.Read).
+func (s *Service) CV(ctx context.Context, actor access.Actor, id uuid.UUID) (files.File, error) {
+	var st stored
+	return access.Read(ctx, s.guard, actor, access.Request{Action: access.ViewApplication, Purpose: access.PurposeIAERecruitment, What: "application.cv"},
+		func(ctx context.Context, q database.Querier) (access.Resource, error) {
+			var err error
+			if st, err = loadRow(ctx, q, id); err != nil {
+				return access.Resource{}, err
+			}
+			if st.CVFile == uuid.Nil {
+				return access.Resource{}, fmt.Errorf("CV : %w", fault.NotFound)
+			}
+			return s.describe(ctx, q, actor, st)
+		},
+		func(ctx context.Context, q database.Querier) (files.File, error) {
+			return s.files.Open(ctx, q, st.CVFile, personSubject(st.JobSeekerID))
 		})
 }
 

@@ -18,6 +18,7 @@ import (
 	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/fault"
+	"parcours/internal/files"
 	"parcours/internal/jobseeker"
 	"parcours/internal/notify"
 	"parcours/internal/offer"
@@ -78,10 +79,12 @@ type Application struct {
 	ReasonShared     bool
 	Hire             Hire
 	TransferredFrom  uuid.UUID
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	ProcessedAt      time.Time
-	ArchivedAt       time.Time
+	// CVFile is the CV sent with the application (uuid.Nil: none), read through CV.
+	CVFile      uuid.UUID
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	ProcessedAt time.Time
+	ArchivedAt  time.Time
 }
 
 // Spontaneous tells whether no job description was named.
@@ -96,14 +99,16 @@ type Service struct {
 	clock      clock.Clock
 	offer      *offer.Service
 	jobseekers *jobseeker.Service
+	files      *files.Service
 	outbox     notify.Outbox
 	baseURL    string
 }
 
 // NewService returns the service and tells the job seekers' service how organisations stand to
 // people through applications.
-func NewService(db *database.DB, g *access.Guard, env *crypto.Envelope, c clock.Clock, o *offer.Service, js *jobseeker.Service, baseURL string) *Service {
-	s := &Service{db: db, guard: g, env: env, clock: c, offer: o, jobseekers: js, outbox: notify.Outbox{Envelope: env}, baseURL: baseURL}
+func NewService(db *database.DB, g *access.Guard, env *crypto.Envelope, c clock.Clock, o *offer.Service, js *jobseeker.Service,
+	fs *files.Service, baseURL string) *Service {
+	s := &Service{db: db, guard: g, env: env, clock: c, offer: o, jobseekers: js, files: fs, outbox: notify.Outbox{Envelope: env}, baseURL: baseURL}
 	js.AddRelations(s.relations)
 	return s
 }
@@ -145,6 +150,8 @@ type SendInput struct {
 	Message         string
 	// SelfHire: the employer declares its own hire ("auto-prescription").
 	SelfHire bool
+	// CV, when given, was accepted by CVRules (files.Service.Accept) before the call.
+	CV *files.Upload
 	// transferredFrom is the refused application this one continues (SendOn).
 	transferredFrom uuid.UUID
 }
@@ -240,11 +247,18 @@ func (s *Service) Send(ctx context.Context, actor access.Actor, in SendInput) (A
 				return err
 			}
 		}
+		if in.CV != nil {
+			info, err := s.files.Put(ctx, tx, actor, files.NewFile{Subject: personSubject(a.JobSeekerID), Kind: "cv", Upload: *in.CV})
+			if err != nil {
+				return err
+			}
+			a.CVFile = info.ID
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO applications (id, job_seeker_id, to_org, sender_kind, sender_user, sender_org,
-			sender_authorized, self_hire, state, message, transferred_from, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
+			sender_authorized, self_hire, state, message, cv_file, transferred_from, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
 			a.ID, a.JobSeekerID, a.ToOrg, string(a.SenderKind), database.NullUUID(a.SenderUser), database.NullUUID(a.SenderOrg),
-			a.SenderAuthorized, a.SelfHire, string(a.State), sealed, database.NullUUID(a.TransferredFrom), now); err != nil {
+			a.SenderAuthorized, a.SelfHire, string(a.State), sealed, database.NullUUID(a.CVFile), database.NullUUID(a.TransferredFrom), now); err != nil {
 			return fmt.Errorf("enregistrement de la candidature : %w", err)
 		}
 		for _, j := range jobs {

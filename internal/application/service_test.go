@@ -284,3 +284,60 @@ func TestWorkflowPropertyOnTheDatabase(t *testing.T) {
 		})
 	})
 }
+
+// pdf is a small PDF holding text (the content check reads its structure, not its meaning).
+func pdf(text string) []byte {
+	return []byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n% " + text + "\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+}
+
+func TestCVIsSealedAndReadOnlyByThoseWhoSeeTheApplication(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		aci, emp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
+		_, other, _ := f.structure(t, offer.KindEI, "emp@ei.fr")
+		presc := f.prescriber(t, "p@ccas.fr")
+		p := f.person(t, presc, "Léa", "Durand", "")
+		// A file that is not a PDF is refused at the field, before anything is written.
+		if _, err := f.files.Accept(ctx, presc, bytes.NewReader([]byte("GIF89a…")), "cv.pdf", application.CVRules()); fault.FieldsOf(err)["cv"] == "" {
+			t.Fatalf("not a PDF: %v", err)
+		}
+		up, err := f.files.Accept(ctx, presc, bytes.NewReader(pdf("CANARI-CV Léa Durand")), "CV Léa Durand.pdf", application.CVRules())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID}, CV: &up})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.svc.CV(ctx, emp, a.ID)
+		if err != nil || !bytes.Contains(got.Content, []byte("CANARI-CV")) || got.Headers()["Content-Type"] != "application/pdf" {
+			t.Fatalf("the receiving structure's download: %v", err)
+		}
+		if _, err := f.svc.CV(ctx, presc, a.ID); err != nil {
+			t.Fatalf("the sender's download: %v", err)
+		}
+		if _, err := f.svc.CV(ctx, other, a.ID); !errors.Is(err, fault.Forbidden) {
+			t.Fatalf("another structure downloaded it: %v", err)
+		}
+		var downloads int
+		if err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE action = 'read.application.cv' AND outcome = 'ok'`).Scan(&downloads); err != nil || downloads != 2 {
+			t.Fatalf("downloads recorded: %d %v", downloads, err)
+		}
+		// Nothing of it in clear in the database.
+		rows, err := db.Reader().QueryContext(ctx, `SELECT content FROM file_contents`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b []byte
+			if err := rows.Scan(&b); err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(b, []byte("CANARI-CV")) {
+				t.Fatal("the CV is stored in clear")
+			}
+		}
+	})
+}

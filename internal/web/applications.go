@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ func (s *Server) registerApplicationRoutes() {
 	s.handle("POST /structures/{id}/postuler", gateUser, s.apply)
 	s.handle("GET /candidatures", gateUser, s.applicationsPage)
 	s.handle("GET /candidatures/{id}", gateUser, s.applicationPage)
+	s.handle("GET /candidatures/{id}/cv", gateUser, s.applicationCV)
 	s.handle("POST /candidatures/{id}/decision", gateUser, s.applicationDecide)
 	s.handle("POST /candidatures/{id}/envoi", gateUser, s.applicationSendOn)
 }
@@ -91,8 +93,19 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	if !s.parseForm(w, r) {
+	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.renderError(w, r, http.StatusRequestEntityTooLarge)
+			return
+		}
+		s.renderError(w, r, http.StatusBadRequest)
 		return
+	} else if errors.Is(err, http.ErrNotMultipart) && !s.parseForm(w, r) {
+		return
+	}
+	if r.MultipartForm != nil {
+		defer r.MultipartForm.RemoveAll()
 	}
 	a := actor(r)
 	f := formOf(r, "candidat", "message")
@@ -105,6 +118,21 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	in := application.SendInput{StructureID: id, JobDescriptions: jobs, Message: f["message"], SelfHire: r.PostFormValue("self_hire") == "on"}
+	if file, header, err := r.FormFile("cv"); err == nil {
+		defer file.Close()
+		if header.Size > 0 {
+			up, err := s.files.Accept(r.Context(), a, file, header.Filename, application.CVRules())
+			if fields := fault.FieldsOf(err); fields != nil {
+				s.renderApply(w, r, http.StatusUnprocessableEntity, f, selected, fields)
+				return
+			}
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			in.CV = &up
+		}
+	}
 	if a.Kind == access.JobSeeker {
 		mine, has, err := s.jobseekers.Mine(r.Context(), a)
 		if err != nil {
@@ -337,6 +365,21 @@ func hireOf(f form) (application.Hire, fault.Fields) {
 		h.JobDescriptionID = jd
 	}
 	return h, errs
+}
+
+// applicationCV downloads the CV sent with an application, to those who may read it.
+func (s *Server) applicationCV(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	f, err := s.applications.CV(r.Context(), actor(r), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeFile(w, r, f)
 }
 
 // applicationSendOn sends a refused application on to another structure, found by its SIRET.

@@ -10,11 +10,15 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // maxBodyBytes caps request bodies. Forms are small; uploads (later) get their own limit.
 const maxBodyBytes = 1 << 20
+
+// applicationBodyLimit lets an application carry its CV (5 MB) with the form around it.
+const applicationBodyLimit = 6 << 20
 
 type ctxKey int
 
@@ -142,6 +146,9 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		limit := int64(maxBodyBytes)
 		if r.URL.Path == "/admin/structures/import" {
 			limit = importBodyLimit
+		}
+		if strings.HasSuffix(r.URL.Path, "/postuler") {
+			limit = applicationBodyLimit
 		}
 		if r.ContentLength > limit {
 			s.renderError(w, r, http.StatusRequestEntityTooLarge)

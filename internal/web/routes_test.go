@@ -14,6 +14,7 @@ import (
 	"parcours/internal/application"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
+	"parcours/internal/files"
 	"parcours/internal/jobseeker"
 	"parcours/internal/offer"
 	"parcours/internal/org"
@@ -61,9 +62,9 @@ var canaries = []struct {
 	values []string
 	seenBy []string
 }{
-	{[]string{"290057512345669", "06 99 88 77 66", "0699887766", "CANARI-BESOIN-PROPRE", "CANARI-MESSAGE-PROPRE"}, []string{prescriberAdm, employerAdmin, employerMember, staff}},
-	{[]string{"184127645108946", "0655443322", "06 55 44 33 22", "CANARI-BESOIN-AUTRE", "CANARI-MESSAGE-AUTRE"}, []string{staff}},
-	{[]string{"CANARI-BESOIN-CANDIDAT", "0611002200", "CANARI-MESSAGE-CANDIDAT"}, []string{jobSeeker, employerAdmin, employerMember, staff}},
+	{[]string{"290057512345669", "06 99 88 77 66", "0699887766", "CANARI-BESOIN-PROPRE", "CANARI-CV-PROPRE", "CANARI-MESSAGE-PROPRE"}, []string{prescriberAdm, employerAdmin, employerMember, staff}},
+	{[]string{"184127645108946", "0655443322", "06 55 44 33 22", "CANARI-BESOIN-AUTRE", "CANARI-CV-AUTRE", "CANARI-MESSAGE-AUTRE"}, []string{staff}},
+	{[]string{"CANARI-BESOIN-CANDIDAT", "0611002200", "CANARI-CV-CANDIDAT", "CANARI-MESSAGE-CANDIDAT"}, []string{jobSeeker, employerAdmin, employerMember, staff}},
 }
 
 func newWorld(t *testing.T, db *database.DB) *world {
@@ -171,8 +172,9 @@ func newWorld(t *testing.T, db *database.DB) *world {
 			t.Fatal(err)
 		}
 		w.person[p.key] = j.ID
+		cv := cvUpload(t, s, by, "CANARI-CV-"+p.canary)
 		a, err := s.apps.Send(ctx, by, application.SendInput{JobSeekerID: j.ID, StructureID: w.orgs[p.to].ID, JobDescriptions: []uuid.UUID{w.jd[p.to]},
-			Message: "CANARI-MESSAGE-" + p.canary})
+			Message: "CANARI-MESSAGE-" + p.canary, CV: &cv})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,8 +190,9 @@ func newWorld(t *testing.T, db *database.DB) *world {
 		t.Fatal(err)
 	}
 	w.person["js"] = own.ID
+	jsCV := cvUpload(t, s, jsActor, "CANARI-CV-CANDIDAT")
 	ja, err := s.apps.Send(ctx, jsActor, application.SendInput{JobSeekerID: own.ID, StructureID: w.orgs["A"].ID, JobDescriptions: []uuid.UUID{w.jd["A"]},
-		Message: "CANARI-MESSAGE-CANDIDAT"})
+		Message: "CANARI-MESSAGE-CANDIDAT", CV: &jsCV})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,6 +320,17 @@ func jdPath(suffix string) func(*world, string, string) string {
 		}
 		return "/structures/" + w.orgs[k].ID.String() + "/fiches-de-poste/" + w.jd[k].String() + suffix
 	}
+}
+
+// cvUpload is a checked PDF holding a canary, as the apply form would send it.
+func cvUpload(t *testing.T, s *stack, by access.Actor, canary string) files.Upload {
+	t.Helper()
+	content := "%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n% " + canary + "\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+	up, err := s.files.Accept(context.Background(), by, strings.NewReader(content), "cv.pdf", application.CVRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return up
 }
 
 // personPath targets the person the role's organisation follows ("own"; the job seeker's own
@@ -531,8 +545,9 @@ var routeTable = map[string]routeCase{
 			return url.Values{"candidat": {w.person["own"].String()}, "job_descriptions": {w.jd["A"].String(), w.jd["B"].String()}, "message": {"Bonjour"}}
 		},
 		expect: only(jobSeeker, employerAdmin, employerMember, prescriberAdm)},
-	"GET /candidatures":      {path: fixed("/candidatures"), expect: only(jobSeeker, employerAdmin, employerMember, prescriberAdm, ddets)},
-	"GET /candidatures/{id}": {path: appPath(""), expect: ownFor([]string{jobSeeker, prescriberAdm, employerAdmin, employerMember}, staff)},
+	"GET /candidatures":         {path: fixed("/candidatures"), expect: only(jobSeeker, employerAdmin, employerMember, prescriberAdm, ddets)},
+	"GET /candidatures/{id}":    {path: appPath(""), expect: ownFor([]string{jobSeeker, prescriberAdm, employerAdmin, employerMember}, staff)},
+	"GET /candidatures/{id}/cv": {path: appPath("/cv"), expect: ownFor([]string{jobSeeker, prescriberAdm, employerAdmin, employerMember}, staff)},
 	"POST /candidatures/{id}/decision": {path: appPath("/decision"), form: vals("action", "process"),
 		expect: ownFor([]string{employerAdmin, employerMember})},
 	"POST /candidatures/{id}/envoi": {path: appPath("/envoi"),

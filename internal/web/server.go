@@ -17,6 +17,7 @@ import (
 	"parcours/internal/audit"
 	"parcours/internal/clock"
 	"parcours/internal/config"
+	"parcours/internal/files"
 	"parcours/internal/jobseeker"
 	"parcours/internal/offer"
 	"parcours/internal/org"
@@ -37,7 +38,9 @@ type Deps struct {
 	// JobSeekers and Applications are the IAE processing's files of people and applications.
 	JobSeekers   *jobseeker.Service
 	Applications *application.Service
-	Places       *refdata.Data
+	// Files checks uploads (CVs) before a service stores them.
+	Files  *files.Service
+	Places *refdata.Data
 	// Demo serves the demo pages (demo mode only; nil otherwise).
 	Demo Demo
 	// Registry receives the HTTP metrics; Gatherer serves /metrics (usually the same registry).
@@ -63,6 +66,7 @@ type Server struct {
 	trail        *audit.Trail
 	jobseekers   *jobseeker.Service
 	applications *application.Service
+	files        *files.Service
 	offer        *offer.Service
 	places       *refdata.Data
 	templates    templates
@@ -135,7 +139,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, trail: d.Trail,
-		jobseekers: d.JobSeekers, applications: d.Applications,
+		jobseekers: d.JobSeekers, applications: d.Applications, files: d.Files,
 		offer: d.Offer, places: d.Places,
 		templates: t, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
 		mux: http.NewServeMux(),

@@ -20,11 +20,12 @@ import (
 	"parcours/internal/account"
 	"parcours/internal/api"
 	"parcours/internal/application"
-	"parcours/internal/jobseeker"
 	"parcours/internal/clock"
 	"parcours/internal/config"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
+	"parcours/internal/files"
+	"parcours/internal/jobseeker"
 	"parcours/internal/offer"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
@@ -51,6 +52,7 @@ type stack struct {
 	offer    *offer.Service
 	people   *jobseeker.Service
 	apps     *application.Service
+	files    *files.Service
 	server   *web.Server
 	ts       *httptest.Server
 	cfg      config.Config
@@ -80,7 +82,8 @@ func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs
 	offers := offer.NewService(db, clk, places, base.String())
 	offers.SetOutbox(accounts.Outbox())
 	people := jobseeker.NewService(db, guard, env, clk, places, accounts)
-	apps := application.NewService(db, guard, env, clk, offers, people, base.String())
+	fileStore := files.NewService(db, env, clk, files.Options{})
+	apps := application.NewService(db, guard, env, clk, offers, people, fileStore, base.String())
 	reg := prometheus.NewRegistry()
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	var demoPages web.Demo
@@ -89,14 +92,14 @@ func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs
 	}
 	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, Health: db, Demo: demoPages, Clock: clk,
 		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers,
-		JobSeekers: people, Applications: apps, Places: places, Registry: reg, Gatherer: reg,
+		JobSeekers: people, Applications: apps, Files: fileStore, Places: places, Registry: reg, Gatherer: reg,
 		API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, people: people, apps: apps, server: srv, ts: ts, cfg: cfg}
+	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, people: people, apps: apps, files: fileStore, server: srv, ts: ts, cfg: cfg}
 }
 
 func (s *stack) cookieName() string { return "__Host-parcours_session" }
