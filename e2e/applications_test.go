@@ -208,7 +208,6 @@ func TestApplicationPath(t *testing.T) {
 		t.Fatalf("the prescriber's mail: %s", body)
 	}
 
-
 	e.switchTo("Rhône Insertion Services")
 	e.openApplicationOf(person.FirstName)
 	e.setValue("#f-hiring_start", time.Now().AddDate(0, 0, 10).Format("2006-01-02"))

@@ -446,7 +446,9 @@ func (s *Service) Get(ctx context.Context, actor access.Actor, id uuid.UUID, pur
 // read it this way. The read is recorded like any other.
 func (s *Service) ForEdit(ctx context.Context, actor access.Actor, id uuid.UUID) (JobSeeker, error) {
 	return access.Read(ctx, s.guard, actor, access.Request{Action: access.EditJobSeeker, Purpose: access.PurposeIAEFollowUp, What: "jobseeker.profile"},
-		func(ctx context.Context, q database.Querier) (access.Resource, error) { return s.describe(ctx, q, actor, id) },
+		func(ctx context.Context, q database.Querier) (access.Resource, error) {
+			return s.describe(ctx, q, actor, id)
+		},
 		func(ctx context.Context, q database.Querier) (JobSeeker, error) { return s.load(ctx, q, id) })
 }
 
