@@ -44,7 +44,7 @@ var applicationPolicies = map[Action]policy{
 			case a.Kind == JobSeeker:
 				return r.Relations.Has(RelSelf)
 			case a.Kind == Professional:
-				return r.Relations.Has(RelApplicationReceived) && actsForMemberOrg(a, r) || r.Relations.Has(RelApplicationSent)
+				return r.Relations.Has(RelApplicationReceived) && isStructure(r) && actsForMemberOrg(a, r) || r.Relations.Has(RelApplicationSent)
 			}
 			return a.IsStaff()
 		},

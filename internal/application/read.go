@@ -315,32 +315,9 @@ func (s *Service) list(ctx context.Context, actor access.Actor, sc scope, f Filt
 	var person uuid.UUID
 	p, err := access.Read(ctx, s.guard, actor, access.Request{Action: access.ViewApplication, Purpose: access.PurposeIAERecruitment, What: "application.list"},
 		func(ctx context.Context, q database.Querier) (access.Resource, error) {
-			switch sc {
-			case scopeReceived:
-				member, err := actorMember(ctx, q, actor)
-				if err != nil {
-					return access.Resource{}, err
-				}
-				var category string
-				if err := q.QueryRowContext(ctx, `SELECT category FROM organisations WHERE id = $1`, actor.OrgID).Scan(&category); err != nil &&
-					!errors.Is(err, sql.ErrNoRows) {
-					return access.Resource{}, err
-				}
-				return access.Resource{OrgID: actor.OrgID, OrgCategory: category, Member: member, Relations: access.RelApplicationReceived}, nil
-			case scopeSent:
-				if actor.Kind != access.Professional || actor.OrgID == uuid.Nil {
-					return access.Resource{}, nil
-				}
-				return access.Resource{Relations: access.RelApplicationSent}, nil
-			}
-			if actor.Kind != access.JobSeeker {
-				return access.Resource{}, nil
-			}
-			err := q.QueryRowContext(ctx, `SELECT id FROM job_seekers WHERE user_id = $1`, actor.UserID).Scan(&person)
-			if errors.Is(err, sql.ErrNoRows) {
-				return access.Resource{Relations: access.RelSelf}, nil
-			}
-			return access.Resource{Subject: person, Relations: access.RelSelf}, err
+			res, p, err := s.describeList(ctx, q, actor, sc)
+			person = p
+			return res, err
 		},
 		func(ctx context.Context, q database.Querier) (page, error) {
 			var rows []Row
@@ -362,6 +339,38 @@ func (s *Service) list(ctx context.Context, actor access.Actor, sc scope, f Filt
 	return p.rows, p.next, err
 }
 
+// describeList tells access what a list is: the actor's structure's received applications,
+// their organisation's sent ones, or the person's own (whose file id it returns).
+func (s *Service) describeList(ctx context.Context, q database.Querier, actor access.Actor, sc scope) (access.Resource, uuid.UUID, error) {
+	switch sc {
+	case scopeReceived:
+		member, err := actorMember(ctx, q, actor)
+		if err != nil {
+			return access.Resource{}, uuid.Nil, err
+		}
+		var category string
+		if err := q.QueryRowContext(ctx, `SELECT category FROM organisations WHERE id = $1`, actor.OrgID).Scan(&category); err != nil &&
+			!errors.Is(err, sql.ErrNoRows) {
+			return access.Resource{}, uuid.Nil, err
+		}
+		return access.Resource{OrgID: actor.OrgID, OrgCategory: category, Member: member, Relations: access.RelApplicationReceived}, uuid.Nil, nil
+	case scopeSent:
+		if actor.Kind != access.Professional || actor.OrgID == uuid.Nil {
+			return access.Resource{}, uuid.Nil, nil
+		}
+		return access.Resource{Relations: access.RelApplicationSent}, uuid.Nil, nil
+	}
+	if actor.Kind != access.JobSeeker {
+		return access.Resource{}, uuid.Nil, nil
+	}
+	var person uuid.UUID
+	err := q.QueryRowContext(ctx, `SELECT id FROM job_seekers WHERE user_id = $1`, actor.UserID).Scan(&person)
+	if errors.Is(err, sql.ErrNoRows) {
+		return access.Resource{Relations: access.RelSelf}, uuid.Nil, nil
+	}
+	return access.Resource{Subject: person, Relations: access.RelSelf}, person, err
+}
+
 func actorMember(ctx context.Context, q database.Querier, actor access.Actor) (bool, error) {
 	if actor.Kind != access.Professional || actor.OrgID == uuid.Nil {
 		return false, nil
@@ -372,13 +381,15 @@ func actorMember(ctx context.Context, q database.Querier, actor access.Actor) (b
 	return ok, err
 }
 
-// query runs a list: scope is a WHERE clause on alias a with its arguments first.
-func (s *Service) query(ctx context.Context, q database.Querier, scopeSQL string, args []any, f Filter) ([]Row, string, error) {
-	where := []string{scopeSQL}
-	arg := func(v any) string {
+// conditions turns a scope (a WHERE clause on alias a, with its arguments first) and a filter
+// into the WHERE clause of a list and its arguments; arg adds one more.
+func conditions(scopeSQL string, args []any, f Filter) (where []string, arg func(any) string, all func() []any, err error) {
+	where = []string{scopeSQL}
+	arg = func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
+	all = func() []any { return args }
 	if len(f.States) > 0 {
 		in := make([]string, len(f.States))
 		for i, st := range f.States {
@@ -409,17 +420,27 @@ func (s *Service) query(ctx context.Context, q database.Querier, scopeSQL string
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, nil, err
 		}
 		t, i := arg(at), arg(id)
 		where = append(where, "(a.created_at < "+t+" OR (a.created_at = "+t+" AND a.id < "+i+"))")
 	}
+	return where, arg, all, nil
+}
+
+// query runs a list: scope is a WHERE clause on alias a with its arguments first.
+func (s *Service) query(ctx context.Context, q database.Querier, scopeSQL string, args []any, f Filter) ([]Row, string, error) {
+	where, arg, all, err := conditions(scopeSQL, args, f)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := arg(f.Limit + 1)
 	rows, err := q.QueryContext(ctx, `SELECT a.id, a.job_seeker_id, j.first_names, j.birth_name, j.usage_name, a.to_org, o.name,
 			a.sender_kind, COALESCE(so.name, ''), a.state, a.created_at, a.updated_at, a.archived_at IS NOT NULL
 		FROM applications a JOIN job_seekers j ON j.id = a.job_seeker_id JOIN organisations o ON o.id = a.to_org
 		LEFT JOIN organisations so ON so.id = a.sender_org
 		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY a.created_at DESC, a.id DESC LIMIT `+arg(f.Limit+1), args...)
+		ORDER BY a.created_at DESC, a.id DESC LIMIT `+limit, all()...)
 	if err != nil {
 		return nil, "", fmt.Errorf("liste des candidatures : %w", err)
 	}

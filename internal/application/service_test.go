@@ -14,6 +14,7 @@ import (
 	"parcours/internal/application"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
+	"parcours/internal/export"
 	"parcours/internal/fault"
 	"parcours/internal/offer"
 )
@@ -338,6 +339,43 @@ func TestCVIsSealedAndReadOnlyByThoseWhoSeeTheApplication(t *testing.T) {
 			if bytes.Contains(b, []byte("CANARI-CV")) {
 				t.Fatal("the CV is stored in clear")
 			}
+		}
+	})
+}
+
+func TestExportIsTheListNeutralisedAndRecorded(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		aci, emp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
+		presc := f.prescriber(t, "p@ccas.fr")
+		for _, name := range []string{"Durand", "=HYPERLINK(\"http://x\")"} {
+			p := f.person(t, presc, "Léa", name, "")
+			if _, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tbl, err := f.svc.Export(ctx, emp, application.ViewReceived, application.Filter{})
+		if err != nil || len(tbl.Rows) != 2 || len(tbl.Header) != 11 {
+			t.Fatalf("received export: %+v %v", tbl, err)
+		}
+		var b bytes.Buffer
+		if err := export.CSV(&b, tbl); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), "'=HYPERLINK") || strings.Contains(b.String(), ";=HYPERLINK") {
+			t.Fatalf("formula not neutralised: %s", b.String())
+		}
+		if tbl, err := f.svc.Export(ctx, presc, application.ViewSent, application.Filter{}); err != nil || len(tbl.Rows) != 2 || len(tbl.Header) != 8 {
+			t.Fatalf("sent export: %+v %v", tbl, err)
+		}
+		if _, err := f.svc.Export(ctx, presc, application.ViewReceived, application.Filter{}); !errors.Is(err, fault.Forbidden) {
+			t.Fatalf("a prescriber exported a structure's received list: %v", err)
+		}
+		var n int
+		if err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE action = 'read.application.export' AND outcome = 'ok'
+			AND details LIKE '%"count":"2"%'`).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("exports recorded with their size: %d %v", n, err)
 		}
 	})
 }

@@ -10,7 +10,9 @@ import (
 
 	"parcours/internal/access"
 	"parcours/internal/application"
+	"parcours/internal/clock"
 	"parcours/internal/database"
+	"parcours/internal/export"
 	"parcours/internal/fault"
 	"parcours/internal/jobseeker"
 	"parcours/internal/offer"
@@ -21,6 +23,7 @@ func (s *Server) registerApplicationRoutes() {
 	s.handle("GET /structures/{id}/postuler", gateUser, s.applyForm)
 	s.handle("POST /structures/{id}/postuler", gateUser, s.apply)
 	s.handle("GET /candidatures", gateUser, s.applicationsPage)
+	s.handle("GET /candidatures/export", gateUser, s.applicationsExport)
 	s.handle("GET /candidatures/{id}", gateUser, s.applicationPage)
 	s.handle("GET /candidatures/{id}/cv", gateUser, s.applicationCV)
 	s.handle("POST /candidatures/{id}/decision", gateUser, s.applicationDecide)
@@ -233,6 +236,49 @@ func (s *Server) applicationsPage(w http.ResponseWriter, r *http.Request) {
 	v.Rows, v.Next = rows, next
 	title := map[string]string{"recues": "Candidatures reçues", "envoyees": "Candidatures envoyées", "miennes": "Mes candidatures"}[v.View]
 	s.render(w, r, http.StatusOK, "applications", title, v, nil)
+}
+
+// applicationsExport downloads the list the filters select as CSV or XLSX (format=xlsx).
+func (s *Server) applicationsExport(w http.ResponseWriter, r *http.Request) {
+	a := actor(r)
+	q := r.URL.Query()
+	view := application.View(q.Get("vue"))
+	switch {
+	case a.Kind == access.JobSeeker:
+		view = application.ViewMine
+	case a.Role == access.Employer && view != application.ViewSent:
+		view = application.ViewReceived
+	case a.Kind == access.Professional:
+		view = application.ViewSent
+	default:
+		s.renderError(w, r, http.StatusForbidden)
+		return
+	}
+	f := application.Filter{Archived: q.Get("archivees") == "1", SenderKind: application.SenderKind(q.Get("emetteur"))}
+	if st := q.Get("etat"); st != "" {
+		f.States = []application.State{application.State(st)}
+	}
+	f.Since, _ = database.ParseDate(q.Get("depuis"))
+	f.Until, _ = database.ParseDate(q.Get("jusqu"))
+	t, err := s.applications.Export(r.Context(), a, view, f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name := "candidatures-" + string(view) + "-" + s.clock.Now().In(clock.Paris).Format("2006-01-02")
+	if q.Get("format") == "xlsx" {
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
+		if err := export.XLSX(w, t, s.clock.Now()); err != nil {
+			s.log.Error("export failed", "err", err)
+		}
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+	if err := export.CSV(w, t); err != nil {
+		s.log.Error("export failed", "err", err)
+	}
 }
 
 // applicationView is one application as its reader sees it.

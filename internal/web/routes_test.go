@@ -546,6 +546,7 @@ var routeTable = map[string]routeCase{
 		},
 		expect: only(jobSeeker, employerAdmin, employerMember, prescriberAdm)},
 	"GET /candidatures":         {path: fixed("/candidatures"), expect: only(jobSeeker, employerAdmin, employerMember, prescriberAdm, ddets)},
+	"GET /candidatures/export":  {path: fixed("/candidatures/export?format=xlsx"), expect: only(jobSeeker, employerAdmin, employerMember, prescriberAdm, ddets)},
 	"GET /candidatures/{id}":    {path: appPath(""), expect: ownFor([]string{jobSeeker, prescriberAdm, employerAdmin, employerMember}, staff)},
 	"GET /candidatures/{id}/cv": {path: appPath("/cv"), expect: ownFor([]string{jobSeeker, prescriberAdm, employerAdmin, employerMember}, staff)},
 	"POST /candidatures/{id}/decision": {path: appPath("/decision"), form: vals("action", "process"),
