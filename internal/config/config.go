@@ -34,7 +34,12 @@ type Config struct {
 	MaxDBConns  int
 	Jobs        bool // run periodic jobs in this instance
 	// APIRateLimit is the anonymous API limit per client address and minute.
-	APIRateLimit    int
+	APIRateLimit int
+	// FormRateLimit is how many forms a client may post per minute: per account when logged
+	// in, per client address otherwise.
+	FormRateLimit int
+	// SignupRateLimit is how many accounts a client address may create per hour.
+	SignupRateLimit int
 	ShutdownTimeout time.Duration
 }
 
@@ -78,6 +83,8 @@ var settings = []setting{
 	{env: "PARCOURS_JOBS", flag: "jobs", def: "true", boolean: true, usage: "exécuter les tâches périodiques dans cette instance"},
 	{env: "PARCOURS_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: "20s", usage: "délai d'arrêt propre"},
 	{env: "PARCOURS_API_RATE_LIMIT", flag: "api-rate-limit", def: "60", usage: "requêtes anonymes par minute et par adresse IP sur l'API"},
+	{env: "PARCOURS_FORM_RATE_LIMIT", flag: "form-rate-limit", def: "120", usage: "formulaires envoyés par minute, par compte connecté ou sinon par adresse IP"},
+	{env: "PARCOURS_SIGNUP_RATE_LIMIT", flag: "signup-rate-limit", def: "20", usage: "créations de compte par heure et par adresse IP"},
 }
 
 // Names lists the environment variables, for documentation and help output.
@@ -232,6 +239,16 @@ func (l *Loader) Load() (Config, error) {
 		bad("PARCOURS_API_RATE_LIMIT", "nombre entier positif attendu, reçu %q", l.get("PARCOURS_API_RATE_LIMIT"))
 	} else {
 		c.APIRateLimit = n
+	}
+	for _, lim := range []struct {
+		env string
+		dst *int
+	}{{"PARCOURS_FORM_RATE_LIMIT", &c.FormRateLimit}, {"PARCOURS_SIGNUP_RATE_LIMIT", &c.SignupRateLimit}} {
+		if n, err := strconv.Atoi(l.get(lim.env)); err != nil || n < 1 {
+			bad(lim.env, "nombre entier positif attendu, reçu %q", l.get(lim.env))
+		} else {
+			*lim.dst = n
+		}
 	}
 	if d, err := time.ParseDuration(l.get("PARCOURS_SHUTDOWN_TIMEOUT")); err != nil || d <= 0 {
 		bad("PARCOURS_SHUTDOWN_TIMEOUT", "durée attendue (ex. 20s), reçu %q", l.get("PARCOURS_SHUTDOWN_TIMEOUT"))

@@ -172,6 +172,14 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int)
 	if !ok {
 		p = errorTexts[http.StatusInternalServerError]
 	}
+	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "60")
+	}
+	s.renderErrorPage(w, r, status, p)
+}
+
+// renderErrorPage writes an error page with its own wording.
+func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, p errorPage) {
 	p.Status = status
 	t := s.templates["error"]
 	var buf bytes.Buffer
@@ -182,9 +190,6 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-		h.Set("Retry-After", "60")
-	}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

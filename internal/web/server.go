@@ -65,6 +65,7 @@ type Server struct {
 	mux          *http.ServeMux
 	routes       []Route
 	handler      http.Handler
+	limits       limits
 }
 
 // gate says who may reach a route before the handler's own access checks.
@@ -121,7 +122,7 @@ func New(d Deps) (*Server, error) {
 		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, trail: d.Trail,
 		offer: d.Offer, places: d.Places,
 		templates: t, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
-		mux: http.NewServeMux(),
+		mux: http.NewServeMux(), limits: newLimits(d.Config.FormRateLimit, d.Config.SignupRateLimit, d.Clock.Now),
 	}
 	s.registerRoutes()
 	if d.API != nil {
@@ -135,7 +136,7 @@ func New(d Deps) (*Server, error) {
 		s.log.Warn("cross-origin request refused", "request_id", RequestID(r.Context()), "method", r.Method)
 		s.renderError(w, r, http.StatusForbidden)
 	}))
-	s.handler = s.observe(s.secure(csrf.Handler(s.withSession(http.HandlerFunc(s.dispatch)))))
+	s.handler = s.observe(s.secure(csrf.Handler(s.withSession(s.limitForms(http.HandlerFunc(s.dispatch))))))
 	return s, nil
 }
 
