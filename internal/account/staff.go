@@ -24,7 +24,7 @@ func (s *Service) CreateVerified(ctx context.Context, in SignUp) (User, error) {
 func (s *Service) CreateVerifiedWith(ctx context.Context, in SignUp, then func(tx *sql.Tx, u User) error) (User, error) {
 	f := fault.Fields{}
 	if in.Kind != access.JobSeeker && in.Kind != access.Professional && in.Kind != access.Staff {
-		f.Add("kind", "type de compte inconnu (job_seeker, professional ou staff)")
+		f.Add("kind", "Type de compte inconnu (job_seeker, professional ou staff)")
 	}
 	if err := CheckName(in.FirstName, "prénom"); err != nil {
 		f.Add("first_name", err.Error())
@@ -54,7 +54,7 @@ func (s *Service) CreateVerifiedWith(ctx context.Context, in SignUp, then func(t
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if err := insertUser(ctx, tx, u); err != nil {
 			if errors.Is(err, fault.Conflict) {
-				return fault.Field("email", "un compte existe déjà avec cette adresse : connectez-vous")
+				return fault.Field("email", "Un compte existe déjà avec cette adresse : connectez-vous")
 			}
 			return err
 		}

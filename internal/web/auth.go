@@ -170,6 +170,18 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	f := formOf(r, "email")
 	v := loginView{Form: f, Next: safeNext(r.PostFormValue("suite"))}
+	// An empty field is a slip, not a failed attempt: say which, without counting it.
+	empty := fault.Fields{}
+	if f["email"] == "" {
+		empty.Add("email", "Saisissez votre adresse e-mail")
+	}
+	if r.PostFormValue("password") == "" {
+		empty.Add("password", "Saisissez votre mot de passe")
+	}
+	if len(empty) > 0 {
+		s.render(w, r, http.StatusUnprocessableEntity, "login", "Se connecter", v, empty)
+		return
+	}
 	res, err := s.accounts.Login(r.Context(), f["email"], r.PostFormValue("password"), s.client(r))
 	var locked *account.LockedError
 	switch {
