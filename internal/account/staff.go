@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -159,4 +161,63 @@ func (s *Service) Professional(ctx context.Context, q database.Querier, actor ac
 // reaches it: web and api hold no database and call only the checked methods.
 func (s *Service) OperatorLookup(ctx context.Context, email string) (User, error) {
 	return userByEmail(ctx, s.db.Reader(), email)
+}
+
+// StaffNames returns the full names of the accounts ids, for staff reading the audit trail:
+// entries name people by account id only, and the page resolves them when it shows them.
+// Accounts deleted since are absent from the map. The read is staff-only and recorded with
+// its size (access.Read), like any list of people.
+func (s *Service) StaffNames(ctx context.Context, actor access.Actor, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	return access.Read(ctx, s.guard, actor, access.Request{Action: access.ViewAuditTrail, Purpose: access.PurposeSecurity, What: "account.names"},
+		func(context.Context, database.Querier) (access.Resource, error) { return access.Resource{}, nil },
+		func(ctx context.Context, q database.Querier) (map[uuid.UUID]string, error) {
+			return namesByID(ctx, q, ids)
+		})
+}
+
+// namesByID reads the full names of the accounts ids (at most maxNames).
+func namesByID(ctx context.Context, q database.Querier, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	out := map[uuid.UUID]string{}
+	ids = distinctIDs(ids)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if len(ids) > maxNames {
+		return nil, fault.Field("ids", fmt.Sprintf("Au plus %d comptes à la fois", maxNames))
+	}
+	args := make([]any, len(ids))
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id, first_name, last_name FROM users WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("noms des comptes : %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id uuid.UUID
+		var first, last string
+		if err := rows.Scan(&id, &first, &last); err != nil {
+			return nil, fmt.Errorf("noms des comptes : %w", err)
+		}
+		out[id] = strings.TrimSpace(first + " " + last)
+	}
+	return out, rows.Err()
+}
+
+// maxNames bounds a names lookup: one page of the journal names at most two accounts per
+// entry.
+const maxNames = 500
+
+func distinctIDs(ids []uuid.UUID) []uuid.UUID {
+	seen := make(map[uuid.UUID]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if id != uuid.Nil && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }

@@ -19,6 +19,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"parcours/internal/audit"
 	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/fault"
@@ -105,6 +106,14 @@ var funcs = template.FuncMap{
 	// plural writes a count with its noun agreed ("1 poste", "3 postes"; French singular for
 	// 0 and 1).
 	"plural": plural,
+	// auditAction and auditOutcome label the audit trail's codes.
+	"auditAction": func(code string) string { l, _ := auditActionLabel(code); return l },
+	"auditOutcome": func(code audit.Outcome) string {
+		if l, ok := auditOutcomes[string(code)]; ok {
+			return l
+		}
+		return string(code)
+	},
 	"query": func(kv ...string) template.URL {
 		v := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
