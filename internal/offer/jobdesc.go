@@ -219,14 +219,14 @@ func (s *Service) applyJD(j JobDescription, st Structure, in JobDescriptionInput
 	}
 	j.CustomTitle = cleanLine(in.CustomTitle)
 	if TooLong(j.CustomTitle, MaxTitle) {
-		f.Add("custom_title", fmt.Sprintf("L'intitulé ne doit pas dépasser %d caractères", MaxTitle))
+		f.Add("custom_title", fmt.Sprintf("L'intitulé ne doit pas dépasser %s caractères", Thousands(MaxTitle)))
 	}
 	j.Description, j.ExpectedProfile = cleanText(in.Description), cleanText(in.ExpectedProfile)
 	if TooLong(j.Description, MaxText) {
-		f.Add("description", fmt.Sprintf("La description ne doit pas dépasser %d caractères", MaxText))
+		f.Add("description", fmt.Sprintf("La description ne doit pas dépasser %s caractères", Thousands(MaxText)))
 	}
 	if TooLong(j.ExpectedProfile, MaxText) {
-		f.Add("expected_profile", fmt.Sprintf("Le profil recherché ne doit pas dépasser %d caractères", MaxText))
+		f.Add("expected_profile", fmt.Sprintf("Le profil recherché ne doit pas dépasser %s caractères", Thousands(MaxText)))
 	}
 	j.ContractType = ContractType(strings.TrimSpace(string(in.ContractType)))
 	switch {

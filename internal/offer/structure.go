@@ -252,14 +252,14 @@ func (s *Service) apply(st Structure, in StructureInput) (Structure, error) {
 	f := fault.Fields{}
 	st.Brand = cleanLine(in.Brand)
 	if TooLong(st.Brand, MaxTitle) {
-		f.Add("brand", fmt.Sprintf("L'enseigne ne doit pas dépasser %d caractères", MaxTitle))
+		f.Add("brand", fmt.Sprintf("L'enseigne ne doit pas dépasser %s caractères", Thousands(MaxTitle)))
 	}
 	st.AddressLine1, st.AddressLine2 = cleanLine(in.AddressLine1), cleanLine(in.AddressLine2)
 	if TooLong(st.AddressLine1, MaxTitle) {
-		f.Add("address_line1", fmt.Sprintf("L'adresse ne doit pas dépasser %d caractères", MaxTitle))
+		f.Add("address_line1", fmt.Sprintf("L'adresse ne doit pas dépasser %s caractères", Thousands(MaxTitle)))
 	}
 	if TooLong(st.AddressLine2, MaxTitle) {
-		f.Add("address_line2", fmt.Sprintf("Le complément d'adresse ne doit pas dépasser %d caractères", MaxTitle))
+		f.Add("address_line2", fmt.Sprintf("Le complément d'adresse ne doit pas dépasser %s caractères", Thousands(MaxTitle)))
 	}
 	var err error
 	if st.Postcode, err = NormalisePostcode(in.Postcode); err != nil {
@@ -305,10 +305,10 @@ func (s *Service) apply(st Structure, in StructureInput) (Structure, error) {
 	}
 	st.Description, st.ProvidedSupport = cleanText(in.Description), cleanText(in.ProvidedSupport)
 	if TooLong(st.Description, MaxText) {
-		f.Add("description", fmt.Sprintf("La présentation ne doit pas dépasser %d caractères", MaxText))
+		f.Add("description", fmt.Sprintf("La présentation ne doit pas dépasser %s caractères", Thousands(MaxText)))
 	}
 	if TooLong(st.ProvidedSupport, MaxText) {
-		f.Add("provided_support", fmt.Sprintf("L'accompagnement proposé ne doit pas dépasser %d caractères", MaxText))
+		f.Add("provided_support", fmt.Sprintf("L'accompagnement proposé ne doit pas dépasser %s caractères", Thousands(MaxText)))
 	}
 	return st, f.Err()
 }

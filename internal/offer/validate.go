@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -44,6 +45,15 @@ func cleanText(s string) string {
 		return r
 	}, s)
 	return strings.TrimSpace(s)
+}
+
+// Thousands writes n the French way, with a non-breaking space between thousands: "5 000".
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "\u00a0" + s[i:]
+	}
+	return s
 }
 
 // TooLong tells whether s has more than limit characters.

@@ -112,3 +112,16 @@ var auditRelations = map[string]string{
 	"follow_up":            "suivi",
 	"caseload":             "portefeuille",
 }
+
+// auditFields name the fields of a structure's public page that an update changed.
+var auditFields = map[string]string{
+	"brand":            "enseigne",
+	"address":          "adresse",
+	"commune":          "commune",
+	"position":         "position",
+	"phone":            "téléphone",
+	"email":            "e-mail",
+	"website":          "site internet",
+	"description":      "présentation",
+	"provided_support": "accompagnement proposé",
+}

@@ -39,13 +39,13 @@ func (s *Server) limitForms(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		key := "ip:" + s.clientIP(r)
+		key, from := "ip:"+s.clientIP(r), "depuis votre connexion internet"
 		if si := session(r); si != nil {
-			key = "user:" + si.auth.User.ID.String()
+			key, from = "user:"+si.auth.User.ID.String(), "depuis votre compte"
 		}
 		if ok, wait := s.limits.forms.Allow(key); !ok {
 			s.log.Warn("form rate limit", "request_id", RequestID(r.Context()), "route", r.URL.Path)
-			s.renderTooMany(w, r, wait)
+			s.renderTooMany(w, r, wait, "Trop de formulaires ont été envoyés en peu de temps "+from+".")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -61,16 +61,17 @@ func (s *Server) allowSignup(w http.ResponseWriter, r *http.Request) bool {
 	ok, wait := s.limits.signups.Allow(s.clientIP(r))
 	if !ok {
 		s.log.Warn("sign-up rate limit", "request_id", RequestID(r.Context()))
-		s.renderTooMany(w, r, wait)
+		s.renderTooMany(w, r, wait, "Trop de comptes ont été créés en peu de temps depuis votre connexion internet.")
 	}
 	return ok
 }
 
-// renderTooMany answers 429 with the French page and the wait in Retry-After.
-func (s *Server) renderTooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+// renderTooMany answers 429 with the French page, saying why and how long to wait, and the
+// wait in Retry-After.
+func (s *Server) renderTooMany(w http.ResponseWriter, r *http.Request, wait time.Duration, why string) {
 	w.Header().Set("Retry-After", ratelimit.RetryAfter(wait))
 	s.renderErrorPage(w, r, http.StatusTooManyRequests, errorPage{Heading: "Trop de demandes",
-		Text: "Trop de formulaires ont été envoyés en peu de temps depuis votre connexion. Réessayez dans " + frenchWait(wait) +
+		Text: why + " Réessayez dans " + frenchWait(wait) +
 			". Ce que vous avez saisi n'a pas été enregistré : revenez à la page précédente pour le retrouver."})
 }
 

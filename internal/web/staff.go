@@ -376,7 +376,7 @@ func (n auditNames) object(e audit.Event) auditRef {
 		return auditRef{Label: kind + " : " + n.org(id), Link: "/structures/" + id.String(), Filter: id.String()}
 	case e.ObjectType == "job_description":
 		if sid, err := uuid.Parse(e.Details["structure"]); err == nil {
-			return auditRef{Label: kind + " de " + n.org(sid), Link: "/structures/" + sid.String() + "#poste-" + id.String(), Filter: id.String()}
+			return auditRef{Label: kind + " (" + n.org(sid) + ")", Link: "/structures/" + sid.String() + "#poste-" + id.String(), Filter: id.String()}
 		}
 	}
 	return auditRef{Label: kind, Filter: e.ObjectRef}
@@ -387,13 +387,22 @@ func (n auditNames) object(e audit.Event) auditRef {
 func auditDetails(e audit.Event) []string {
 	var out []string
 	d := e.Details
-	if c, ok := d["count"]; ok && strings.HasPrefix(e.Action, "read.") {
+	// A list read records how many items it returned. (The trail's own reads record 1, a page;
+	// that count says nothing and is left out.)
+	if c, ok := d["count"]; ok && e.ObjectType == "list" && e.Action != "read.audit.events" {
 		if n, err := strconv.Atoi(c); err == nil {
 			out = append(out, plural(n, "élément lu", "éléments lus"))
 		}
 	}
 	if v := d["fields"]; v != "" {
-		out = append(out, "Champs : "+strings.ReplaceAll(v, ",", ", "))
+		var labels []string
+		for _, f := range strings.Split(v, ",") {
+			if l, ok := auditFields[f]; ok {
+				f = l
+			}
+			labels = append(labels, f)
+		}
+		out = append(out, "Champs : "+strings.Join(labels, ", "))
 	}
 	if v := d["status"]; v != "" {
 		out = append(out, "Décision : "+org.Habilitation(v).Label())
