@@ -60,6 +60,12 @@ const cardLayout = `(() => {
       if (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_PRECEDING) faults.push('« ' + name + ' » : ' + b.className + ' avant ' + a.className + ' dans le document');
     }
   }
+  // A button with an icon in a group without fr-btns-group--icon-left is shrunk to its icon:
+  // its words are hidden from sight (a title would be needed).
+  for (const btn of document.querySelectorAll('main .fr-btn[class*="fr-icon-"]')) {
+    const words = btn.innerText.trim();
+    if (words.length > 3 && !btn.title && btn.getBoundingClientRect().width < 48) faults.push('bouton « ' + words + ' » réduit à son icône');
+  }
   return {count: cards.length, faults};
 })()`
 
