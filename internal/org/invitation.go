@@ -219,6 +219,10 @@ func (s *Service) AcceptInvitationNewAccount(ctx context.Context, token string, 
 		return account.User{}, Organisation{}, err
 	}
 	in.Kind, in.Email = access.Professional, inv.Email
+	// Every field at once, the terms included (a professional accepts them to sign up).
+	if err := in.Validate(); err != nil {
+		return account.User{}, Organisation{}, err
+	}
 	var o Organisation
 	var u account.User
 	u, err = s.accounts.CreateVerifiedWith(ctx, in, func(tx *sql.Tx, created account.User) error {

@@ -13,6 +13,7 @@ import (
 	"parcours/internal/access"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
+	"parcours/internal/notify"
 	"parcours/internal/org"
 )
 
@@ -106,6 +107,21 @@ func TestEveryFormReportsAllItsErrorsAtOnce(t *testing.T) {
 		checkErrors(t, "profile", s.do(t, "POST", "/compte/profil", emp, url.Values{}), "first_name", "last_name")
 		checkErrors(t, "password change", s.do(t, "POST", "/compte/mot-de-passe", emp, url.Values{}), "current_password", "new_password")
 		checkErrors(t, "invitation", s.do(t, "POST", "/organisations/"+id+"/invitations", emp, url.Values{}), "email")
+		// The invited person creates their account: every field at once, the terms included.
+		if r := s.do(t, "POST", "/organisations/"+id+"/invitations", emp, url.Values{"email": {"invitee@exemple.fr"}}); r.status != 303 {
+			t.Fatalf("invitation: %d", r.status)
+		}
+		mails, err := notify.List(ctx, s.db.Reader(), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var link string
+		for _, m := range mails {
+			if m.To == "invitee@exemple.fr" {
+				link = regexp.MustCompile(`/invitation/[A-Za-z0-9_-]+`).FindString(m.TextBody)
+			}
+		}
+		checkErrors(t, "account from an invitation", s.do(t, "POST", link, "", url.Values{}), "first_name", "last_name", "password", "accept_terms")
 
 		// A professional without organisation creates one.
 		newcomer := s.user(t, access.Professional, "nouveau@exemple.fr")

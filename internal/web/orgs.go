@@ -603,10 +603,6 @@ func (s *Server) invitationAccept(w http.ResponseWriter, r *http.Request) {
 	f := formOf(r, "first_name", "last_name")
 	in := account.SignUp{Password: r.PostFormValue("password"), FirstName: f["first_name"], LastName: f["last_name"],
 		AcceptTerms: r.PostFormValue("accept_terms") == "on"}
-	if !in.AcceptTerms {
-		s.renderInvitation(w, r, http.StatusUnprocessableEntity, f, fault.Fields{"accept_terms": "Acceptez les conditions d'utilisation pour créer votre compte"})
-		return
-	}
 	_, _, err := s.orgs.AcceptInvitationNewAccount(r.Context(), token, in)
 	if fields := fault.FieldsOf(err); fields != nil {
 		s.renderInvitation(w, r, http.StatusUnprocessableEntity, f, fields)
