@@ -68,8 +68,8 @@ func flowSignUpConfirmLogin(t *testing.T, srv *server) {
 	if got := b.text(`header a[href="/compte"]`); got != p.FirstName+" "+p.LastName {
 		t.Fatalf("header shows %q, want the user's name %q", got, p.FirstName+" "+p.LastName)
 	}
-	if !strings.Contains(b.bodyText(), "Votre espace candidat") {
-		t.Fatal("the job seeker's dashboard does not show the job seeker's space")
+	if !strings.Contains(b.bodyText(), "Trouver un employeur solidaire") {
+		t.Fatal("the job seeker's dashboard does not lead to the search")
 	}
 }
 
