@@ -28,7 +28,7 @@ func TestAccessibility(t *testing.T) {
 	}
 
 	b.checkCSPEnforced()
-	b.expectHeading("Parcours : trouver un emploi adapté, accompagner chaque personne")
+	b.expectHeading("Parcours : trouver un emploi solidaire près de chez soi")
 	check("home")
 
 	b.open("/inscription")

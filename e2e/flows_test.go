@@ -68,8 +68,8 @@ func flowSignUpConfirmLogin(t *testing.T, srv *server) {
 	if got := b.text(`header a[href="/compte"]`); got != p.FirstName+" "+p.LastName {
 		t.Fatalf("header shows %q, want the user's name %q", got, p.FirstName+" "+p.LastName)
 	}
-	if !strings.Contains(b.bodyText(), "Votre espace candidat") {
-		t.Fatal("the job seeker's dashboard does not show the job seeker's space")
+	if !strings.Contains(b.bodyText(), "Trouver un employeur solidaire") {
+		t.Fatal("the job seeker's dashboard does not lead to the search")
 	}
 }
 
@@ -193,13 +193,13 @@ func flowProfessionalMFA(t *testing.T, srv *server) {
 	if status := b.clickThrough(`form[action="/connexion/double-facteur"] button[type=submit]`); status != 422 {
 		t.Fatalf("wrong code answered %d, want 422", status)
 	}
-	if got := b.text("#f-code-error"); !strings.Contains(got, "code incorrect ou expiré") {
+	if got := b.text("#f-code-error"); !strings.Contains(got, "Code incorrect ou expiré") {
 		t.Fatalf("code field error = %q", got)
 	}
 	if eval[string](b, "aria-invalid", `document.getElementById('f-code').getAttribute('aria-invalid')`) != "true" {
 		t.Fatal("the code field is not marked aria-invalid")
 	}
-	if got := b.text("#erreurs a"); !strings.Contains(got, "code incorrect") {
+	if got := b.text("#erreurs a"); !strings.Contains(got, "Code incorrect") {
 		t.Fatalf("the error summary does not link to the code field: %q", got)
 	}
 

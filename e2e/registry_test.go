@@ -29,7 +29,7 @@ func TestRegistryPages(t *testing.T) {
 	if status := b.clickThrough(`main form button[type=submit]`); status != 422 {
 		t.Fatalf("unknown commune answered %d, want 422", status)
 	}
-	if !strings.Contains(b.text("#f-commune-error"), "aucune commune ne correspond") {
+	if !strings.Contains(b.text("#f-commune-error"), "Aucune commune ne correspond") {
 		t.Fatalf("no field message: %s", b.bodyText())
 	}
 	check("search, unknown commune")

@@ -68,8 +68,9 @@ func NewGuard(db *database.DB, j Journal, c clock.Clock) *Guard {
 // A refusal is recorded too (outcome denied) and returns an error wrapping fault.Forbidden, or
 // fault.Unauthenticated for an anonymous actor; an error of describe (fault.NotFound for a
 // missing record) is returned as is, without an entry. Reading one's own data (describe found
-// the relation RelSelf) is decided but not recorded: the trail answers "who read my data", and the person
-// themselves is not the question. A fetch returning a slice records its length as the count.
+// the relation RelSelf) is decided but not recorded: the trail answers "who read my data", and
+// the person themselves is not the question. A fetch returning a slice or a map records its
+// length as the count.
 func Read[T any](ctx context.Context, g *Guard, a Actor, req Request,
 	describe func(ctx context.Context, q database.Querier) (Resource, error),
 	fetch func(ctx context.Context, q database.Querier) (T, error)) (T, error) {
@@ -134,10 +135,10 @@ func (g *Guard) record(ctx context.Context, q database.Querier, e ReadEntry) err
 	return nil
 }
 
-// count is the length of a list read, 1 for anything else.
+// count is the length of a list read (a slice or a map), 1 for anything else.
 func count(v any) int {
 	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Slice {
+	if rv.Kind() == reflect.Slice || rv.Kind() == reflect.Map {
 		return rv.Len()
 	}
 	return 1

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"parcours/internal/access"
 	"parcours/internal/account"
 	"parcours/internal/audit"
@@ -340,6 +342,37 @@ func TestStaffReadsOfAccountsAreAudited(t *testing.T) {
 		// Nobody but staff reads the trail.
 		if _, _, err := f.trail.List(ctx, access.Actor{UserID: u.ID, Kind: access.JobSeeker}, audit.Filter{}, 10, ""); !errors.Is(err, fault.Forbidden) {
 			t.Fatalf("a job seeker read the audit trail: %v", err)
+		}
+	})
+}
+
+// Staff reading the journal get the names of the accounts it names, in one recorded read;
+// nobody else does.
+func TestStaffNamesAreStaffOnlyAndRecorded(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		u := f.signUpVerified(t, access.JobSeeker, "nommee@exemple.fr")
+		staff, _ := f.svc.CreateVerified(ctx, account.SignUp{Kind: access.Staff, Email: "s@exemple.fr", Password: goodPassword, FirstName: "Sam", LastName: "Staff"})
+		staffActor := access.Actor{UserID: staff.ID, Kind: access.Staff, MFA: true}
+		gone := uuid.New()
+		names, err := f.svc.StaffNames(ctx, staffActor, []uuid.UUID{u.ID, staff.ID, u.ID, gone, uuid.Nil})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(names) != 2 || names[u.ID] != "Camille Martin" || names[staff.ID] != "Sam Staff" {
+			t.Fatalf("names %v", names)
+		}
+		if _, err := f.svc.StaffNames(ctx, access.Actor{UserID: u.ID, Kind: access.JobSeeker}, []uuid.UUID{staff.ID}); !errors.Is(err, fault.Forbidden) {
+			t.Fatalf("a job seeker read names: %v", err)
+		}
+		if _, err := f.svc.StaffNames(ctx, access.Actor{UserID: staff.ID, Kind: access.Staff}, []uuid.UUID{u.ID}); !errors.Is(err, fault.Forbidden) {
+			t.Fatalf("staff without second factor read names: %v", err)
+		}
+		events, _, err := f.trail.List(ctx, staffActor, audit.Filter{ActionPrefix: "read.account.names"}, 10, "")
+		if err != nil || len(events) != 3 || events[0].Outcome != audit.OutcomeDenied || events[1].Outcome != audit.OutcomeDenied ||
+			events[2].Details["count"] != "2" || events[2].Purpose != string(access.PurposeSecurity) {
+			t.Fatalf("the lookup and the refusal are recorded: %+v %v", events, err)
 		}
 	})
 }

@@ -191,7 +191,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 const maxMFAFailures = 5
 
 // errBadCode is a wrong TOTP or recovery code, reported on the "code" field.
-var errBadCode = fault.Field("code", "code incorrect ou expiré : saisissez le code affiché par votre application ou un code de secours")
+var errBadCode = fault.Field("code", "Code incorrect ou expiré : saisissez le code affiché par votre application ou un code de secours")
 
 // CompleteMFA checks the second factor of a session waiting for it, and renews the session's
 // token once it passes.

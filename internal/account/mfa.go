@@ -75,7 +75,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, actor access.Actor, sessionID
 		var hexSealed string
 		err = tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, pendingKey(u.ID)).Scan(&hexSealed)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fault.Field("code", "l'activation a expiré : recommencez")
+			return fault.Field("code", "L'activation a expiré : recommencez")
 		}
 		if err != nil {
 			return err
@@ -90,7 +90,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, actor access.Actor, sessionID
 		}
 		step, ok := checkTOTP(secret, code, now, 0)
 		if !ok {
-			return fault.Field("code", "code incorrect : vérifiez l'heure de votre téléphone et saisissez le code affiché")
+			return fault.Field("code", "Code incorrect : vérifiez l'heure de votre téléphone et saisissez le code affiché")
 		}
 		active, err := s.envelope.Seal(ctx, tx, userSubject(u.ID), totpBinding(u.ID), secret)
 		if err != nil {
@@ -147,7 +147,7 @@ func (s *Service) reauthenticate(ctx context.Context, u User, password string) e
 		return err
 	}
 	if !ok {
-		return fault.Field("password", "mot de passe incorrect")
+		return fault.Field("password", "Mot de passe incorrect")
 	}
 	return nil
 }

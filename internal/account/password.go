@@ -126,18 +126,18 @@ const MaxPasswordLength = 128
 func CheckPassword(password, email string) error {
 	n := utf8.RuneCountInString(password)
 	if n > MaxPasswordLength {
-		return fmt.Errorf("le mot de passe ne doit pas dépasser %d caractères", MaxPasswordLength)
+		return fmt.Errorf("Le mot de passe ne doit pas dépasser %d caractères", MaxPasswordLength)
 	}
 	if strings.TrimSpace(password) == "" {
-		return errors.New("saisissez un mot de passe")
+		return errors.New("Saisissez un mot de passe")
 	}
 	lower := strings.ToLower(password)
 	if local, _, ok := strings.Cut(strings.ToLower(email), "@"); ok && len(local) >= 4 && strings.Contains(lower, local) {
-		return errors.New("le mot de passe ne doit pas contenir votre adresse e-mail")
+		return errors.New("Le mot de passe ne doit pas contenir votre adresse e-mail")
 	}
 	for _, common := range commonPasswords {
 		if strings.Contains(lower, common) && n < len(common)+8 {
-			return errors.New("ce mot de passe est trop courant : choisissez-en un autre")
+			return errors.New("Ce mot de passe est trop courant : choisissez-en un autre")
 		}
 	}
 	if isPassphrase(password) {
@@ -163,7 +163,7 @@ func CheckPassword(password, email string) error {
 		}
 	}
 	if n < 12 || count < 3 {
-		return errors.New("le mot de passe doit contenir au moins 12 caractères dont 3 types parmi minuscules, majuscules, chiffres et caractères spéciaux, ou être une phrase d'au moins 4 mots et 20 caractères")
+		return errors.New("Le mot de passe doit contenir au moins 12 caractères dont 3 types parmi minuscules, majuscules, chiffres et caractères spéciaux, ou être une phrase d'au moins 4 mots et 20 caractères")
 	}
 	return nil
 }

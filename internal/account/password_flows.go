@@ -119,7 +119,7 @@ func (s *Service) ChangePassword(ctx context.Context, actor access.Actor, curren
 	}
 	f := fault.Fields{}
 	if err := s.reauthenticate(ctx, u, current); err != nil {
-		f.Add("current_password", "mot de passe actuel incorrect")
+		f.Add("current_password", "Mot de passe actuel incorrect")
 	}
 	if err := CheckPassword(next, u.Email); err != nil {
 		f.Add("new_password", err.Error())

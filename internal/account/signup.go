@@ -28,7 +28,7 @@ type SignUp struct {
 func (in SignUp) Validate() error {
 	f := fault.Fields{}
 	if in.Kind != access.JobSeeker && in.Kind != access.Professional {
-		f.Add("kind", "choisissez le type de compte")
+		f.Add("kind", "Choisissez le type de compte")
 	}
 	if err := CheckName(in.FirstName, "prénom"); err != nil {
 		f.Add("first_name", err.Error())
@@ -43,7 +43,7 @@ func (in SignUp) Validate() error {
 		f.Add("password", err.Error())
 	}
 	if in.Kind == access.Professional && !in.AcceptTerms {
-		f.Add("accept_terms", "acceptez les conditions d'utilisation pour créer un compte professionnel")
+		f.Add("accept_terms", "Acceptez les conditions d'utilisation pour créer un compte professionnel")
 	}
 	return f.Err()
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,7 +28,7 @@ func (s *Service) CreateVerified(ctx context.Context, in SignUp) (User, error) {
 func (s *Service) CreateVerifiedWith(ctx context.Context, in SignUp, then func(tx *sql.Tx, u User) error) (User, error) {
 	f := fault.Fields{}
 	if in.Kind != access.JobSeeker && in.Kind != access.Professional && in.Kind != access.Staff {
-		f.Add("kind", "type de compte inconnu (job_seeker, professional ou staff)")
+		f.Add("kind", "Type de compte inconnu (job_seeker, professional ou staff)")
 	}
 	if err := CheckName(in.FirstName, "prénom"); err != nil {
 		f.Add("first_name", err.Error())
@@ -56,7 +58,7 @@ func (s *Service) CreateVerifiedWith(ctx context.Context, in SignUp, then func(t
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if err := insertUser(ctx, tx, u); err != nil {
 			if errors.Is(err, fault.Conflict) {
-				return fault.Field("email", "un compte existe déjà avec cette adresse : connectez-vous")
+				return fault.Field("email", "Un compte existe déjà avec cette adresse : connectez-vous")
 			}
 			return err
 		}
@@ -221,4 +223,63 @@ func (s *Service) CreateForJobSeeker(ctx context.Context, q database.Querier, ac
 		return User{}, err
 	}
 	return u, s.record(ctx, q, "account.created_by_proxy", actor.UserID, u.ID, "ok", map[string]string{"kind": string(u.Kind)})
+}
+
+// StaffNames returns the full names of the accounts ids, for staff reading the audit trail:
+// entries name people by account id only, and the page resolves them when it shows them.
+// Accounts deleted since are absent from the map. The read is staff-only and recorded with
+// its size (access.Read), like any list of people.
+func (s *Service) StaffNames(ctx context.Context, actor access.Actor, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	return access.Read(ctx, s.guard, actor, access.Request{Action: access.ViewAuditTrail, Purpose: access.PurposeSecurity, What: "account.names"},
+		func(context.Context, database.Querier) (access.Resource, error) { return access.Resource{}, nil },
+		func(ctx context.Context, q database.Querier) (map[uuid.UUID]string, error) {
+			return namesByID(ctx, q, ids)
+		})
+}
+
+// namesByID reads the full names of the accounts ids (at most maxNames).
+func namesByID(ctx context.Context, q database.Querier, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	out := map[uuid.UUID]string{}
+	ids = distinctIDs(ids)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if len(ids) > maxNames {
+		return nil, fault.Field("ids", fmt.Sprintf("Au plus %d comptes à la fois", maxNames))
+	}
+	args := make([]any, len(ids))
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id, first_name, last_name FROM users WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("noms des comptes : %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id uuid.UUID
+		var first, last string
+		if err := rows.Scan(&id, &first, &last); err != nil {
+			return nil, fmt.Errorf("noms des comptes : %w", err)
+		}
+		out[id] = strings.TrimSpace(first + " " + last)
+	}
+	return out, rows.Err()
+}
+
+// maxNames bounds a names lookup: one page of the journal names at most two accounts per
+// entry.
+const maxNames = 500
+
+func distinctIDs(ids []uuid.UUID) []uuid.UUID {
+	seen := make(map[uuid.UUID]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if id != uuid.Nil && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }

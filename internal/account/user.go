@@ -134,14 +134,14 @@ func NormaliseEmail(email string) string { return strings.ToLower(strings.TrimSp
 func CheckEmail(email string) error {
 	email = NormaliseEmail(email)
 	if email == "" {
-		return errors.New("saisissez votre adresse e-mail")
+		return errors.New("Saisissez votre adresse e-mail")
 	}
 	if len(email) > 254 {
-		return errors.New("l'adresse e-mail est trop longue")
+		return errors.New("L'adresse e-mail est trop longue")
 	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
-		return errors.New("saisissez une adresse e-mail valide, par exemple nom@exemple.fr")
+		return errors.New("Saisissez une adresse e-mail valide, par exemple nom@exemple.fr")
 	}
 	return nil
 }
@@ -150,14 +150,14 @@ func CheckEmail(email string) error {
 func CheckName(name, what string) error {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return fmt.Errorf("saisissez votre %s", what)
+		return fmt.Errorf("Saisissez votre %s", what)
 	}
 	if utf8.RuneCountInString(name) > 100 {
-		return fmt.Errorf("le %s ne doit pas dépasser 100 caractères", what)
+		return fmt.Errorf("Le %s ne doit pas dépasser 100 caractères", what)
 	}
 	for _, r := range name {
 		if r < 0x20 || r == 0x7f || r == '<' || r == '>' {
-			return fmt.Errorf("le %s contient un caractère non autorisé", what)
+			return fmt.Errorf("Le %s contient un caractère non autorisé", what)
 		}
 	}
 	return nil

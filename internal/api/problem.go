@@ -14,6 +14,7 @@ import (
 	"parcours/internal/database"
 	"parcours/internal/fault"
 	"parcours/internal/offer"
+	"parcours/internal/ratelimit"
 	"parcours/internal/refdata"
 )
 
@@ -98,7 +99,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 type API struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
-	limiter  *limiter
+	limiter  *ratelimit.Limiter
 	offer    *offer.Service
 	places   *refdata.Data
 	clientIP func(*http.Request) string

@@ -18,6 +18,7 @@ import (
 	"parcours/internal/access"
 	"parcours/internal/fault"
 	"parcours/internal/offer"
+	"parcours/internal/ratelimit"
 	"parcours/internal/refdata"
 )
 
@@ -51,7 +52,7 @@ func New(o Options) *API {
 			return host
 		}
 	}
-	a := &API{log: o.Logger, mux: http.NewServeMux(), limiter: newLimiter(o.PerMinute, o.Now), offer: o.Offer, places: o.Places, clientIP: o.ClientIP}
+	a := &API{log: o.Logger, mux: http.NewServeMux(), limiter: ratelimit.PerMinute(o.PerMinute, o.Now), offer: o.Offer, places: o.Places, clientIP: o.ClientIP}
 	a.mux.HandleFunc("GET /api/v1/openapi.json", a.openapi)
 	a.mux.HandleFunc("GET /api/v1/structures", a.limited(a.listStructures))
 	a.mux.HandleFunc("GET /api/v1/structures/{id}", a.limited(a.getStructure))
@@ -84,10 +85,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // limited applies the anonymous rate limit.
 func (a *API) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if ok, wait := a.limiter.allow(a.clientIP(r)); !ok {
-			w.Header().Set("Retry-After", retryAfter(wait))
+		if ok, wait := a.limiter.Allow(a.clientIP(r)); !ok {
+			w.Header().Set("Retry-After", ratelimit.RetryAfter(wait))
 			writeProblem(w, Problem{Status: http.StatusTooManyRequests,
-				Detail: "Limite de requêtes par minute atteinte : réessayez dans " + retryAfter(wait) + " seconde(s)."})
+				Detail: "Limite de requêtes par minute atteinte : réessayez dans " + ratelimit.RetryAfter(wait) + " seconde(s)."})
 			return
 		}
 		h(w, r)

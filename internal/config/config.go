@@ -34,7 +34,12 @@ type Config struct {
 	MaxDBConns  int
 	Jobs        bool // run periodic jobs in this instance
 	// APIRateLimit is the anonymous API limit per client address and minute.
-	APIRateLimit    int
+	APIRateLimit int
+	// FormRateLimit is how many forms a client may post per minute: per account when logged
+	// in, per client address otherwise.
+	FormRateLimit int
+	// SignupRateLimit is how many accounts a client address may create per hour.
+	SignupRateLimit int
 	ShutdownTimeout time.Duration
 	Audit           Audit
 	// ClamdAddr is the antivirus daemon uploads are scanned by: "unix:/path", "/path",
@@ -96,6 +101,8 @@ var settings = []setting{
 	{env: "PARCOURS_AUDIT_CHECKPOINT_DIR", flag: "audit-checkpoint-dir", usage: "dossier où chaque point de contrôle signé du journal d'audit est publié hors de la base (défaut : DATA_DIR/audit, créé s'il manque ; de préférence un autre disque ou un stockage non réinscriptible)"},
 	{env: "PARCOURS_AUDIT_WITNESS_URL", flag: "audit-witness-url", usage: "adresse http(s) d'un témoin qui reçoit chaque nouveau point de contrôle du journal d'audit (POST, text/plain) ; facultatif", secret: true},
 	{env: "PARCOURS_CLAMD_ADDR", flag: "clamd-addr", usage: "antivirus clamd qui analyse les fichiers déposés : unix:/CHEMIN ou hôte:port (vide : pas d'analyse)"},
+	{env: "PARCOURS_FORM_RATE_LIMIT", flag: "form-rate-limit", def: "120", usage: "formulaires envoyés par minute, par compte connecté ou sinon par adresse IP"},
+	{env: "PARCOURS_SIGNUP_RATE_LIMIT", flag: "signup-rate-limit", def: "20", usage: "créations de compte par heure et par adresse IP"},
 }
 
 // Names lists the environment variables, for documentation and help output.
@@ -250,6 +257,16 @@ func (l *Loader) Load() (Config, error) {
 		bad("PARCOURS_API_RATE_LIMIT", "nombre entier positif attendu, reçu %q", l.get("PARCOURS_API_RATE_LIMIT"))
 	} else {
 		c.APIRateLimit = n
+	}
+	for _, lim := range []struct {
+		env string
+		dst *int
+	}{{"PARCOURS_FORM_RATE_LIMIT", &c.FormRateLimit}, {"PARCOURS_SIGNUP_RATE_LIMIT", &c.SignupRateLimit}} {
+		if n, err := strconv.Atoi(l.get(lim.env)); err != nil || n < 1 {
+			bad(lim.env, "nombre entier positif attendu, reçu %q", l.get(lim.env))
+		} else {
+			*lim.dst = n
+		}
 	}
 	if d, err := time.ParseDuration(l.get("PARCOURS_SHUTDOWN_TIMEOUT")); err != nil || d <= 0 {
 		bad("PARCOURS_SHUTDOWN_TIMEOUT", "durée attendue (ex. 20s), reçu %q", l.get("PARCOURS_SHUTDOWN_TIMEOUT"))

@@ -189,6 +189,14 @@ type JobDescriptionInput struct {
 	CVRequired      bool
 }
 
+// MaxJobDescriptionsPerStructure caps a structure's job descriptions, active and inactive:
+// the registry averages four per structure (21,000 active for 5,000 structures nationally)
+// and les-emplois' largest employers list a few dozen, so 200 never stops a real employer
+// while a script creating thousands is stopped at once. Inactive ones count because job
+// descriptions are never deleted: otherwise creating and deactivating would grow the table
+// without end. An employer at the cap edits and reactivates an inactive one.
+const MaxJobDescriptionsPerStructure = 200
+
 // Limits of a job description's numbers.
 const (
 	MinHoursPerWeek  = 1
@@ -202,53 +210,70 @@ func (s *Service) applyJD(j JobDescription, st Structure, in JobDescriptionInput
 	j.AppellationCode = strings.TrimSpace(in.AppellationCode)
 	if a, ok := s.places.Appellation(j.AppellationCode); !ok {
 		if j.AppellationCode == "" {
-			f.Add("appellation", "choisissez le métier dans la liste proposée")
+			f.Add("appellation", "Choisissez le métier dans la liste proposée")
 		} else {
-			f.Add("appellation", "métier inconnu : choisissez-le dans la liste proposée")
+			f.Add("appellation", "Métier inconnu : choisissez-le dans la liste proposée")
 		}
 	} else {
 		j.RomeCode, j.AppellationLabel = a.Rome, a.Label
 	}
 	j.CustomTitle = cleanLine(in.CustomTitle)
-	if tooLong(j.CustomTitle, MaxTitle) {
-		f.Add("custom_title", fmt.Sprintf("l'intitulé ne doit pas dépasser %d caractères", MaxTitle))
+	if TooLong(j.CustomTitle, MaxTitle) {
+		f.Add("custom_title", fmt.Sprintf("L'intitulé ne doit pas dépasser %s caractères", Thousands(MaxTitle)))
 	}
 	j.Description, j.ExpectedProfile = cleanText(in.Description), cleanText(in.ExpectedProfile)
-	if tooLong(j.Description, MaxText) {
-		f.Add("description", fmt.Sprintf("la description ne doit pas dépasser %d caractères", MaxText))
+	if TooLong(j.Description, MaxText) {
+		f.Add("description", fmt.Sprintf("La description ne doit pas dépasser %s caractères", Thousands(MaxText)))
 	}
-	if tooLong(j.ExpectedProfile, MaxText) {
-		f.Add("expected_profile", fmt.Sprintf("le profil recherché ne doit pas dépasser %d caractères", MaxText))
+	if TooLong(j.ExpectedProfile, MaxText) {
+		f.Add("expected_profile", fmt.Sprintf("Le profil recherché ne doit pas dépasser %s caractères", Thousands(MaxText)))
 	}
 	j.ContractType = ContractType(strings.TrimSpace(string(in.ContractType)))
 	switch {
 	case j.ContractType == "":
-		f.Add("contract_type", "choisissez le type de contrat")
+		f.Add("contract_type", "Choisissez le type de contrat")
 	case !ContractAllowed(st.Kind, j.ContractType):
 		labels := make([]string, 0, 8)
 		for _, c := range ContractTypesFor(st.Kind) {
 			labels = append(labels, c.Label())
 		}
-		f.Add("contract_type", fmt.Sprintf("type de contrat non autorisé pour une structure %s ; choisissez parmi : %s", st.Kind, strings.Join(labels, ", ")))
+		f.Add("contract_type", fmt.Sprintf("Type de contrat non autorisé pour une structure %s ; choisissez parmi : %s", st.Kind, strings.Join(labels, ", ")))
 	}
 	code := strings.TrimSpace(in.CommuneCode)
 	if code == "" {
 		code = st.CommuneCode
 	}
 	if c, ok := s.places.Commune(code); !ok {
-		f.Add("commune", "commune inconnue : choisissez le lieu de travail dans la liste proposée")
+		f.Add("commune", "Commune inconnue : choisissez le lieu de travail dans la liste proposée")
 	} else {
 		j.CommuneCode, j.Departement = c.Code, c.Departement
 		j.Lat, j.Lng, j.HasPosition = c.Lat, c.Lng, c.HasCoords
 	}
 	j.HoursPerWeek, j.OpenPositions, j.CVRequired = in.HoursPerWeek, in.OpenPositions, in.CVRequired
 	if j.HoursPerWeek < MinHoursPerWeek || j.HoursPerWeek > MaxHoursPerWeek {
-		f.Add("hours_per_week", fmt.Sprintf("la durée hebdomadaire va de %d à %d heures", MinHoursPerWeek, MaxHoursPerWeek))
+		f.Add("hours_per_week", fmt.Sprintf("La durée hebdomadaire va de %d à %d heures", MinHoursPerWeek, MaxHoursPerWeek))
 	}
 	if j.OpenPositions < 0 || j.OpenPositions > MaxOpenPositions {
-		f.Add("open_positions", fmt.Sprintf("le nombre de postes ouverts va de 0 à %d", MaxOpenPositions))
+		f.Add("open_positions", fmt.Sprintf("Le nombre de postes ouverts va de 0 à %d", MaxOpenPositions))
 	}
 	return j, f.Err()
+}
+
+// ValidateJobDescription checks in for one of the structure's job descriptions and writes
+// nothing: a form that has errors of its own (a number that is not one) reports the
+// service's errors with them, in one pass. It returns fault.Fields, or the access error.
+func (s *Service) ValidateJobDescription(ctx context.Context, actor access.Actor, structureID uuid.UUID, in JobDescriptionInput) error {
+	return s.db.ReadTx(ctx, func(tx *sql.Tx) error {
+		st, err := s.loadStructure(ctx, tx, structureID)
+		if err != nil {
+			return err
+		}
+		if err := authorize(ctx, tx, actor, access.ManageJobDescriptions, st); err != nil {
+			return err
+		}
+		_, err = s.applyJD(JobDescription{}, st, in)
+		return err
+	})
 }
 
 // CreateJobDescription adds an active job description at the end of the structure's list.
@@ -272,8 +297,19 @@ func (s *Service) CreateJobDescription(ctx context.Context, actor access.Actor, 
 				return err
 			}
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(rank), 0) + 1 FROM job_descriptions WHERE structure_id = $1`, st.ID).Scan(&j.Rank); err != nil {
+		// Lock the structure's row: concurrent creations for one structure queue here, so the
+		// count and the rank below are read by one at a time (SQLite has one writer anyway).
+		if _, err := tx.ExecContext(ctx, `UPDATE structures SET org_id = org_id WHERE org_id = $1`, st.ID); err != nil {
+			return fmt.Errorf("verrou de la structure : %w", err)
+		}
+		var count int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(rank), 0) + 1 FROM job_descriptions WHERE structure_id = $1`,
+			st.ID).Scan(&count, &j.Rank); err != nil {
 			return fmt.Errorf("rang de la fiche de poste : %w", err)
+		}
+		if count >= MaxJobDescriptionsPerStructure {
+			return fault.Field("", fmt.Sprintf("Cette structure a déjà %d fiches de poste, actives et désactivées : c'est le maximum. "+
+				"Modifiez une fiche désactivée pour la réutiliser, puis réactivez-la.", count))
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO job_descriptions (id, structure_id, appellation_code, rome_code, custom_title,
 			description, contract_type, commune_code, departement, lat, lng, hours_per_week, open_positions, expected_profile,
@@ -441,7 +477,7 @@ func (s *Service) ReorderJobDescriptions(ctx context.Context, actor access.Actor
 		slices.SortFunc(have, compareUUID)
 		slices.SortFunc(want, compareUUID)
 		if !slices.Equal(have, want) {
-			return fault.Field("order", "l'ordre doit citer chaque fiche de poste de la structure une seule fois : rechargez la page")
+			return fault.Field("order", "L'ordre doit citer chaque fiche de poste de la structure une seule fois : rechargez la page")
 		}
 		return s.renumber(ctx, tx, actor, st.ID, all, ids, s.clock.Now())
 	})

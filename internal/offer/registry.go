@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -67,7 +66,7 @@ func (s *Service) validateEntry(e RegistryEntry) (RegistryEntry, fault.Fields) {
 	e.Name = cleanLine(e.Name)
 	if e.Name == "" {
 		f.Add("name", "la raison sociale est obligatoire")
-	} else if utf8.RuneCountInString(e.Name) > 200 {
+	} else if TooLong(e.Name, MaxName) {
 		f.Add("name", "la raison sociale ne doit pas dépasser 200 caractères")
 	}
 	if _, ok := s.places.Commune(strings.TrimSpace(e.CommuneCode)); !ok {
@@ -90,7 +89,7 @@ func (s *Service) validateEntry(e RegistryEntry) (RegistryEntry, fault.Fields) {
 		f.Add("convention_number", "un GEIQ n'a pas de convention IAE")
 	case e.ConventionNumber != "" && e.ParentSIRET != "":
 		f.Add("convention_number", "une antenne partage la convention de sa structure mère et n'en a pas en propre")
-	case e.ConventionNumber != "" && len(e.ConventionNumber) > 50:
+	case TooLong(e.ConventionNumber, MaxConventionNumber):
 		f.Add("convention_number", "numéro de convention trop long (50 caractères au plus)")
 	case e.ConventionNumber != "" && (e.ConventionStartsOn.IsZero() || e.ConventionEndsOn.IsZero()):
 		f.Add("convention_ends_on", "dates de début et de fin de convention obligatoires")

@@ -192,3 +192,11 @@ func TestNormalisers(t *testing.T) {
 		}
 	}
 }
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 200: "200", 5000: "5\u00a0000", 1234567: "1\u00a0234\u00a0567", -5000: "-5\u00a0000"} {
+		if got := offer.Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

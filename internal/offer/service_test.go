@@ -219,6 +219,19 @@ func TestUpdateStructureValidatesAndChecksAccess(t *testing.T) {
 		if page2 := must[offer.StructurePage](t)(f.svc.Structure(ctx, access.Actor{}, st.ID)); page2.Structure.Brand != "La Fabrique" {
 			t.Fatal("invalid input written")
 		}
+		// A postcode of another commune is refused, naming the commune's; spaces are fine.
+		wrong := in
+		wrong.Postcode = "69001"
+		_, err = f.svc.UpdateStructure(ctx, emp, st.ID, wrong)
+		wantField(t, err, "postcode")
+		if msg := fault.FieldsOf(err)["postcode"]; !strings.HasPrefix(msg, "Le code postal 69001 n'est pas celui de Lille (codes postaux : 59000") {
+			t.Errorf("postcode message %q", msg)
+		}
+		spaced := in
+		spaced.Postcode = "59 000"
+		if got, err := f.svc.UpdateStructure(ctx, emp, st.ID, spaced); err != nil || got.Postcode != "59000" {
+			t.Fatalf("spaced postcode: %v, %q", err, got.Postcode)
+		}
 		// A precise position far from the commune is refused.
 		far := in
 		far.Lat, far.Lng = ptr(43.3), ptr(5.4)
@@ -232,8 +245,8 @@ func TestUpdateStructureValidatesAndChecksAccess(t *testing.T) {
 		if _, err := f.svc.UpdateStructure(ctx, f.staff, st.ID, in); err != nil {
 			t.Fatalf("staff: %v", err)
 		}
-		if n := f.audits(t, "offer.structure_updated"); n != 2 {
-			t.Fatalf("%d audit entries, want 2", n)
+		if n := f.audits(t, "offer.structure_updated"); n != 3 {
+			t.Fatalf("%d audit entries, want 3", n)
 		}
 		// Prescriber organisations are not structures.
 		if _, err := f.svc.Structure(ctx, f.staff, uuid.New()); err == nil {
@@ -439,4 +452,82 @@ func jdIDs(jds []offer.JobDescription) string {
 		b.WriteByte(' ')
 	}
 	return b.String()
+}
+
+// The registry counts a convention number's characters as the CSV reader does, not its
+// bytes, and refuses a postcode that is not the commune's like the employer's form.
+func TestRegistryEntryRulesMatchTheForms(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		e := offer.RegistryEntry{SIRET: f.nextSIRET(), Kind: "ACI", Name: "Atelier", CommuneCode: "69381", Postcode: "69001",
+			ConventionNumber: strings.Repeat("é", offer.MaxConventionNumber), ConventionStartsOn: date("2026-01-01"), ConventionEndsOn: date("2026-12-31")}
+		if _, err := f.svc.SaveRegistryEntry(ctx, f.staff, e); err != nil {
+			t.Fatalf("50 characters (100 bytes): %v", err)
+		}
+		e.SIRET, e.ConventionNumber = f.nextSIRET(), strings.Repeat("é", offer.MaxConventionNumber+1)
+		_, err := f.svc.SaveRegistryEntry(ctx, f.staff, e)
+		wantField(t, err, "convention_number")
+		e.ConventionNumber, e.Postcode = "ACI-2", "75001"
+		_, err = f.svc.SaveRegistryEntry(ctx, f.staff, e)
+		wantField(t, err, "postcode")
+	})
+}
+
+// A structure holds at most MaxJobDescriptionsPerStructure job descriptions, inactive ones
+// included; the refusal says how to go on and writes nothing.
+func TestJobDescriptionsPerStructureAreCapped(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		st := f.structure(t, "EI", "69381", date("2026-12-31"))
+		emp := f.employer(t, st, "emp@ei.fr", true)
+		in := offer.JobDescriptionInput{AppellationCode: places(t).AppellationsOfRome("A1203")[0].Code, ContractType: offer.ContractCDDI,
+			HoursPerWeek: 35, OpenPositions: 1}
+		var first offer.JobDescription
+		for i := range offer.MaxJobDescriptionsPerStructure {
+			j := must[offer.JobDescription](t)(f.svc.CreateJobDescription(ctx, emp, st.ID, in))
+			if i == 0 {
+				first = j
+			}
+		}
+		if err := f.svc.SetJobDescriptionActive(ctx, emp, first.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.CreateJobDescription(ctx, emp, st.ID, in)
+		msg := fault.FieldsOf(err)[""]
+		if !strings.Contains(msg, "déjà 200 fiches de poste, actives et désactivées") || !strings.Contains(msg, "Modifiez une fiche désactivée") {
+			t.Fatalf("201st: %v", err)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM job_descriptions`); n != offer.MaxJobDescriptionsPerStructure {
+			t.Fatalf("%d rows", n)
+		}
+		// Reusing an inactive one works.
+		if err := f.svc.SetJobDescriptionActive(ctx, emp, first.ID, true); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// ValidateJobDescription reports the service's errors without writing, and checks access.
+func TestValidateJobDescription(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		st := f.structure(t, "EI", "69381", date("2026-12-31"))
+		emp := f.employer(t, st, "emp@ei.fr", true)
+		other := f.employer(t, f.structure(t, "EI", "69266", date("2026-12-31")), "emp@other.fr", true)
+		err := f.svc.ValidateJobDescription(ctx, emp, st.ID, offer.JobDescriptionInput{HoursPerWeek: 99, OpenPositions: -3,
+			Description: strings.Repeat("é", offer.MaxText+1)})
+		fields := fault.FieldsOf(err)
+		for _, k := range []string{"appellation", "contract_type", "hours_per_week", "open_positions", "description"} {
+			if fields[k] == "" {
+				t.Errorf("no message for %s in %v", k, err)
+			}
+		}
+		wantKind(t, f.svc.ValidateJobDescription(ctx, other, st.ID, offer.JobDescriptionInput{}), fault.Forbidden)
+		if n := f.count(t, `SELECT COUNT(*) FROM job_descriptions`); n != 0 {
+			t.Fatalf("%d rows written", n)
+		}
+	})
 }

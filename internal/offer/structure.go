@@ -251,47 +251,49 @@ const maxPreciseOffsetKm = 100
 func (s *Service) apply(st Structure, in StructureInput) (Structure, error) {
 	f := fault.Fields{}
 	st.Brand = cleanLine(in.Brand)
-	if tooLong(st.Brand, MaxTitle) {
-		f.Add("brand", fmt.Sprintf("l'enseigne ne doit pas dépasser %d caractères", MaxTitle))
+	if TooLong(st.Brand, MaxTitle) {
+		f.Add("brand", fmt.Sprintf("L'enseigne ne doit pas dépasser %s caractères", Thousands(MaxTitle)))
 	}
 	st.AddressLine1, st.AddressLine2 = cleanLine(in.AddressLine1), cleanLine(in.AddressLine2)
-	if tooLong(st.AddressLine1, MaxTitle) {
-		f.Add("address_line1", fmt.Sprintf("l'adresse ne doit pas dépasser %d caractères", MaxTitle))
+	if TooLong(st.AddressLine1, MaxTitle) {
+		f.Add("address_line1", fmt.Sprintf("L'adresse ne doit pas dépasser %s caractères", Thousands(MaxTitle)))
 	}
-	if tooLong(st.AddressLine2, MaxTitle) {
-		f.Add("address_line2", fmt.Sprintf("le complément d'adresse ne doit pas dépasser %d caractères", MaxTitle))
+	if TooLong(st.AddressLine2, MaxTitle) {
+		f.Add("address_line2", fmt.Sprintf("Le complément d'adresse ne doit pas dépasser %s caractères", Thousands(MaxTitle)))
 	}
-	st.Postcode = strings.ReplaceAll(strings.TrimSpace(in.Postcode), " ", "")
-	if !validPostcode(st.Postcode) {
-		f.Add("postcode", "le code postal compte 5 chiffres")
+	var err error
+	if st.Postcode, err = NormalisePostcode(in.Postcode); err != nil {
+		f.Add("postcode", err.Error())
 	}
 	code := strings.TrimSpace(in.CommuneCode)
 	moved := code != st.CommuneCode
 	commune, ok := s.places.Commune(code)
 	switch {
 	case code == "":
-		f.Add("commune", "choisissez la commune de la structure")
+		f.Add("commune", "Choisissez la commune de la structure")
 	case !ok:
-		f.Add("commune", "commune inconnue : choisissez-la dans la liste proposée")
+		f.Add("commune", "Commune inconnue : choisissez-la dans la liste proposée")
 	default:
 		st.CommuneCode, st.Departement = commune.Code, commune.Departement
+		if err := CheckPostcodeOf(s.places, st.Postcode, commune.Code); err != nil {
+			f.Add("postcode", err.Error())
+		}
 	}
 	if (in.Lat == nil) != (in.Lng == nil) {
-		f.Add("position", "position incomplète : latitude et longitude vont ensemble")
+		f.Add("position", "Position incomplète : latitude et longitude vont ensemble")
 	} else if in.Lat != nil {
 		lat, lng := *in.Lat, *in.Lng
 		switch {
 		case !(lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180):
-			f.Add("position", "position hors du globe")
+			f.Add("position", "Position hors du globe")
 		case ok && commune.HasCoords && refdata.Distance(lat, lng, commune.Lat, commune.Lng) > maxPreciseOffsetKm:
-			f.Add("position", "cette position est trop loin de la commune choisie : vérifiez l'adresse")
+			f.Add("position", "Cette position est trop loin de la commune choisie : vérifiez l'adresse")
 		default:
 			st.Lat, st.Lng, st.HasPosition, st.PositionPrecise = lat, lng, true, true
 		}
 	} else if moved && ok {
 		st.Lat, st.Lng, st.HasPosition, st.PositionPrecise = commune.Lat, commune.Lng, commune.HasCoords, false
 	}
-	var err error
 	if st.Phone, err = NormalisePhone(in.Phone); err != nil {
 		f.Add("phone", err.Error())
 	}
@@ -302,11 +304,11 @@ func (s *Service) apply(st Structure, in StructureInput) (Structure, error) {
 		f.Add("website", err.Error())
 	}
 	st.Description, st.ProvidedSupport = cleanText(in.Description), cleanText(in.ProvidedSupport)
-	if tooLong(st.Description, MaxText) {
-		f.Add("description", fmt.Sprintf("la présentation ne doit pas dépasser %d caractères", MaxText))
+	if TooLong(st.Description, MaxText) {
+		f.Add("description", fmt.Sprintf("La présentation ne doit pas dépasser %s caractères", Thousands(MaxText)))
 	}
-	if tooLong(st.ProvidedSupport, MaxText) {
-		f.Add("provided_support", fmt.Sprintf("l'accompagnement proposé ne doit pas dépasser %d caractères", MaxText))
+	if TooLong(st.ProvidedSupport, MaxText) {
+		f.Add("provided_support", fmt.Sprintf("L'accompagnement proposé ne doit pas dépasser %s caractères", Thousands(MaxText)))
 	}
 	return st, f.Err()
 }

@@ -2,20 +2,29 @@ package offer
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"parcours/internal/notify"
+	"parcours/internal/refdata"
 )
 
-// Text limits, in characters.
+// Field rules, written once for the employer's forms, the registry import (registry.go) and
+// its CSV reader (registrycsv), so that a dry run refuses exactly what saving would.
+//
+// Text limits are in characters, never bytes: "é" counts once everywhere (TooLong).
 const (
-	MaxTitle = 200  // brand, custom title, address lines
-	MaxText  = 5000 // description, expected profile, support provided
-	maxURL   = 200
+	MaxName             = 200  // legal name
+	MaxTitle            = 200  // brand, custom title, address lines
+	MaxText             = 5000 // description, expected profile, support provided
+	MaxConventionNumber = 50
+	maxURL              = 200
 )
 
 // cleanLine trims a one-line field and collapses its inner whitespace (what people paste from
@@ -38,7 +47,17 @@ func cleanText(s string) string {
 	return strings.TrimSpace(s)
 }
 
-func tooLong(s string, limit int) bool { return utf8.RuneCountInString(s) > limit }
+// Thousands writes n the French way, with a non-breaking space between thousands: "5 000".
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "\u00a0" + s[i:]
+	}
+	return s
+}
+
+// TooLong tells whether s has more than limit characters.
+func TooLong(s string, limit int) bool { return utf8.RuneCountInString(s) > limit }
 
 var (
 	frenchPhone   = regexp.MustCompile(`^0[1-9][0-9]{8}$`)
@@ -49,9 +68,10 @@ var (
 
 // Errors of the normalising functions; their text is the French message shown at the field.
 var (
-	errPhone   = errors.New("numéro de téléphone invalide : 10 chiffres (01 23 45 67 89) ou format international (+33 1 23 45 67 89)")
-	errEmail   = errors.New("adresse électronique invalide (exemple : contact@structure.fr)")
-	errWebsite = errors.New("adresse de site invalide (exemple : https://www.structure.fr)")
+	errPhone    = errors.New("Numéro de téléphone invalide : 10 chiffres (01 23 45 67 89) ou format international (+33 1 23 45 67 89)")
+	errEmail    = errors.New("Adresse électronique invalide (exemple : contact@structure.fr)")
+	errWebsite  = errors.New("Adresse de site invalide (exemple : https://www.structure.fr)")
+	errPostcode = errors.New("Le code postal compte 5 chiffres")
 )
 
 // NormalisePhone checks a French phone number and returns its compact form: "0123456789", or
@@ -141,5 +161,40 @@ func NormaliseWebsite(s string) (string, error) {
 	return s, nil
 }
 
-// validPostcode accepts five digits (CEDEX codes included) or nothing.
-func validPostcode(s string) bool { return s == "" || postcodeRe.MatchString(s) }
+// NormalisePostcode removes the spaces typed in a postcode ("69 001") and checks it has five
+// digits. An empty postcode stays empty.
+func NormalisePostcode(s string) (string, error) {
+	s = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\u00a0' || r == '\u202f' {
+			return -1
+		}
+		return r
+	}, s)
+	if s == "" || postcodeRe.MatchString(s) {
+		return s, nil
+	}
+	return "", errPostcode
+}
+
+// CheckPostcodeOf refuses a postcode that is not one of the commune's (from La Poste's base
+// of postcodes): a page that says "75001 Lyon" sends people to the wrong place. CEDEX codes,
+// which are not in that base, are refused too: a public page gives the address where people
+// go. A commune the reference data gives no postcode for accepts any; an empty postcode or an
+// unknown commune is not this rule's to refuse.
+func CheckPostcodeOf(places *refdata.Data, postcode, communeCode string) error {
+	c, ok := places.Commune(communeCode)
+	if postcode == "" || !ok || len(c.Postcodes) == 0 || slices.Contains(c.Postcodes, postcode) {
+		return nil
+	}
+	codes := c.Postcodes
+	more := ""
+	if len(codes) > 5 {
+		codes, more = codes[:5], "…"
+	}
+	label := "code postal"
+	if len(c.Postcodes) > 1 {
+		label = "codes postaux"
+	}
+	return fmt.Errorf("Le code postal %s n'est pas celui de %s (%s : %s%s) : corrigez le code postal ou la commune",
+		postcode, c.Name, label, strings.Join(codes, ", "), more)
+}

@@ -64,7 +64,7 @@ func (s *Service) Invite(ctx context.Context, actor access.Actor, orgID uuid.UUI
 		if m, err := memberByEmail(ctx, tx, o.ID, email); err != nil {
 			return err
 		} else if m {
-			return fault.Field("email", "cette personne est déjà membre de l'organisation")
+			return fault.Field("email", "Cette personne est déjà membre de l'organisation")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = $3 WHERE org_id = $1 AND email = $2
 			AND accepted_at IS NULL AND revoked_at IS NULL`, o.ID, email, now); err != nil {
@@ -219,6 +219,10 @@ func (s *Service) AcceptInvitationNewAccount(ctx context.Context, token string, 
 		return account.User{}, Organisation{}, err
 	}
 	in.Kind, in.Email = access.Professional, inv.Email
+	// Every field at once, the terms included (a professional accepts them to sign up).
+	if err := in.Validate(); err != nil {
+		return account.User{}, Organisation{}, err
+	}
 	var o Organisation
 	var u account.User
 	u, err = s.accounts.CreateVerifiedWith(ctx, in, func(tx *sql.Tx, created account.User) error {

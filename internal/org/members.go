@@ -112,12 +112,12 @@ func (s *Service) DecideHabilitation(ctx context.Context, actor access.Actor, or
 	switch status {
 	case Validated, Refused, NotSet:
 	default:
-		f.Add("status", "choisissez une décision")
+		f.Add("status", "Choisissez une décision")
 	}
 	if reason == "" {
-		f.Add("reason", "motivez la décision : le motif est transmis à l'organisation")
+		f.Add("reason", "Motivez la décision : le motif est transmis à l'organisation")
 	} else if utf8.RuneCountInString(reason) > 1000 {
-		f.Add("reason", "le motif ne doit pas dépasser 1000 caractères")
+		f.Add("reason", "Le motif ne doit pas dépasser 1000 caractères")
 	}
 	if err := f.Err(); err != nil {
 		return err
@@ -132,7 +132,7 @@ func (s *Service) DecideHabilitation(ctx context.Context, actor access.Actor, or
 			return err
 		}
 		if o.Kind == "AUTRE" && status == Validated {
-			return fault.Field("status", "une organisation de type « Autre » ne peut pas être habilitée : elle doit choisir son type exact")
+			return fault.Field("status", "Une organisation de type « Autre » ne peut pas être habilitée : elle doit choisir son type exact")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE organisations SET habilitation = $2, habilitation_reason = $3, habilitation_decided_at = $4,
 			habilitation_decided_by = $5, updated_at = $4 WHERE id = $1`, o.ID, string(status), reason, now, actor.UserID); err != nil {

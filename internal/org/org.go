@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -142,6 +143,46 @@ func (s *Service) StaffSearch(ctx context.Context, actor access.Actor, f Filter)
 		return nil, err
 	}
 	return search(ctx, s.db.Reader(), f)
+}
+
+// StaffNames returns the names of the organisations ids, for staff reading the audit trail,
+// whose entries name organisations by id only. Organisations deleted since are absent.
+// Organisations are legal persons (no personal data), so the lookup is decided, not recorded.
+func (s *Service) StaffNames(ctx context.Context, actor access.Actor, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	if err := access.Can(actor, access.ViewAuditTrail, access.Resource{}); err != nil {
+		return nil, err
+	}
+	out := map[uuid.UUID]string{}
+	seen := map[uuid.UUID]bool{}
+	var args []any
+	var marks []string
+	for _, id := range ids {
+		if id != uuid.Nil && !seen[id] {
+			seen[id] = true
+			args = append(args, id)
+			marks = append(marks, "$"+strconv.Itoa(len(args)))
+		}
+	}
+	if len(args) == 0 {
+		return out, nil
+	}
+	if len(args) > 500 {
+		return nil, fault.Field("ids", "Au plus 500 organisations à la fois")
+	}
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT id, name FROM organisations WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("noms des organisations : %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id uuid.UUID
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("noms des organisations : %w", err)
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
 }
 
 // search lists organisations ordered by name.

@@ -141,6 +141,30 @@ func TestSIRET(t *testing.T) {
 			t.Errorf("CheckSIRET(%q) = %v, want ok=%v", tc.in, err, tc.ok)
 		}
 	}
+	// A wrong check digit makes the number invalid: it says so, not that the company does not exist.
+	if err := org.CheckSIRET("73282932000075"); err == nil || !strings.HasPrefix(err.Error(), "Ce numéro SIRET n'est pas valide") {
+		t.Errorf("wrong check digit: %v", err)
+	}
+}
+
+// Staff reading the journal get the names of the organisations it names; nobody else does.
+func TestStaffNamesOfOrganisations(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		o, err := f.orgs.Create(ctx, f.staff, org.NewOrganisation{Kind: "CCAS", Name: "CCAS de Bron", SIRET: siret("2100000000001"), CommuneCode: "69029"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, err := f.orgs.StaffNames(ctx, f.staff, []uuid.UUID{o.ID, o.ID, uuid.New(), uuid.Nil})
+		if err != nil || len(names) != 1 || names[o.ID] != "CCAS de Bron" {
+			t.Fatalf("names %v, %v", names, err)
+		}
+		pro := f.actor(t, f.user(t, access.Professional, "pro@exemple.fr"), nil)
+		if _, err := f.orgs.StaffNames(ctx, pro, []uuid.UUID{o.ID}); !errors.Is(err, fault.Forbidden) {
+			t.Fatalf("a professional read the names: %v", err)
+		}
+	})
 }
 
 func TestCreatorBecomesAdminAndRoleFollowsTheOrganisation(t *testing.T) {

@@ -95,18 +95,18 @@ func (s *Service) validate(in NewOrganisation) (Organisation, error) {
 	f := fault.Fields{}
 	k, ok := Kind(in.Kind)
 	if !ok {
-		f.Add("kind", "choisissez le type d'organisation")
+		f.Add("kind", "Choisissez le type d'organisation")
 	}
 	name := strings.Join(strings.Fields(in.Name), " ")
 	if name == "" {
-		f.Add("name", "saisissez le nom de l'organisation")
+		f.Add("name", "Saisissez le nom de l'organisation")
 	} else if utf8.RuneCountInString(name) > 200 {
-		f.Add("name", "le nom ne doit pas dépasser 200 caractères")
+		f.Add("name", "Le nom ne doit pas dépasser 200 caractères")
 	}
 	siret := NormaliseSIRET(in.SIRET)
 	if in.Kind == "FT" {
 		if len(in.SAFIR) != 5 {
-			f.Add("safir", "le code SAFIR d'une agence France Travail compte 5 caractères")
+			f.Add("safir", "Le code SAFIR d'une agence France Travail compte 5 caractères")
 		}
 		if siret != "" {
 			if err := CheckSIRET(siret); err != nil {
@@ -120,10 +120,10 @@ func (s *Service) validate(in NewOrganisation) (Organisation, error) {
 		SAFIR: strings.TrimSpace(in.SAFIR), CommuneCode: strings.TrimSpace(in.CommuneCode)}
 	if o.CommuneCode == "" {
 		if k.Category != Institution || !strings.HasPrefix(in.Kind, "DGEFP") {
-			f.Add("commune", "choisissez la commune de l'organisation")
+			f.Add("commune", "Choisissez la commune de l'organisation")
 		}
 	} else if c, ok := s.places.Commune(o.CommuneCode); !ok {
-		f.Add("commune", "commune inconnue : choisissez-la dans la liste proposée")
+		f.Add("commune", "Commune inconnue : choisissez-la dans la liste proposée")
 	} else {
 		o.Departement = c.Departement
 	}
@@ -154,7 +154,7 @@ func (s *Service) Create(ctx context.Context, actor access.Actor, in NewOrganisa
 		return Organisation{}, err
 	}
 	if k, _ := Kind(o.Kind); !k.SelfSignup && !actor.IsStaff() {
-		return Organisation{}, fault.Field("kind", "ce type d'organisation est créé par l'équipe de la plateforme : contactez-la")
+		return Organisation{}, fault.Field("kind", "Ce type d'organisation est créé par l'équipe de la plateforme : contactez-la")
 	}
 	now := s.clock.Now()
 	o.CreatedAt = now
@@ -174,7 +174,7 @@ func (s *Service) Create(ctx context.Context, actor access.Actor, in NewOrganisa
 			habilitation, created_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10)`,
 			o.ID, o.Kind, string(o.Category), o.Name, siret, safir, o.CommuneCode, o.Departement, string(o.Habilitation), now, createdBy)
 		if database.IsUniqueViolation(err) {
-			return fault.Field("siret", "une organisation de ce type existe déjà avec ce SIRET : demandez à la rejoindre")
+			return fault.Field("siret", "Une organisation de ce type existe déjà avec ce SIRET : demandez à la rejoindre")
 		}
 		if err != nil {
 			return fmt.Errorf("création de l'organisation : %w", err)
@@ -243,7 +243,7 @@ func (j JoinRequest) FullName() string { return strings.TrimSpace(j.FirstName + 
 func (s *Service) RequestJoin(ctx context.Context, actor access.Actor, orgID uuid.UUID, message string) error {
 	message = strings.TrimSpace(message)
 	if utf8.RuneCountInString(message) > 1000 {
-		return fault.Field("message", "le message ne doit pas dépasser 1000 caractères")
+		return fault.Field("message", "Le message ne doit pas dépasser 1000 caractères")
 	}
 	now := s.clock.Now()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
@@ -322,10 +322,10 @@ func joinRequests(ctx context.Context, q database.Querier, where string, args ..
 func (s *Service) DecideJoin(ctx context.Context, actor access.Actor, orgID, requestID uuid.UUID, accept bool, reason string) error {
 	reason = strings.TrimSpace(reason)
 	if !accept && reason == "" {
-		return fault.Field("reason", "indiquez le motif du refus : il sera transmis à la personne")
+		return fault.Field("reason", "Indiquez le motif du refus : il sera transmis à la personne")
 	}
 	if utf8.RuneCountInString(reason) > 1000 {
-		return fault.Field("reason", "le motif ne doit pas dépasser 1000 caractères")
+		return fault.Field("reason", "Le motif ne doit pas dépasser 1000 caractères")
 	}
 	now := s.clock.Now()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {

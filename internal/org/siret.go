@@ -21,11 +21,11 @@ func NormaliseSIRET(s string) string {
 func CheckSIRET(siret string) error {
 	siret = NormaliseSIRET(siret)
 	if len(siret) != 14 {
-		return errors.New("le SIRET compte 14 chiffres")
+		return errors.New("Le SIRET compte 14 chiffres")
 	}
 	for _, r := range siret {
 		if r < '0' || r > '9' {
-			return errors.New("le SIRET ne contient que des chiffres")
+			return errors.New("Le SIRET ne contient que des chiffres")
 		}
 	}
 	if strings.HasPrefix(siret, "356000000") {
@@ -38,7 +38,7 @@ func CheckSIRET(siret string) error {
 		}
 	}
 	if !luhn(siret) {
-		return errors.New("ce SIRET n'existe pas : vérifiez les chiffres saisis")
+		return errors.New("Ce numéro SIRET n'est pas valide : sa clé de contrôle ne correspond pas, vérifiez les chiffres saisis")
 	}
 	return nil
 }

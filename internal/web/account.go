@@ -227,7 +227,7 @@ func (s *Server) termsAccept(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.PostFormValue("accept") != "on" {
 		s.render(w, r, http.StatusUnprocessableEntity, "terms_accept", "Nouvelles conditions d'utilisation",
-			map[string]string{"Version": account.CurrentTerms}, fault.Fields{"accept": "cochez la case pour accepter les conditions d'utilisation"})
+			map[string]string{"Version": account.CurrentTerms}, fault.Fields{"accept": "Cochez la case pour accepter les conditions d'utilisation"})
 		return
 	}
 	if err := s.accounts.AcceptTerms(r.Context(), actor(r)); err != nil {

@@ -83,7 +83,16 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 	f := formOf(r, "first_name", "last_name", "email")
 	in := account.SignUp{Kind: kind, Email: f["email"], Password: r.PostFormValue("password"), FirstName: f["first_name"],
 		LastName: f["last_name"], AcceptTerms: r.PostFormValue("accept_terms") == "on"}
-	if err := s.accounts.SignUp(r.Context(), in); err != nil {
+	// A form with errors creates nothing, so it costs no sign-up token: only a valid form is
+	// counted, then created.
+	err := in.Validate()
+	if err == nil {
+		if !s.allowSignup(w, r) {
+			return
+		}
+		err = s.accounts.SignUp(r.Context(), in)
+	}
+	if err != nil {
 		if fields := fault.FieldsOf(err); fields != nil {
 			s.render(w, r, http.StatusUnprocessableEntity, "signup", signupTitle(kind),
 				signupView{Word: word, Professional: kind == access.Professional, Form: f}, fields)
@@ -161,6 +170,18 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	f := formOf(r, "email")
 	v := loginView{Form: f, Next: safeNext(r.PostFormValue("suite"))}
+	// An empty field is a slip, not a failed attempt: say which, without counting it.
+	empty := fault.Fields{}
+	if f["email"] == "" {
+		empty.Add("email", "Saisissez votre adresse e-mail")
+	}
+	if r.PostFormValue("password") == "" {
+		empty.Add("password", "Saisissez votre mot de passe")
+	}
+	if len(empty) > 0 {
+		s.render(w, r, http.StatusUnprocessableEntity, "login", "Se connecter", v, empty)
+		return
+	}
 	res, err := s.accounts.Login(r.Context(), f["email"], r.PostFormValue("password"), s.client(r))
 	var locked *account.LockedError
 	switch {

@@ -51,7 +51,7 @@ func TestSearchAndStructurePageWithoutLogin(t *testing.T) {
 		if r.status != 422 || !strings.Contains(r.body, `id="f-commune-error"`) {
 			t.Fatalf("unknown commune: %d", r.status)
 		}
-		if r := s.do(t, "GET", "/recherche?commune=69123&rayon=7", "", nil); r.status != 422 || !strings.Contains(r.body, "distance non proposée") {
+		if r := s.do(t, "GET", "/recherche?commune=69123&rayon=7", "", nil); r.status != 422 || !strings.Contains(r.body, "Distance non proposée") {
 			t.Fatalf("radius 7: %d", r.status)
 		}
 		page := s.do(t, "GET", "/structures/"+id, "", nil)

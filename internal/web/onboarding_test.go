@@ -58,7 +58,7 @@ func TestProfessionalOnboardingOverHTTP(t *testing.T) {
 		// An ambiguous commune is rejected with the candidates, and nothing is created.
 		form := url.Values{"kind": {"CCAS"}, "name": {"CCAS de Saint-Denis"}, "siret": {siret("4100000000001")}, "commune": {"Saint-Denis"}}
 		r := s.do(t, "POST", "/organisations", founder, form)
-		if r.status != 422 || !strings.Contains(r.body, "plusieurs communes portent ce nom") || !strings.Contains(r.body, "Saint-Denis (93200)") {
+		if r.status != 422 || !strings.Contains(r.body, "Plusieurs communes portent ce nom") || !strings.Contains(r.body, "Saint-Denis (93200)") {
 			t.Fatalf("ambiguous commune: %d", r.status)
 		}
 		form.Set("commune", "Saint-Denis (93200)")
@@ -90,7 +90,7 @@ func TestProfessionalOnboardingOverHTTP(t *testing.T) {
 			t.Fatal("the request is not on the organisation page")
 		}
 		r = s.do(t, "POST", orgPath+"/demandes/"+req[1]+"/decision", founder, url.Values{"decision": {"refuser"}})
-		if r.status != 422 || !strings.Contains(r.body, "Pour refuser une demande, indiquez le motif du refus") {
+		if r.status != 422 || !strings.Contains(r.body, "Pour refuser une demande : indiquez le motif du refus") {
 			t.Fatalf("refusal without reason: %d", r.status)
 		}
 		r = s.do(t, "POST", orgPath+"/demandes/"+req[1]+"/decision", founder, url.Values{"decision": {"refuser"}, "reason": {"Vous dépendez du CCAS voisin"}})

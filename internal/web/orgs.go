@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -62,9 +64,12 @@ func kindOptions(kinds []org.KindInfo) []option {
 }
 
 type onboardingView struct {
-	Form       form
-	Searched   bool
-	Found      []org.Organisation
+	Form     form
+	Searched bool
+	Found    []org.Organisation
+	// Member holds the ids of the found organisations the user already belongs to: they are
+	// offered to open, not to join.
+	Member     map[string]bool
 	Kinds      []option
 	Candidates []refdata.Commune
 }
@@ -88,6 +93,10 @@ func (s *Server) orgOnboarding(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			v.Searched, v.Found = true, found
+			v.Member = map[string]bool{}
+			for _, m := range session(r).Orgs {
+				v.Member[m.Org.ID.String()] = true
+			}
 		}
 	}
 	s.render(w, r, http.StatusOK, "org_onboarding", "Rejoindre ou créer votre organisation", v, errs)
@@ -126,12 +135,24 @@ func (s *Server) orgCreate(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/organisations/"+o.ID.String())
 }
 
-// resolveCommune turns what was typed ("Lyon", "Lyon (69001)", an INSEE code) into a commune
-// code, or a French message and the candidates to choose from.
+// resolveCommune turns what was typed ("Lyon", "Lyon (69001)", a postcode, an INSEE code)
+// into a commune code, or a French message and the candidates to choose from.
 func (s *Server) resolveCommune(input string) (string, []refdata.Commune, string) {
 	input = strings.TrimSpace(input)
 	if input == "" {
 		return "", nil, ""
+	}
+	if isFiveDigits(input) {
+		// What the field's hint suggests typing: a postcode. INSEE codes share the format
+		// (69001 is Affoux's code but Lyon 1er's postcode), so the postcode wins; a code that is
+		// no postcode is read as an INSEE code (links to a search carry those).
+		owners := postcodeOwners(s.places.SearchCommunes(input, 50), input)
+		switch {
+		case len(owners) == 1:
+			return owners[0].Code, nil, ""
+		case len(owners) > 1:
+			return "", owners[:min(len(owners), 8)], "Plusieurs communes ont ce code postal : choisissez-la dans la liste"
+		}
 	}
 	if c, ok := s.places.Commune(input); ok {
 		return c.Code, nil, ""
@@ -141,11 +162,12 @@ func (s *Server) resolveCommune(input string) (string, []refdata.Commune, string
 		name, postcode = strings.TrimSpace(input[:i]), strings.TrimSpace(input[i+1:len(input)-1])
 	}
 	results := s.places.SearchCommunes(name, 20)
-	var exact []refdata.Commune
+	var named, exact []refdata.Commune
 	for _, c := range results {
 		if refdata.Normalize(c.Name) != refdata.Normalize(name) {
 			continue
 		}
+		named = append(named, c)
 		if postcode != "" && !containsString(c.Postcodes, postcode) {
 			continue
 		}
@@ -155,11 +177,43 @@ func (s *Server) resolveCommune(input string) (string, []refdata.Commune, string
 	case len(exact) == 1:
 		return exact[0].Code, nil, ""
 	case len(exact) > 1:
-		return "", exact, "plusieurs communes portent ce nom : choisissez-la avec son code postal dans la liste"
+		return "", exact, "Plusieurs communes portent ce nom : choisissez-la avec son code postal dans la liste"
+	case len(named) > 0:
+		return "", named, "Le code postal " + postcode + " n'est pas celui de " + name + " : choisissez la commune dans la liste"
 	case len(results) > 0:
-		return "", results[:min(len(results), 8)], "commune non reconnue : choisissez-la dans la liste proposée"
+		return "", results[:min(len(results), 8)], "Commune non reconnue : choisissez-la dans la liste proposée"
 	}
-	return "", nil, "aucune commune ne correspond : vérifiez l'orthographe"
+	return "", nil, "Aucune commune ne correspond : vérifiez l'orthographe"
+}
+
+// postcodeOwners keeps the communes that have the postcode. Paris, Lyon and Marseille have one
+// postcode per arrondissement: the arrondissement is kept rather than the whole city.
+func postcodeOwners(found []refdata.Commune, postcode string) []refdata.Commune {
+	var out []refdata.Commune
+	parents := map[string]bool{}
+	for _, c := range found {
+		if containsString(c.Postcodes, postcode) && c.Parent != "" {
+			parents[c.Parent] = true
+		}
+	}
+	for _, c := range found {
+		if containsString(c.Postcodes, postcode) && !parents[c.Code] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func isFiveDigits(s string) bool {
+	if len(s) != 5 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func containsString(list []string, v string) bool {
@@ -267,7 +321,7 @@ func (s *Server) orgDecideJoin(w http.ResponseWriter, r *http.Request) {
 	err := s.orgs.DecideJoin(r.Context(), actor(r), id, req, accept, r.PostFormValue("reason"))
 	if fields := fault.FieldsOf(err); fields != nil {
 		// Each pending request has its own reason field: say it for the page.
-		s.renderOrgPage(w, r, http.StatusUnprocessableEntity, nil, fault.Fields{"": "Pour refuser une demande, " + fields["reason"] + "."})
+		s.renderOrgPage(w, r, http.StatusUnprocessableEntity, nil, fault.Fields{"": "Pour refuser une demande : " + lowerFirst(fields["reason"]) + "."})
 		return
 	}
 	if err != nil {
@@ -378,6 +432,14 @@ func (s *Server) orgAddMember(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/organisations/"+id.String())
 }
 
+// lowerFirst lower-cases a message's first letter, to quote it inside a sentence.
+func lowerFirst(msg string) string {
+	if r, size := utf8.DecodeRuneInString(msg); unicode.IsUpper(r) {
+		return string(unicode.ToLower(r)) + msg[size:]
+	}
+	return msg
+}
+
 // conflictMessage keeps the French explanation of a conflict, without the technical suffix.
 func conflictMessage(err error) string {
 	msg := err.Error()
@@ -438,7 +500,18 @@ func (s *Server) renderQueue(w http.ResponseWriter, r *http.Request, status int,
 	if f == nil {
 		f = form{}
 	}
-	s.render(w, r, status, "habilitations", "Habilitation des prescripteurs", queueView{Orgs: orgs, Statuses: habilitationOptions, ErrorFor: errFor, Form: f}, errs)
+	// Each organisation has its own decision fields: the messages go to errFor's.
+	var keyed fault.Fields
+	for k, msg := range errs {
+		if keyed == nil {
+			keyed = fault.Fields{}
+		}
+		if k != "" {
+			k += "-" + errFor.String()
+		}
+		keyed[k] = msg
+	}
+	s.render(w, r, status, "habilitations", "Habilitation des prescripteurs", queueView{Orgs: orgs, Statuses: habilitationOptions, ErrorFor: errFor, Form: f}, keyed)
 }
 
 func (s *Server) orgSwitchForm(w http.ResponseWriter, r *http.Request) {
@@ -451,7 +524,7 @@ func (s *Server) orgSwitch(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := uuid.Parse(r.PostFormValue("org"))
 	if err != nil {
-		s.render(w, r, http.StatusUnprocessableEntity, "org_switch", "Changer d'organisation", nil, fault.Fields{"org": "choisissez une organisation"})
+		s.render(w, r, http.StatusUnprocessableEntity, "org_switch", "Changer d'organisation", nil, fault.Fields{"org": "Choisissez une organisation"})
 		return
 	}
 	if err := s.orgs.Switch(r.Context(), actor(r), session(r).auth.Session.ID, id); err != nil {
@@ -530,10 +603,6 @@ func (s *Server) invitationAccept(w http.ResponseWriter, r *http.Request) {
 	f := formOf(r, "first_name", "last_name")
 	in := account.SignUp{Password: r.PostFormValue("password"), FirstName: f["first_name"], LastName: f["last_name"],
 		AcceptTerms: r.PostFormValue("accept_terms") == "on"}
-	if !in.AcceptTerms {
-		s.renderInvitation(w, r, http.StatusUnprocessableEntity, f, fault.Fields{"accept_terms": "acceptez les conditions d'utilisation pour créer votre compte"})
-		return
-	}
 	_, _, err := s.orgs.AcceptInvitationNewAccount(r.Context(), token, in)
 	if fields := fault.FieldsOf(err); fields != nil {
 		s.renderInvitation(w, r, http.StatusUnprocessableEntity, f, fields)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -11,10 +12,14 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"parcours/internal/audit"
 	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/fault"
@@ -98,6 +103,17 @@ var funcs = template.FuncMap{
 	"km": func(d float64) string {
 		return strings.Replace(strconv.FormatFloat(d, 'f', 1, 64), ".", ",", 1) + " km"
 	},
+	// plural writes a count with its noun agreed ("1 poste", "3 postes"; French singular for
+	// 0 and 1).
+	"plural": plural,
+	// auditAction and auditOutcome label the audit trail's codes.
+	"auditAction": func(code string) string { l, _ := auditActionLabel(code); return l },
+	"auditOutcome": func(code audit.Outcome) string {
+		if l, ok := auditOutcomes[string(code)]; ok {
+			return l
+		}
+		return string(code)
+	},
 	"query": func(kv ...string) template.URL {
 		v := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -116,10 +132,19 @@ type view struct {
 	Session *sessionInfo
 	Flash   string
 	Demo    bool
-	// Errors holds the field messages of a rejected form; the summary at the top of the
-	// page lists them with links to the fields (RGAA 11.10, 11.11).
-	Errors fault.Fields
-	Data   any
+	// Errors holds the field messages of a rejected form, by field name, for the fields
+	// themselves; ErrorList holds them in the order of the fields on the page, for the summary
+	// at the top, which links each to its field (RGAA 11.10, 11.11).
+	Errors    fault.Fields
+	ErrorList []fieldError
+	Data      any
+}
+
+// fieldError is one line of a form's error summary. Field is empty for a message about the
+// whole form, and for one whose field is not on the page (it is then shown without a link).
+type fieldError struct {
+	Field   string
+	Message string
 }
 
 // render writes a page. Pages are buffered so that a template error becomes a clean 500
@@ -131,10 +156,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		s.renderError(w, r, http.StatusInternalServerError)
 		return
 	}
-	v := view{Title: title, Path: r.URL.Path, Session: reqInfo(r.Context()).session, Demo: s.cfg.Demo, Errors: errs, Data: data}
+	v := view{Title: title, Path: r.URL.Path, Session: reqInfo(r.Context()).session, Demo: s.cfg.Demo, Errors: capitalised(errs), Data: data}
 	v.Flash = s.takeFlash(w, r)
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+	err := t.ExecuteTemplate(&buf, "layout", v)
+	if err == nil && len(errs) > 0 {
+		// The summary lists the errors in the order of their fields on the page, which only
+		// the rendered page knows: render once to find them, then again with the summary.
+		v.ErrorList = orderErrors(v.Errors, buf.Bytes())
+		buf.Reset()
+		err = t.ExecuteTemplate(&buf, "layout", v)
+	}
+	if err != nil {
 		s.log.Error("template", "page", page, "err", err)
 		s.renderError(w, r, http.StatusInternalServerError)
 		return
@@ -145,6 +178,55 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// capitalised returns the messages with a capital first letter, as every sentence shown.
+// Domain messages are written so; this catches the few that are not.
+func capitalised(errs fault.Fields) fault.Fields {
+	if errs == nil {
+		return nil
+	}
+	out := make(fault.Fields, len(errs))
+	for k, msg := range errs {
+		if r, size := utf8.DecodeRuneInString(msg); unicode.IsLower(r) {
+			msg = string(unicode.ToUpper(r)) + msg[size:]
+		}
+		out[k] = msg
+	}
+	return out
+}
+
+// orderErrors sorts the messages by the position of their field (the element with id
+// "f-NAME") in page. Messages about the whole form come first, then those whose field is not
+// on the page (unlinked), then the fields from top to bottom.
+func orderErrors(errs fault.Fields, page []byte) []fieldError {
+	type placed struct {
+		fieldError
+		at int
+	}
+	list := make([]placed, 0, len(errs))
+	for k, msg := range errs {
+		at := -1
+		if k != "" {
+			at = bytes.Index(page, []byte(`id="f-`+k+`"`))
+		}
+		p := placed{fieldError{Field: k, Message: msg}, at}
+		if at < 0 {
+			p.Field = ""
+		}
+		list = append(list, p)
+	}
+	slices.SortFunc(list, func(a, b placed) int {
+		if c := cmp.Compare(a.at, b.at); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Message, b.Message)
+	})
+	out := make([]fieldError, len(list))
+	for i, p := range list {
+		out[i] = p.fieldError
+	}
+	return out
 }
 
 type errorPage struct {
@@ -172,6 +254,14 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int)
 	if !ok {
 		p = errorTexts[http.StatusInternalServerError]
 	}
+	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "60")
+	}
+	s.renderErrorPage(w, r, status, p)
+}
+
+// renderErrorPage writes an error page with its own wording.
+func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, p errorPage) {
 	p.Status = status
 	t := s.templates["error"]
 	var buf bytes.Buffer
@@ -182,9 +272,6 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-		h.Set("Retry-After", "60")
-	}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

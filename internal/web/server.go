@@ -77,6 +77,7 @@ type Server struct {
 	mux          *http.ServeMux
 	routes       []Route
 	handler      http.Handler
+	limits       limits
 }
 
 // gate says who may reach a route before the handler's own access checks.
@@ -142,7 +143,7 @@ func New(d Deps) (*Server, error) {
 		jobseekers: d.JobSeekers, applications: d.Applications, files: d.Files,
 		offer: d.Offer, places: d.Places,
 		templates: t, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
-		mux: http.NewServeMux(),
+		mux: http.NewServeMux(), limits: newLimits(d.Config.FormRateLimit, d.Config.SignupRateLimit, d.Clock.Now),
 	}
 	s.registerRoutes()
 	if d.API != nil {
@@ -156,7 +157,7 @@ func New(d Deps) (*Server, error) {
 		s.log.Warn("cross-origin request refused", "request_id", RequestID(r.Context()), "method", r.Method)
 		s.renderError(w, r, http.StatusForbidden)
 	}))
-	s.handler = s.observe(s.secure(csrf.Handler(s.withSession(http.HandlerFunc(s.dispatch)))))
+	s.handler = s.observe(s.secure(csrf.Handler(s.withSession(s.limitForms(http.HandlerFunc(s.dispatch))))))
 	return s, nil
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,10 +36,14 @@ type structureView struct {
 	CommuneName string
 	Phone       string
 	Stale       []offer.JobDescription // employer view: descriptions to update soon
+	// StaleMessage asks the employer to confirm the stale descriptions, agreed in number.
+	StaleMessage string
+	// MaxJobDescriptions is the cap of a structure's job descriptions, active and inactive.
+	MaxJobDescriptions int
 }
 
 func (s *Server) structureView(p offer.StructurePage) structureView {
-	v := structureView{StructurePage: p, Phone: offer.FormatPhone(p.Structure.Phone)}
+	v := structureView{StructurePage: p, Phone: offer.FormatPhone(p.Structure.Phone), MaxJobDescriptions: offer.MaxJobDescriptionsPerStructure}
 	if c, ok := s.places.Commune(p.Structure.CommuneCode); ok {
 		v.CommuneName = communeLabel(c)
 	}
@@ -49,8 +54,21 @@ func (s *Server) structureView(p offer.StructurePage) structureView {
 				v.Stale = append(v.Stale, j)
 			}
 		}
+		v.StaleMessage = staleMessage(len(v.Stale))
 	}
 	return v
+}
+
+// staleMessage asks to confirm n job descriptions left without update for 60 days ("" for
+// none), with the French agreements of one and of several.
+func staleMessage(n int) string {
+	switch {
+	case n == 0:
+		return ""
+	case n == 1:
+		return "1 fiche de poste n'a pas été mise à jour depuis plus de 60 jours : confirmez-la ou modifiez-la, sinon elle sera désactivée à 90 jours."
+	}
+	return fmt.Sprintf("%d fiches de poste n'ont pas été mises à jour depuis plus de 60 jours : confirmez-les ou modifiez-les, sinon elles seront désactivées à 90 jours.", n)
 }
 
 func kindLabel(code string) string {
@@ -234,7 +252,9 @@ func (s *Server) jobDescriptionNewForm(w http.ResponseWriter, r *http.Request) {
 		Contracts: s.contractOptions(p.Structure.Kind), Action: offer.EmployerJobDescriptionsPath(id) + "/nouvelle"}, nil)
 }
 
-// jdInput reads the job description form; numbers that are not numbers are reported on their field.
+// jdInput reads the job description form. What only the form can tell (a number that is not
+// one, a commune or a job typed but not recognised) is reported on its field; the rest is the
+// service's to check.
 func (s *Server) jdInput(r *http.Request) (form, offer.JobDescriptionInput, fault.Fields) {
 	f := formOf(r, "metier", "custom_title", "contract_type", "commune", "hours_per_week", "open_positions")
 	f["description"], f["expected_profile"] = r.PostFormValue("description"), r.PostFormValue("expected_profile")
@@ -244,12 +264,12 @@ func (s *Server) jdInput(r *http.Request) (form, offer.JobDescriptionInput, faul
 	errs := fault.Fields{}
 	in := offer.JobDescriptionInput{CustomTitle: f["custom_title"], Description: f["description"], ContractType: offer.ContractType(f["contract_type"]),
 		ExpectedProfile: f["expected_profile"], CVRequired: f["cv_required"] == "on"}
-	if f["metier"] == "" {
-		errs.Add("metier", "choisissez le métier (appellation ROME)")
-	} else if a, msg := s.resolveAppellation(f["metier"]); msg != "" {
-		errs.Add("metier", msg)
-	} else {
-		in.AppellationCode = a.Code
+	if f["metier"] != "" {
+		if a, msg := s.resolveAppellation(f["metier"]); msg != "" {
+			errs.Add("metier", msg)
+		} else {
+			in.AppellationCode = a.Code
+		}
 	}
 	if f["commune"] != "" {
 		code, _, msg := s.resolveCommune(f["commune"])
@@ -260,10 +280,12 @@ func (s *Server) jdInput(r *http.Request) (form, offer.JobDescriptionInput, faul
 	}
 	var err error
 	if in.HoursPerWeek, err = strconv.Atoi(f["hours_per_week"]); err != nil {
-		errs.Add("hours_per_week", "nombre d'heures attendu, de 1 à 48")
+		errs.Add("hours_per_week", fmt.Sprintf("Indiquez un nombre entier d'heures, de %d à %d", offer.MinHoursPerWeek, offer.MaxHoursPerWeek))
+		in.HoursPerWeek = offer.MinHoursPerWeek // reported above: the service checks the rest
 	}
 	if in.OpenPositions, err = strconv.Atoi(f["open_positions"]); err != nil {
-		errs.Add("open_positions", "nombre de postes attendu, de 0 à 999")
+		errs.Add("open_positions", fmt.Sprintf("Indiquez un nombre entier de postes, de 0 à %d", offer.MaxOpenPositions))
+		in.OpenPositions = 0
 	}
 	return f, in, errs
 }
@@ -283,6 +305,8 @@ func (s *Server) jobDescriptionCreate(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if len(errs) == 0 {
 		_, err = s.offer.CreateJobDescription(r.Context(), actor(r), id, in)
+	} else {
+		err = s.offer.ValidateJobDescription(r.Context(), actor(r), id, in)
 	}
 	s.afterJDSave(w, r, id, nil, f, errs, err, offer.EmployerJobDescriptionsPath(id)+"/nouvelle")
 }
@@ -366,6 +390,8 @@ func (s *Server) jobDescriptionEdit(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if len(errs) == 0 {
 		_, err = s.offer.UpdateJobDescription(r.Context(), actor(r), j.ID, in)
+	} else {
+		err = s.offer.ValidateJobDescription(r.Context(), actor(r), id, in)
 	}
 	s.afterJDSave(w, r, id, &j, f, errs, err, offer.EmployerJobDescriptionsPath(id)+"/"+j.ID.String()+"/modifier")
 }

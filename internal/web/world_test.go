@@ -66,6 +66,12 @@ func newStack(t *testing.T, db *database.DB, demo bool) *stack {
 // newStackWith lets a test choose the public address and capture the logs.
 func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs io.Writer) *stack {
 	t.Helper()
+	return newStackConfig(t, db, demo, baseURL, logs, nil)
+}
+
+// newStackConfig lets a test change the configuration too (rate limits).
+func newStackConfig(t *testing.T, db *database.DB, demo bool, baseURL string, logs io.Writer, change func(*config.Config)) *stack {
+	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	kr, err := crypto.NewKeyring(clk.Now())
 	if err != nil {
@@ -74,6 +80,9 @@ func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs
 	env := crypto.NewEnvelope(kr, clk)
 	base, _ := url.Parse(baseURL)
 	cfg := config.Config{BaseURL: base, Demo: demo, DataDir: t.TempDir()}
+	if change != nil {
+		change(&cfg)
+	}
 	journal := audit.NewJournal(env.Pseudonym)
 	guard := access.NewGuard(db, journal, clk)
 	accounts := account.NewService(account.Options{DB: db, Clock: clk, Hasher: account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}),

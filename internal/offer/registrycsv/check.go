@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"parcours/internal/database"
@@ -29,9 +30,6 @@ func joinProblems(ps []problem) string {
 	}
 	return strings.Join(texts, " ; ")
 }
-
-// maxName is offer's limit on a legal name.
-const maxName = 200
 
 var (
 	scientific = regexp.MustCompile(`^[0-9]+([.,][0-9]+)?[eE]\+?[0-9]+$`)
@@ -72,8 +70,8 @@ func readEntry(rec []string, idx *[numColumns]int) (offer.RegistryEntry, []probl
 	switch {
 	case e.Name == "":
 		add(colName, "raison_sociale : obligatoire")
-	case utf8.RuneCountInString(e.Name) > maxName:
-		add(colName, "raison_sociale : %d caractères au plus", maxName)
+	case offer.TooLong(e.Name, offer.MaxName):
+		add(colName, "raison_sociale : %d caractères au plus", offer.MaxName)
 	}
 	if e.CommuneCode == "" {
 		add(colCommune, "code_insee : obligatoire (code INSEE de la commune, par exemple 69123 pour Lyon)")
@@ -82,11 +80,12 @@ func readEntry(rec []string, idx *[numColumns]int) (offer.RegistryEntry, []probl
 		c     column
 		value string
 	}{{colBrand, e.Brand}, {colAddress1, e.AddressLine1}, {colAddress2, e.AddressLine2}} {
-		if utf8.RuneCountInString(f.value) > offer.MaxTitle {
+		if offer.TooLong(f.value, offer.MaxTitle) {
 			add(f.c, "%s : %d caractères au plus", spec()[f.c].name, offer.MaxTitle)
 		}
 	}
-	if pc := strings.ReplaceAll(e.Postcode, " ", ""); pc != "" && !isDigits(pc, 5) {
+	if _, err := offer.NormalisePostcode(e.Postcode); err != nil {
+		pc := strings.ReplaceAll(e.Postcode, " ", "")
 		if isDigits(pc, 4) {
 			add(colPostcode, "code_postal « %s » : 5 chiffres attendus (le tableur a sans doute supprimé le zéro initial : mettez la colonne au format texte)", pc)
 		} else {
@@ -95,13 +94,13 @@ func readEntry(rec []string, idx *[numColumns]int) (offer.RegistryEntry, []probl
 	}
 	// Contact values are not repeated in messages: reports are copied into tickets and mails.
 	if _, err := offer.NormaliseEmail(e.Email); err != nil {
-		add(colEmail, "email : %v", err)
+		add(colEmail, "email : %s", lowerFirst(err.Error()))
 	}
 	if _, err := offer.NormalisePhone(e.Phone); err != nil {
-		add(colPhone, "telephone : %v", err)
+		add(colPhone, "telephone : %s", lowerFirst(err.Error()))
 	}
 	if _, err := offer.NormaliseWebsite(e.Website); err != nil {
-		add(colWebsite, "site_web : %v", err)
+		add(colWebsite, "site_web : %s", lowerFirst(err.Error()))
 	}
 
 	var badDate bool
@@ -129,8 +128,8 @@ func readEntry(rec []string, idx *[numColumns]int) (offer.RegistryEntry, []probl
 		add(colConventionNumber, "numero_convention : un GEIQ n'a pas de convention IAE, laissez la colonne vide")
 	case n != "" && e.ParentSIRET != "":
 		add(colConventionNumber, "numero_convention : une antenne partage la convention de sa structure mère et n'en a pas en propre, laissez la colonne vide")
-	case utf8.RuneCountInString(n) > 50:
-		add(colConventionNumber, "numero_convention : 50 caractères au plus")
+	case offer.TooLong(n, offer.MaxConventionNumber):
+		add(colConventionNumber, "numero_convention : %d caractères au plus", offer.MaxConventionNumber)
 	case badDate:
 	case n != "" && (e.ConventionStartsOn.IsZero() || e.ConventionEndsOn.IsZero()):
 		add(colConventionEnd, "debut_convention et fin_convention : obligatoires avec un numéro de convention")
@@ -178,7 +177,15 @@ func siretProblem(s string) string {
 	if n := org.NormaliseSIRET(s); isDigits(n, 13) {
 		return fmt.Sprintf(" « %s » : 13 chiffres au lieu de 14 (le tableur a sans doute supprimé le zéro initial : mettez la colonne au format texte)", n)
 	}
-	return fmt.Sprintf(" « %s » : %v", truncate(s, 20), err)
+	return fmt.Sprintf(" « %s » : %s", truncate(s, 20), lowerFirst(err.Error()))
+}
+
+// lowerFirst lower-cases a message's first letter, to quote it after a column name.
+func lowerFirst(msg string) string {
+	if r, size := utf8.DecodeRuneInString(msg); unicode.IsUpper(r) {
+		return string(unicode.ToLower(r)) + msg[size:]
+	}
+	return msg
 }
 
 func isDigits(s string, n int) bool {
@@ -193,14 +200,18 @@ func isDigits(s string, n int) bool {
 	return true
 }
 
-// CheckCommunes rejects the rows whose commune code is not in the reference data, as the
-// registry would. Parse cannot (it has no reference data); a dry run calls it so as to report
-// what the import would.
+// CheckCommunes rejects the rows whose commune code is not in the reference data, or whose
+// postcode is not one of the commune's, as the registry would. Parse cannot (it has no
+// reference data); a dry run calls it so as to report what the import would.
 func (p *Parsed) CheckCommunes(places *refdata.Data) {
 	reasons := map[int]string{}
 	for _, r := range p.Rows {
 		code := r.Entry.CommuneCode
 		if _, ok := places.Commune(code); ok {
+			pc, _ := offer.NormalisePostcode(r.Entry.Postcode)
+			if err := offer.CheckPostcodeOf(places, pc, code); err != nil {
+				reasons[r.Line] = "code_postal : " + lowerFirst(err.Error())
+			}
 			continue
 		}
 		reason := fmt.Sprintf("code_insee « %s » : commune inconnue (code INSEE attendu, par exemple 69123 pour Lyon ; le code postal va dans la colonne code_postal)", truncate(code, 20))

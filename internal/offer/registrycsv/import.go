@@ -216,7 +216,7 @@ func reason(fields map[string]string, e offer.RegistryEntry, rejectedKeys map[st
 			parts = append(parts, msg)
 			continue
 		}
-		parts = append(parts, fieldColumn(f)+" : "+msg)
+		parts = append(parts, fieldColumn(f)+" : "+lowerFirst(msg))
 	}
 	return strings.Join(parts, " ; ")
 }

@@ -113,7 +113,7 @@ func TestImportScenario(t *testing.T) {
 			t.Fatalf("report %+v", r)
 		}
 		wantRejected(t, r, map[int]string{
-			4:  "siret « 12345678901234 » : ce SIRET n'existe pas",
+			4:  "siret « 12345678901234 » : ce numéro SIRET n'est pas valide",
 			5:  "code_insee : commune inconnue",
 			9:  "doublon : même SIRET et même type que la ligne 2",
 			10: "debut_convention « 32/01/2026 » : date invalide",

@@ -223,7 +223,7 @@ func TestParseRejectsLines(t *testing.T) {
 		t.Errorf("rows %v", rows)
 	}
 	want := map[int][]string{
-		3:  {"siret « 12345678901234 » : ce SIRET n'existe pas"},
+		3:  {"siret « 12345678901234 » : ce numéro SIRET n'est pas valide"},
 		4:  {"converti le SIRET en nombre"},
 		5:  {"13 chiffres", "zéro initial"},
 		6:  {"type « EIX » inconnu"},
@@ -276,6 +276,31 @@ func TestCheckCommunes(t *testing.T) {
 	r := registrycsv.Check(p)
 	if !r.DryRun || r.Lines != 4 || len(r.Rejected) != 2 || !strings.Contains(r.String(), "4 lignes lues, 2 valides, 2 rejetées") {
 		t.Fatalf("check %+v\n%s", r, r)
+	}
+}
+
+// A postcode must be one of the commune's, as the employer's form requires: the dry run says
+// so on the line, with the column.
+func TestCheckCommunesPostcodes(t *testing.T) {
+	p := parse(t, "siret;type;raison_sociale;code_insee;code_postal\n"+siret(1)+";EI;Lyon 1er;69381;69001\n"+
+		siret(2)+";EI;Lyon 1er;69381;75001\n"+siret(3)+";EI;Lyon;69123;69 004\n")
+	p.CheckCommunes(places(t))
+	rows, rejected := lines(p)
+	if fmt.Sprint(rows) != "[2 4]" || !strings.Contains(rejected[3], "code_postal : le code postal 75001 n'est pas celui de Lyon 1er Arrondissement") {
+		t.Fatalf("rows %v, rejected %v", rows, rejected)
+	}
+}
+
+// Lengths count characters, not bytes, in the reader as in the registry: 50 "é" are a valid
+// convention number (100 bytes), 51 are not.
+func TestLengthsCountCharacters(t *testing.T) {
+	head := "siret;type;raison_sociale;code_insee;numero_convention;debut_convention;fin_convention\n"
+	p := parse(t, head+siret(1)+";EI;"+strings.Repeat("é", 200)+";69381;"+strings.Repeat("é", 50)+";01/01/2026;31/12/2026\n"+
+		siret(2)+";EI;"+strings.Repeat("é", 201)+";69381;"+strings.Repeat("é", 51)+";01/01/2026;31/12/2026\n")
+	rows, rejected := lines(p)
+	if fmt.Sprint(rows) != "[2]" || !strings.Contains(rejected[3], "raison_sociale : 200 caractères au plus") ||
+		!strings.Contains(rejected[3], "numero_convention : 50 caractères au plus") {
+		t.Fatalf("rows %v, rejected %v", rows, rejected)
 	}
 }
 
