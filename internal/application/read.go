@@ -494,3 +494,72 @@ func decodeCursor(c string) (time.Time, uuid.UUID, error) {
 	}
 	return time.UnixMicro(us).UTC(), id, nil
 }
+
+// Counts are how many applications of a list are in each state (archived ones excepted).
+type Counts map[State]int
+
+// Pending is how many wait for the employer's answer.
+func (c Counts) Pending() int { return c[New] + c[Processing] + c[Postponed] }
+
+// Total is how many there are.
+func (c Counts) Total() int {
+	n := 0
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
+
+// Count counts the applications of a list by state, for the dashboards: decided like the list
+// (the counts name no one, so the read is decided but, being a map, recorded with its size).
+func (s *Service) Count(ctx context.Context, actor access.Actor, v View) (Counts, error) {
+	var sc scope
+	switch v {
+	case ViewReceived:
+		sc = scopeReceived
+	case ViewSent:
+		sc = scopeSent
+	default:
+		sc = scopePerson
+	}
+	var person uuid.UUID
+	return access.Read(ctx, s.guard, actor, access.Request{Action: access.ViewApplication, Purpose: access.PurposeIAERecruitment, What: "application.counts"},
+		func(ctx context.Context, q database.Querier) (access.Resource, error) {
+			res, p, err := s.describeList(ctx, q, actor, sc)
+			person = p
+			return res, err
+		},
+		func(ctx context.Context, q database.Querier) (Counts, error) {
+			var scopeSQL string
+			var args []any
+			switch sc {
+			case scopeReceived:
+				scopeSQL, args = "to_org = $1 AND (created_at > $2 OR state = 'accepted')", []any{actor.OrgID, s.clock.Now().Add(-receivedFor)}
+			case scopeSent:
+				scopeSQL, args = "sender_org = $1", []any{actor.OrgID}
+			default:
+				if person == uuid.Nil {
+					return Counts{}, nil
+				}
+				scopeSQL, args = "job_seeker_id = $1", []any{person}
+			}
+			rows, err := q.QueryContext(ctx, `SELECT state, COUNT(*) FROM applications WHERE `+scopeSQL+` AND archived_at IS NULL GROUP BY state`, args...)
+			if err != nil {
+				return nil, fmt.Errorf("décompte des candidatures : %w", err)
+			}
+			defer rows.Close()
+			out := Counts{}
+			for rows.Next() {
+				var st string
+				var n int
+				if err := rows.Scan(&st, &n); err != nil {
+					return nil, err
+				}
+				out[State(st)] = n
+			}
+			return out, rows.Err()
+		})
+}
+
+// Accepted is how many led to a hire.
+func (c Counts) Accepted() int { return c[Accepted] }

@@ -94,6 +94,7 @@ var readWhats = map[string]string{
 	"application.list":           "d'une liste de candidatures",
 	"application.cv":             "du CV d'une candidature",
 	"application.export":         "d'un export de candidatures",
+	"application.counts":         "du décompte des candidatures",
 }
 
 // auditActionLabel is the French label of an action code, and whether it has one.
