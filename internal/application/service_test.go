@@ -379,3 +379,40 @@ func TestExportIsTheListNeutralisedAndRecorded(t *testing.T) {
 		}
 	})
 }
+
+func TestTransferToAnotherStructureOfTheSameEmployer(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		aci, emp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
+		ei, eiEmp, _ := f.structure(t, offer.KindEI, "emp@ei.fr")
+		other, _, _ := f.structure(t, offer.KindAI, "emp@ai.fr")
+		presc := f.prescriber(t, "p@ccas.fr")
+		p := f.person(t, presc, "Léa", "Durand", "")
+		a, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Only to a structure the employer also belongs to.
+		if _, err := f.svc.Decide(ctx, emp, a.ID, application.Transfer, application.Decision{Target: other.ID}); fault.FieldsOf(err)["target"] == "" {
+			t.Fatalf("transfer to a structure of someone else: %v", err)
+		}
+		if err := f.orgs.StaffAddMember(ctx, f.staff, ei.ID, "emp@aci.fr", false); err != nil {
+			t.Fatal(err)
+		}
+		moved, err := f.svc.Decide(ctx, emp, a.ID, application.Transfer, application.Decision{Target: ei.ID})
+		if err != nil || moved.ToOrg != ei.ID || moved.State != application.New {
+			t.Fatalf("transfer: %+v %v", moved, err)
+		}
+		// The EI's members now answer it; the ACI no longer sees it as received.
+		if _, err := f.svc.Decide(ctx, eiEmp, a.ID, application.Process, application.Decision{}); err != nil {
+			t.Fatalf("the EI processes it: %v", err)
+		}
+		if rows, _, _ := f.svc.Received(ctx, emp, application.Filter{}); len(rows) != 0 {
+			t.Fatalf("still in the ACI's list: %+v", rows)
+		}
+		if d, err := f.svc.Get(ctx, presc, a.ID, access.PurposeIAEFollowUp); err != nil || d.History[1].Transition != application.Transfer || d.History[1].TargetOrg != ei.ID {
+			t.Fatalf("history: %+v %v", d.History, err)
+		}
+	})
+}

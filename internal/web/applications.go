@@ -292,6 +292,8 @@ type applicationView struct {
 	Reasons   []option
 	Contracts []option
 	Jobs      []option
+	// Transfers are the actor's other structures the application may move to.
+	Transfers []option
 	Form      form
 	Mine      bool
 }
@@ -338,6 +340,13 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 		for _, j := range v.Structure.JobDescriptions {
 			v.Jobs = append(v.Jobs, option{Value: j.ID.String(), Label: j.Title()})
 		}
+		if si := session(r); si != nil {
+			for _, m := range si.Orgs {
+				if m.Org.ID != d.ToOrg && (m.Org.Category == org.SIAE || m.Org.Category == org.GEIQ) {
+					v.Transfers = append(v.Transfers, option{Value: m.Org.ID.String(), Label: m.Org.Name})
+				}
+			}
+		}
 	}
 	s.render(w, r, status, "application", "Candidature de "+v.Person.FullName(), v, errs)
 }
@@ -357,6 +366,9 @@ func (s *Server) applicationDecide(w http.ResponseWriter, r *http.Request) {
 	t := application.Transition(f["action"])
 	d := application.Decision{Reason: application.RefusalReason(f["reason"]), Answer: f["answer"], AnswerToSender: f["answer_to_sender"],
 		ReasonShared: f["reason_shared"] == "on", Message: f["message"]}
+	if target, err := uuid.Parse(r.PostFormValue("target")); err == nil {
+		d.Target = target
+	}
 	errs := fault.Fields{}
 	if t == application.Accept {
 		d.Hire, errs = hireOf(f)
