@@ -106,7 +106,7 @@ var exceptions = map[string]string{
 	"offer.Service.Search":            "public search: whether a structure has active members (a count)",
 	"offer.Service.SearchPrescribers": "public search: whether a prescriber organisation has active members (a count)",
 	"offer.Service.SearchJobs":        "public search: whether a structure has active members (a count)",
-	"offer.Reindex":                   "maintenance: recomputes whether structures have active members (a count)",
+	"offer.Service.PrepareSearch":     "builds the public search's read model: whether each structure has active members (a count)",
 }
 
 func TestTablesAreClassified(t *testing.T) {

@@ -206,7 +206,7 @@ func (a *App) Handler() (http.Handler, error) {
 		demoPages = DemoPages(a.DB, a.Clock)
 	}
 	return web.New(web.Deps{Config: a.Config, Logger: a.Log, Health: a.DB, Demo: demoPages, Clock: a.Clock, Accounts: a.Accounts,
-		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
+		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, SearchReady: a.Offer.SearchReady, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
 		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy),
 			PerMinute: a.Config.APIRateLimit})})
 }
@@ -228,6 +228,8 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
+	// The searches' read model is built at start; /readyz answers 503 until it is.
+	wg.Go(func() { a.prepareSearch(bg) })
 	if a.Config.Jobs {
 		runner, err := a.NewRunner()
 		if err != nil {
@@ -285,6 +287,28 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		err = nil
 	}
 	return err
+}
+
+// prepareSearch builds the searches' read model, trying again while the database does not
+// answer, until it is built or ctx ends.
+func (a *App) prepareSearch(ctx context.Context) {
+	began := time.Now()
+	for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+		err := a.Offer.PrepareSearch(ctx)
+		if err == nil {
+			a.Log.Info("search read model built", "duration", time.Since(began).Round(time.Millisecond))
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		a.Log.Warn("search read model not built, retrying", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
 }
 
 // dbCollector exports the connection pools' state.

@@ -270,9 +270,6 @@ func (s *Service) saveEntry(ctx context.Context, tx *sql.Tx, actor access.Actor,
 	if !changed && !parentChanged && !conventionChanged {
 		return RegistryResult{Structure: st, Unchanged: true}, nil
 	}
-	if err := refreshConvention(ctx, tx, id); err != nil {
-		return RegistryResult{}, err
-	}
 	action := "offer.registry_updated"
 	if !st.stored {
 		action = "offer.registry_created"

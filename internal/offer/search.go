@@ -78,7 +78,7 @@ type Page[T any] struct {
 
 // StructureResult is an employer found by Search.
 type StructureResult struct {
-	Structure Structure
+	Structure StructureCard
 	// DistanceKm is the distance from the centre, rounded to 0.1 km.
 	DistanceKm float64
 	// Priority is true for the first group: active members and open positions (matching the
@@ -88,17 +88,92 @@ type StructureResult struct {
 	// structure does not block applications.
 	Recruiting bool
 	// JobDescriptions are the structure's active job descriptions matching the filters, by rank.
-	JobDescriptions []JobDescription
+	JobDescriptions []JobCard
 }
 
 // JobResult is a job description found by SearchJobs.
 type JobResult struct {
-	JobDescription JobDescription
-	Structure      Structure
+	JobDescription JobCard
+	Structure      StructureCard
 	DistanceKm     float64
 	// Priority: open positions at a structure with active members that does not block
 	// applications.
 	Priority bool
+}
+
+// StructureCard is what a search result shows of a structure: who it is, where, and whether
+// it takes applications. The searches' read model holds nothing more of a structure (not its
+// presentation texts nor its convention): Structure loads the whole page.
+type StructureCard struct {
+	ID                uuid.UUID
+	Kind              string
+	Name              string // legal name
+	Brand             string
+	SIRET             string
+	AddressLine1      string
+	AddressLine2      string
+	Postcode          string
+	CommuneCode       string
+	Lat, Lng          float64
+	HasPosition       bool
+	BlockApplications bool
+	// HasActiveMembers tells whether someone can answer applications.
+	HasActiveMembers bool
+}
+
+// DisplayName is the brand when there is one, else the legal name.
+func (c StructureCard) DisplayName() string {
+	if c.Brand != "" {
+		return c.Brand
+	}
+	return c.Name
+}
+
+// Card is what a search result would show of the structure.
+func (st Structure) Card() StructureCard {
+	return StructureCard{ID: st.ID, Kind: st.Kind, Name: st.Name, Brand: st.Brand, SIRET: st.SIRET, AddressLine1: st.AddressLine1,
+		AddressLine2: st.AddressLine2, Postcode: st.Postcode, CommuneCode: st.CommuneCode, Lat: st.Lat, Lng: st.Lng,
+		HasPosition: st.HasPosition, BlockApplications: st.BlockApplications, HasActiveMembers: st.HasActiveMembers}
+}
+
+// JobCard is what a search result shows of an active job description (not its description
+// nor the expected profile: JobDescription loads them).
+type JobCard struct {
+	ID          uuid.UUID
+	StructureID uuid.UUID
+	// AppellationCode is the ROME appellation, RomeCode its ROME code, AppellationLabel its
+	// label.
+	AppellationCode  string
+	RomeCode         string
+	AppellationLabel string
+	CustomTitle      string
+	ContractType     ContractType
+	// CommuneCode is the place of work; Departement, Lat and Lng (when HasPosition) are its.
+	CommuneCode   string
+	Departement   string
+	Lat, Lng      float64
+	HasPosition   bool
+	HoursPerWeek  int
+	OpenPositions int
+}
+
+// Title is the custom title when there is one, else the appellation's label.
+func (j JobCard) Title() string {
+	if j.CustomTitle != "" {
+		return j.CustomTitle
+	}
+	if j.AppellationLabel != "" {
+		return j.AppellationLabel
+	}
+	return j.AppellationCode
+}
+
+// Card is what a search result would show of the job description.
+func (j JobDescription) Card() JobCard {
+	return JobCard{ID: j.ID, StructureID: j.StructureID, AppellationCode: j.AppellationCode, RomeCode: j.RomeCode,
+		AppellationLabel: j.AppellationLabel, CustomTitle: j.CustomTitle, ContractType: j.ContractType, CommuneCode: j.CommuneCode,
+		Departement: j.Departement, Lat: j.Lat, Lng: j.Lng, HasPosition: j.HasPosition, HoursPerWeek: j.HoursPerWeek,
+		OpenPositions: j.OpenPositions}
 }
 
 // PrescriberResult is a prescriber organisation found by SearchPrescribers. Its position is its
@@ -118,10 +193,12 @@ type PrescriberResult struct {
 
 // plan is a validated query.
 type plan struct {
-	centre      refdata.Commune
-	radiusKm    int
-	box         refdata.Box
-	kinds       []string
+	centre   refdata.Commune
+	radiusKm int
+	box      refdata.Box
+	kinds    []string
+	// kindMask has the kindBit of each of kinds (structure kinds only).
+	kindMask    uint8
 	departement string
 	rome        string
 	appellation string
@@ -169,6 +246,7 @@ func (s *Service) prepare(q Query, defaultRadius int, kindOK func(string) bool, 
 		}
 		if !slices.Contains(p.kinds, k) {
 			p.kinds = append(p.kinds, k)
+			p.kindMask |= kindBit(k)
 		}
 	}
 	if d := strings.ToUpper(strings.TrimSpace(q.Departement)); d != "" {
@@ -270,7 +348,7 @@ func (a *args) in(values []string) string {
 
 // jdMatches applies the job filters (ROME prefix, appellation, contract type) to an active
 // job description.
-func (p plan) jdMatches(j *JobDescription) bool {
+func (p plan) jdMatches(j *JobCard) bool {
 	return (p.rome == "" || strings.HasPrefix(j.RomeCode, p.rome)) && (p.appellation == "" || j.AppellationCode == p.appellation) &&
 		(p.contract == "" || j.ContractType == p.contract)
 }
@@ -422,9 +500,8 @@ func (s *Service) Search(ctx context.Context, q Query) (Page[StructureResult], e
 	return out, nil
 }
 
-// searchStructures ranks the listed structures in the box, then makes the page. It decides on
-// the columns the SQL ranking read: the structure's search copies, and with a job filter its
-// active job descriptions.
+// searchStructures ranks the listed structures in the box, then makes the page: by kind and
+// département, activity on the day, and with a job filter its matching job descriptions.
 func (m *readModel) searchStructures(p plan, out *Page[StructureResult]) {
 	refs := m.structureGrid.appendIn(make([]int32, 0, 256), p.box)
 	keys := make([]sortKey, 0, len(refs))
@@ -432,14 +509,14 @@ func (m *readModel) searchStructures(p plan, out *Page[StructureResult]) {
 	today := dayNumber(p.today)
 	for _, i := range refs {
 		e := &m.structures[i]
-		if (len(p.kinds) > 0 && !slices.Contains(p.kinds, e.kind)) || (p.departement != "" && e.departement != p.departement) {
+		if (p.kindMask != 0 && p.kindMask&e.kind == 0) || (p.departement != "" && e.departement != p.departement) {
 			continue
 		}
 		hiring, matching := e.hiring, true
 		if filtered {
 			hiring, matching = false, false
-			for k := range e.jds {
-				if j := &e.jds[k]; p.jdMatches(j) {
+			for k := range e.jobs {
+				if j := &e.jobs[k]; p.jdMatches(j) {
 					matching = true
 					if j.OpenPositions > 0 {
 						hiring = true
@@ -451,16 +528,16 @@ func (m *readModel) searchStructures(p plan, out *Page[StructureResult]) {
 		if !matching || !e.active.on(today) {
 			continue
 		}
-		st := &e.Structure
-		d := refdata.Distance(p.centre.Lat, p.centre.Lng, st.Lat, st.Lng)
+		c := &e.card
+		d := refdata.Distance(p.centre.Lat, p.centre.Lng, c.Lat, c.Lng)
 		if d > float64(p.radiusKm) {
 			continue
 		}
-		open := hiring && !st.BlockApplications
+		open := hiring && !c.BlockApplications
 		if p.recruiting && !open {
 			continue
 		}
-		keys = append(keys, sortKey{group: group(st.HasActiveMembers && open), distance: d, id: st.ID, ref: i, open: open})
+		keys = append(keys, sortKey{group: group(c.HasActiveMembers && open), distance: d, id: c.ID, ref: i, open: open})
 	}
 	out.Total = len(keys)
 	page, next := paginate(keys, p)
@@ -471,17 +548,17 @@ func (m *readModel) searchStructures(p plan, out *Page[StructureResult]) {
 	out.Items = make([]StructureResult, 0, len(page))
 	for _, k := range page {
 		e := &m.structures[k.ref]
-		jds := e.jds
+		jobs := e.jobs
 		if filtered {
-			jds = nil
-			for i := range e.jds {
-				if p.jdMatches(&e.jds[i]) {
-					jds = append(jds, e.jds[i])
+			jobs = nil
+			for i := range e.jobs {
+				if p.jdMatches(&e.jobs[i]) {
+					jobs = append(jobs, e.jobs[i])
 				}
 			}
 		}
-		out.Items = append(out.Items, StructureResult{Structure: e.Structure, DistanceKm: roundKm(k.distance), Priority: k.group == 0,
-			Recruiting: k.open, JobDescriptions: jds})
+		out.Items = append(out.Items, StructureResult{Structure: e.card, DistanceKm: roundKm(k.distance), Priority: k.group == 0,
+			Recruiting: k.open, JobDescriptions: jobs})
 	}
 }
 
@@ -502,30 +579,31 @@ func (s *Service) SearchJobs(ctx context.Context, q Query) (Page[JobResult], err
 	return out, nil
 }
 
-// searchJobs ranks the job descriptions in the box on their copies of their structure's
-// fields, as the SQL did, then makes the page.
+// searchJobs ranks the job descriptions in the box on their structure's fields, then makes
+// the page.
 func (m *readModel) searchJobs(p plan, out *Page[JobResult]) {
 	refs := m.jobGrid.appendIn(make([]int32, 0, 1024), p.box)
 	keys := make([]sortKey, 0, len(refs))
 	today := dayNumber(p.today)
+	filtered := p.jdFiltered()
 	for _, i := range refs {
-		e := &m.jobs[i]
-		j := e.jd
-		if !p.jdMatches(j) || (len(p.kinds) > 0 && !slices.Contains(p.kinds, e.kind)) || (p.departement != "" && j.Departement != p.departement) {
+		r := &m.ranks[i]
+		if !r.active.on(today) || (p.kindMask != 0 && p.kindMask&r.kind == 0) {
 			continue
 		}
-		if !e.active.on(today) {
+		j := &m.jobs[i]
+		if (filtered && !p.jdMatches(j)) || (p.departement != "" && j.Departement != p.departement) {
 			continue
 		}
 		d := refdata.Distance(p.centre.Lat, p.centre.Lng, j.Lat, j.Lng)
 		if d > float64(p.radiusKm) {
 			continue
 		}
-		open := j.OpenPositions > 0 && !e.blocked
+		open := j.OpenPositions > 0 && !r.blocked
 		if p.recruiting && !open {
 			continue
 		}
-		keys = append(keys, sortKey{group: group(e.staffed && open), distance: d, id: j.ID, ref: i})
+		keys = append(keys, sortKey{group: group(r.staffed && open), distance: d, id: j.ID, ref: i})
 	}
 	out.Total = len(keys)
 	page, next := paginate(keys, p)
@@ -535,8 +613,7 @@ func (m *readModel) searchJobs(p plan, out *Page[JobResult]) {
 	}
 	out.Items = make([]JobResult, 0, len(page))
 	for _, k := range page {
-		e := &m.jobs[k.ref]
-		out.Items = append(out.Items, JobResult{JobDescription: *e.jd, Structure: m.structures[e.structure].Structure,
+		out.Items = append(out.Items, JobResult{JobDescription: m.jobs[k.ref], Structure: m.structures[m.ranks[k.ref].structure].card,
 			DistanceKm: roundKm(k.distance), Priority: k.group == 0})
 	}
 }

@@ -43,6 +43,9 @@ type Deps struct {
 	API http.Handler
 	// Offer is the registry of structures and job descriptions.
 	Offer *offer.Service
+	// SearchReady tells whether the searches can answer without first building their read
+	// model; /readyz waits for it. Nil means always.
+	SearchReady func() bool
 }
 
 // Server is the HTTP front end.
@@ -51,6 +54,7 @@ type Server struct {
 	log          *slog.Logger
 	health       Health
 	demo         Demo
+	searchReady  func() bool
 	clock        clock.Clock
 	accounts     *account.Service
 	orgs         *org.Service
@@ -118,7 +122,7 @@ func New(d Deps) (*Server, error) {
 		d.Logger.Warn("front-end assets missing from the build: run `make assets` (pages will have no DSFR styles)")
 	}
 	s := &Server{
-		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, trail: d.Trail,
+		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, searchReady: d.SearchReady, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, trail: d.Trail,
 		offer: d.Offer, places: d.Places,
 		templates: t, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
 		mux: http.NewServeMux(),

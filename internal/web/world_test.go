@@ -81,9 +81,13 @@ func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs
 		demoPages = app.DemoPages(db, clk)
 	}
 	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, Health: db, Demo: demoPages, Clock: clk,
-		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers, Places: places, Registry: reg, Gatherer: reg,
-		API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now})})
+		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers, SearchReady: offers.SearchReady, Places: places,
+		Registry: reg, Gatherer: reg, API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now})})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// As app.Serve does at start (readiness waits for it).
+	if err := offers.PrepareSearch(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
