@@ -159,9 +159,10 @@ func Import(ctx context.Context, svc *offer.Service, actor access.Actor, parsed 
 }
 
 // importBatch writes a batch, dropping the lines the registry refuses until the rest goes
-// through in one transaction. ImportRegistry reports every line that fails its checks at
-// once, then at most one line per attempt for what only writing finds (a missing parent, a
-// convention held elsewhere): Parse checks the same rules beforehand, so replays are rare.
+// through in one transaction. ImportRegistry reports every line it refuses at once, those
+// that fail its checks and those only the registry's state refuses (a missing parent, a
+// convention held elsewhere), before writing anything: a batch with refused lines is read
+// twice and written once.
 func importBatch(ctx context.Context, svc *offer.Service, actor access.Actor, batch []Row, rejectedKeys map[string]int) (offer.ImportReport, []Rejection, error) {
 	var rejected []Rejection
 	pending := slices.Clone(batch)
