@@ -49,6 +49,9 @@ var tables = map[string]bool{
 	"structures":             false,
 	"job_descriptions":       false,
 	"offer_state":            false,
+	"registry_imports":       false, // reports of registry imports; the staff member who ran one appears as an account id
+	"registry_import_files":  false, // the registry file (structures, legal persons), while its import runs
+	"registry_import_lines":  false, // the refused lines of the registry file, with the reason
 }
 
 // notDomain are the packages under internal/ that are not domain packages: the layers above

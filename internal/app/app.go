@@ -29,6 +29,7 @@ import (
 	"parcours/internal/jobs"
 	"parcours/internal/notify"
 	"parcours/internal/offer"
+	"parcours/internal/offer/registrycsv"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
 	"parcours/internal/web"
@@ -44,12 +45,14 @@ type App struct {
 	Envelope *crypto.Envelope
 	Places   *refdata.Data
 	// Guard performs every read of personal data (access.Read), recording it in Journal.
-	Guard     *access.Guard
-	Journal   audit.Journal
-	Trail     *audit.Trail
-	Accounts  *account.Service
-	Orgs      *org.Service
-	Offer     *offer.Service
+	Guard    *access.Guard
+	Journal  audit.Journal
+	Trail    *audit.Trail
+	Accounts *account.Service
+	Orgs     *org.Service
+	Offer    *offer.Service
+	// Imports runs the registry imports sent from the web page, in the background.
+	Imports   *registrycsv.Importer
 	Sequencer *audit.Sequencer
 	Registry  *prometheus.Registry
 }
@@ -115,6 +118,7 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	a.Orgs = org.NewService(a.DB, a.Guard, a.Clock, places, a.Accounts, a.Config.BaseURL.String())
 	a.Offer = offer.NewService(a.DB, a.Clock, places, a.Config.BaseURL.String())
 	a.Offer.SetSearchMaxAge(time.Second) // another instance's registry change shows in this one's searches within 1 s
+	a.Imports = registrycsv.NewImporter(a.Offer, places, a.Log, jobs.InstanceName())
 	signer, err := a.Keyring.AuditSigner(audit.Origin)
 	if err != nil {
 		return err
@@ -173,6 +177,7 @@ func (a *App) Jobs() []jobs.Job {
 		notify.PurgeJob(a.DB, a.Clock, 30*24*time.Hour),
 		a.Offer.SpontaneousClosingJob(),
 		a.Offer.StaleJobDescriptionsJob(),
+		a.Offer.RegistryImportsPurgeJob(400 * 24 * time.Hour),
 		{Name: "audit.integrate", Every: 10 * time.Second, Timeout: time.Minute, Run: func(ctx context.Context) (jobs.Result, error) {
 			n, err := a.Sequencer.Integrate(ctx)
 			return jobs.Result{"sequenced": n}, err
@@ -206,7 +211,7 @@ func (a *App) Handler() (http.Handler, error) {
 		demoPages = DemoPages(a.DB, a.Clock)
 	}
 	return web.New(web.Deps{Config: a.Config, Logger: a.Log, Health: a.DB, Demo: demoPages, Clock: a.Clock, Accounts: a.Accounts,
-		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, SearchReady: a.Offer.SearchReady, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
+		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, Imports: a.Imports, SearchReady: a.Offer.SearchReady, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
 		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy),
 			PerMinute: a.Config.APIRateLimit})})
 }
@@ -230,6 +235,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	var wg sync.WaitGroup
 	// The searches' read model is built at start; /readyz answers 503 until it is.
 	wg.Go(func() { a.prepareSearch(bg) })
+	// Registry imports sent from the web page run on any instance, whether it runs the
+	// periodic jobs or not: an import is asked for by a person who waits for it.
+	wg.Go(func() { a.Imports.Run(bg) })
 	if a.Config.Jobs {
 		runner, err := a.NewRunner()
 		if err != nil {

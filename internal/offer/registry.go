@@ -175,6 +175,13 @@ func (e *ImportError) Is(target error) bool { return target == fault.Invalid }
 // a few multi-row statements (registry_batch.go). Parents must come before their antennas or
 // already exist.
 func (s *Service) ImportRegistry(ctx context.Context, actor access.Actor, entries []RegistryEntry) (ImportReport, error) {
+	return s.importRegistry(ctx, actor, entries, nil)
+}
+
+// importRegistry is ImportRegistry; after, when not nil, runs in the transaction once the
+// entries are saved.
+func (s *Service) importRegistry(ctx context.Context, actor access.Actor, entries []RegistryEntry,
+	after func(tx *sql.Tx, r ImportReport) error) (ImportReport, error) {
 	if err := access.Can(actor, access.ManageStructureRegistry, access.Resource{}); err != nil {
 		return ImportReport{}, err
 	}
@@ -206,6 +213,9 @@ func (s *Service) ImportRegistry(ctx context.Context, actor access.Actor, entrie
 			default:
 				r.Updated++
 			}
+		}
+		if after != nil {
+			return after(tx, r)
 		}
 		return nil
 	})

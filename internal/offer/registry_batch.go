@@ -82,7 +82,7 @@ func entryKey(siret, kind string) string { return siret + "|" + kind }
 func (s *Service) saveRegistryBatch(ctx context.Context, tx *sql.Tx, actor access.Actor, entries []RegistryEntry, now time.Time) ([]RegistryResult, error) {
 	b := &registryBatch{s: s, now: now, byKey: map[string]*batchStructure{}, byID: map[uuid.UUID]*batchStructure{},
 		conventions: map[string]*batchConvention{}, convByID: map[uuid.UUID]*batchConvention{}}
-	if err := b.read(ctx, tx, entries); err != nil {
+	if err := b.lookup(ctx, tx, entries); err != nil {
 		return nil, err
 	}
 	results := make([]RegistryResult, len(entries))
@@ -166,9 +166,9 @@ func (c *statementCache) close() {
 	}
 }
 
-// read loads the structures the entries name (and their parents, and the former parents of
+// lookup loads the structures the entries name (and their parents, and the former parents of
 // those that are antennas), their antenna counts, and the conventions the entries name.
-func (b *registryBatch) read(ctx context.Context, tx *sql.Tx, entries []RegistryEntry) error {
+func (b *registryBatch) lookup(ctx context.Context, tx *sql.Tx, entries []RegistryEntry) error {
 	sirets := map[string]bool{}
 	numbers := map[string]bool{}
 	for _, e := range entries {

@@ -46,6 +46,7 @@ type world struct {
 	otherSess   uuid.UUID // a session of someone else
 	staffSecret string
 	mailID      string
+	importID    uuid.UUID // a registry import, queued
 }
 
 func newWorld(t *testing.T, db *database.DB) *world {
@@ -92,6 +93,12 @@ func newWorld(t *testing.T, db *database.DB) *world {
 		}
 		w.jd[k] = jd.ID
 	}
+
+	imp, err := s.imports.Submit(ctx, staffActor, "registre.csv", []byte("siret;type;raison_sociale;code_insee\n"+siret("6600000000001")+";EI;Régie;69123\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.importID = imp.ID
 
 	// A pending join request and invitation in each employer organisation.
 	noOrgActor := access.Actor{UserID: w.users[noOrg].ID, Kind: access.Professional}
@@ -440,6 +447,11 @@ var routeTable = map[string]routeCase{
 	"GET /admin/journal":                {path: fixed("/admin/journal"), expect: only(staff)},
 	"GET /admin/structures/import":      {path: fixed("/admin/structures/import"), expect: only(staff)},
 	"POST /admin/structures/import":     {path: fixed("/admin/structures/import"), form: vals(), expect: only(staff)},
+	"GET /admin/structures/import/{id}": {path: func(w *world, _, _ string) string { return "/admin/structures/import/" + w.importID.String() },
+		expect: only(staff)},
+	"GET /admin/structures/import/{id}/etat": {path: func(w *world, _, _ string) string {
+		return "/admin/structures/import/" + w.importID.String() + "/etat"
+	}, expect: only(staff)},
 }
 
 func refused(r response) bool {

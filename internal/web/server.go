@@ -16,6 +16,7 @@ import (
 	"parcours/internal/clock"
 	"parcours/internal/config"
 	"parcours/internal/offer"
+	"parcours/internal/offer/registrycsv"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
 )
@@ -43,6 +44,8 @@ type Deps struct {
 	API http.Handler
 	// Offer is the registry of structures and job descriptions.
 	Offer *offer.Service
+	// Imports runs the registry imports staff send from the import page.
+	Imports *registrycsv.Importer
 	// SearchReady tells whether the searches can answer without first building their read
 	// model; /readyz waits for it. Nil means always.
 	SearchReady func() bool
@@ -60,6 +63,7 @@ type Server struct {
 	orgs         *org.Service
 	trail        *audit.Trail
 	offer        *offer.Service
+	imports      *registrycsv.Importer
 	places       *refdata.Data
 	templates    templates
 	static       *staticFiles
@@ -123,7 +127,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, searchReady: d.SearchReady, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, trail: d.Trail,
-		offer: d.Offer, places: d.Places,
+		offer: d.Offer, imports: d.Imports, places: d.Places,
 		templates: t, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
 		mux: http.NewServeMux(),
 	}

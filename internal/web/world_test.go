@@ -24,6 +24,7 @@ import (
 	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/offer"
+	"parcours/internal/offer/registrycsv"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
 	"parcours/internal/web"
@@ -47,6 +48,7 @@ type stack struct {
 	accounts *account.Service
 	orgs     *org.Service
 	offer    *offer.Service
+	imports  *registrycsv.Importer
 	server   *web.Server
 	ts       *httptest.Server
 	cfg      config.Config
@@ -80,8 +82,9 @@ func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs
 	if demo {
 		demoPages = app.DemoPages(db, clk)
 	}
+	imports := registrycsv.NewImporter(offers, places, logger, "test")
 	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, Health: db, Demo: demoPages, Clock: clk,
-		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers, SearchReady: offers.SearchReady, Places: places,
+		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers, Imports: imports, SearchReady: offers.SearchReady, Places: places,
 		Registry: reg, Gatherer: reg, API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now})})
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +95,7 @@ func newStackWith(t *testing.T, db *database.DB, demo bool, baseURL string, logs
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, server: srv, ts: ts, cfg: cfg}
+	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, imports: imports, server: srv, ts: ts, cfg: cfg}
 }
 
 func (s *stack) cookieName() string { return "__Host-parcours_session" }
