@@ -62,6 +62,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// As serve does: /readyz waits for the searches' read model.
+	go func() {
+		if err := a.Offer.PrepareSearch(ctx); err != nil {
+			log.Error("search read model", "err", err)
+		}
+	}()
 	srv := &http.Server{Addr: cfg.Addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

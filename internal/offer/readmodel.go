@@ -42,10 +42,11 @@ type readModel struct {
 	generation int64
 	structures []modelStructure
 	// jobs holds the active job descriptions of the listed structures, by structure then rank
-	// (rank, created_at, id): each modelStructure.jobs is a window of it. ranks is parallel
-	// to it.
-	jobs  []JobCard
-	ranks []jobRank
+	// (rank, created_at, id): each modelStructure.jobs is a window of it. ranks and jobIDs
+	// (the ids, packed for the ranking) are parallel to it.
+	jobs   []JobCard
+	ranks  []jobRank
+	jobIDs []uuid.UUID
 	// structureGrid indexes the structures with a position (refs into structures), jobGrid
 	// the jobs with a place of work (refs into jobs).
 	structureGrid grid
@@ -76,6 +77,8 @@ type jobRank struct {
 	kind      uint8 // kindBit of the structure's kind
 	staffed   bool
 	blocked   bool
+	// open: the job description has open positions.
+	open bool
 }
 
 // kindBit is a structure kind's bit in a plan's kind mask (0 for an unknown kind).
@@ -397,7 +400,8 @@ func (s *Service) readJobs(ctx context.Context, tx *sql.Tx, m *readModel, in *in
 		st := &m.structures[owner]
 		m.jobs = append(m.jobs, j)
 		m.ranks = append(m.ranks, jobRank{structure: owner, active: st.active, kind: st.kind, staffed: st.card.HasActiveMembers,
-			blocked: st.card.BlockApplications})
+			blocked: st.card.BlockApplications, open: j.OpenPositions > 0})
+		m.jobIDs = append(m.jobIDs, j.ID)
 		if j.OpenPositions > 0 {
 			st.hiring = true
 		}
@@ -405,7 +409,7 @@ func (s *Service) readJobs(ctx context.Context, tx *sql.Tx, m *readModel, in *in
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("lecture des fiches de poste : %w", err)
 	}
-	m.jobs, m.ranks = slices.Clip(m.jobs), slices.Clip(m.ranks)
+	m.jobs, m.ranks, m.jobIDs = slices.Clip(m.jobs), slices.Clip(m.ranks), slices.Clip(m.jobIDs)
 	for from := 0; from < len(m.jobs); {
 		owner := m.ranks[from].structure
 		to := from + 1
@@ -432,19 +436,29 @@ func (m *readModel) index() {
 
 // grid finds the points inside a bounding box: the points sorted by band of latitude
 // (gridBandsPerDegree a degree) then by longitude, so that a box is a few binary searches in
-// the bands it spans. A 25 km box spans 5 or 6 bands.
+// the bands it spans. A 25 km box spans 5 or 6 bands. Each point also has its position as a
+// unit vector (x, y, z), so that a search compares straight-line distances through the Earth
+// (chords) instead of computing a great-circle distance per candidate: the chord grows with
+// the distance, so it ranks the same (visit).
 type grid struct {
 	minBand int
 	// starts[b] is the first point of band minBand+b; starts has one more entry than bands.
-	starts []int32
-	lat    []float64
-	lng    []float64
-	ref    []int32
+	starts  []int32
+	lat     []float64
+	lng     []float64
+	x, y, z []float64
+	ref     []int32
 }
 
 const gridBandsPerDegree = 10
 
 func band(lat float64) int { return int(math.Floor(lat * gridBandsPerDegree)) }
+
+// unitVector is the position on the unit sphere.
+func unitVector(lat, lng float64) (x, y, z float64) {
+	φ, λ := lat*math.Pi/180, lng*math.Pi/180
+	return math.Cos(φ) * math.Cos(λ), math.Cos(φ) * math.Sin(λ), math.Sin(φ)
+}
 
 func newGrid(n int, at func(i int) (lat, lng float64, ok bool)) grid {
 	type point struct {
@@ -470,11 +484,13 @@ func newGrid(n int, at func(i int) (lat, lng float64, ok bool)) grid {
 		}
 		return cmp.Compare(a.ref, b.ref)
 	})
-	g := grid{minBand: pts[0].band, lat: make([]float64, len(pts)), lng: make([]float64, len(pts)), ref: make([]int32, len(pts))}
+	g := grid{minBand: pts[0].band, lat: make([]float64, len(pts)), lng: make([]float64, len(pts)), ref: make([]int32, len(pts)),
+		x: make([]float64, len(pts)), y: make([]float64, len(pts)), z: make([]float64, len(pts))}
 	bands := pts[len(pts)-1].band - g.minBand + 1
 	g.starts = make([]int32, bands+1)
 	for i, p := range pts {
 		g.lat[i], g.lng[i], g.ref[i] = p.lat, p.lng, p.ref
+		g.x[i], g.y[i], g.z[i] = unitVector(p.lat, p.lng)
 	}
 	next := 0
 	for b := range bands + 1 {
@@ -484,6 +500,54 @@ func newGrid(n int, at func(i int) (lat, lng float64, ok bool)) grid {
 		g.starts[b] = int32(next)
 	}
 	return g
+}
+
+// circle is a search's disc as the grid tests it: its bounding box, its centre as a unit
+// vector, and the chord of its radius.
+type circle struct {
+	box      refdata.Box
+	x, y, z  float64
+	maxChord float64
+}
+
+// chordSlack bounds how far a chord computed from unit vectors (and a great-circle distance
+// computed by refdata.Distance) may be from the exact value: 1e-11 of the unit sphere is
+// 64 micrometres. Chords closer than that to a boundary (the radius, a cursor, the last
+// result of a page) are decided on refdata.Distance, so that results are exactly those, in
+// exactly the order, that refdata.Distance gives.
+const chordSlack = 1e-11
+
+func newCircle(lat, lng float64, radiusKm float64) circle {
+	c := circle{box: refdata.BoundingBox(lat, lng, radiusKm), maxChord: chordOf(radiusKm)}
+	c.x, c.y, c.z = unitVector(lat, lng)
+	return c
+}
+
+// chordOf is the chord of the unit sphere under a great-circle distance in kilometres.
+func chordOf(km float64) float64 {
+	return 2 * math.Sin(min(math.Pi, max(0, km)/refdata.EarthRadiusKm)/2)
+}
+
+// visit calls fn with the ref of every point of the disc, and of those a chordSlack beyond,
+// with its chord from the centre, which orders the points as their distance does.
+func (g *grid) visit(c circle, fn func(ref int32, chord float64)) {
+	b := c.box
+	if len(g.ref) == 0 || math.IsNaN(b.MinLat) || math.IsNaN(b.MaxLat) {
+		return
+	}
+	limit := (c.maxChord + chordSlack) * (c.maxChord + chordSlack)
+	first := max(band(b.MinLat), g.minBand) - g.minBand
+	last := min(band(b.MaxLat), g.minBand+len(g.starts)-2) - g.minBand
+	for k := first; k <= last; k++ {
+		lo, hi := int(g.starts[k]), int(g.starts[k+1])
+		i, _ := slices.BinarySearch(g.lng[lo:hi], b.MinLng)
+		for i += lo; i < hi && g.lng[i] <= b.MaxLng; i++ {
+			dx, dy, dz := g.x[i]-c.x, g.y[i]-c.y, g.z[i]-c.z
+			if d2 := dx*dx + dy*dy + dz*dz; d2 <= limit {
+				fn(g.ref[i], math.Sqrt(d2))
+			}
+		}
+	}
 }
 
 // appendIn appends to dst the refs of the points inside b, edges included (refdata.Box's

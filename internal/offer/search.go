@@ -2,7 +2,6 @@ package offer
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -196,6 +195,7 @@ type plan struct {
 	centre   refdata.Commune
 	radiusKm int
 	box      refdata.Box
+	circle   circle
 	kinds    []string
 	// kindMask has the kindBit of each of kinds (structure kinds only).
 	kindMask    uint8
@@ -289,6 +289,7 @@ func (s *Service) prepare(q Query, defaultRadius int, kindOK func(string) bool, 
 		return plan{}, err
 	}
 	p.box = refdata.BoundingBox(p.centre.Lat, p.centre.Lng, float64(p.radiusKm))
+	p.circle = newCircle(p.centre.Lat, p.centre.Lng, float64(p.radiusKm))
 	return p, nil
 }
 
@@ -354,7 +355,8 @@ func (p plan) jdMatches(j *JobCard) bool {
 }
 
 // sortKey orders results: group (0 first), exact distance, then id so that the order is total
-// and a cursor is stable.
+// and a cursor is stable. The read model's searches first rank on the chord from the centre
+// (grid.visit), then on the distance in kilometres the page's keys (paginateChords).
 type sortKey struct {
 	distance float64
 	id       uuid.UUID
@@ -365,12 +367,21 @@ type sortKey struct {
 	open  bool
 }
 
-func compareKeys(a, b sortKey) int {
-	if c := cmp.Compare(a.group, b.group); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.distance, b.distance); c != 0 {
-		return c
+func compareKeys(a, b sortKey) int { return compareKeyRefs(&a, &b) }
+
+// compareKeyRefs is compareKeys on pointers, for the selection's inner loop. Distances are
+// never NaN (decodeCursor refuses them).
+func compareKeyRefs(a, b *sortKey) int {
+	switch {
+	case a.group != b.group:
+		if a.group < b.group {
+			return -1
+		}
+		return 1
+	case a.distance < b.distance:
+		return -1
+	case a.distance > b.distance:
+		return 1
 	}
 	return bytes.Compare(a.id[:], b.id[:])
 }
@@ -426,6 +437,60 @@ func paginate(keys []sortKey, p plan) (page []sortKey, next string) {
 	return page, next
 }
 
+// paginateChords is paginate for keys whose distance is their chord from the centre: the
+// page and its order are those of paginate on the distances in kilometres that exact gives
+// (refdata.Distance), which is computed for the page's keys and the keys a chordSlack from a
+// boundary (the cursor, the page's last key) only. The page's keys come back with their
+// distance in kilometres.
+func paginateChords(keys []sortKey, p plan, exact func(ref int32) float64) (page []sortKey, next string) {
+	if p.after != nil {
+		after := *p.after
+		at := chordOf(after.distance)
+		kept := keys[:0]
+		for _, k := range keys {
+			later := k.group > after.group || (k.group == after.group && k.distance > at+chordSlack)
+			if !later && k.group == after.group && k.distance >= at-chordSlack {
+				exactKey := k
+				exactKey.distance = exact(k.ref)
+				later = compareKeys(exactKey, after) > 0
+			}
+			if later {
+				kept = append(kept, k)
+			}
+		}
+		keys = kept
+	}
+	end := min(len(keys), p.limit)
+	n := end
+	if end < len(keys) {
+		selectSmallest(keys, end)
+		// The keys beyond the page whose chord is too close to the page's last one to be
+		// ranked on it are ranked on their distance with the page's.
+		last := keys[0]
+		for _, k := range keys[1:end] {
+			if compareKeys(k, last) > 0 {
+				last = k
+			}
+		}
+		for i := end; i < len(keys); i++ {
+			if k := keys[i]; k.group == last.group && k.distance <= last.distance+chordSlack {
+				keys[n], keys[i] = keys[i], keys[n]
+				n++
+			}
+		}
+	}
+	candidates := keys[:n]
+	for i := range candidates {
+		candidates[i].distance = exact(candidates[i].ref)
+	}
+	slices.SortFunc(candidates, compareKeys)
+	page = candidates[:end]
+	if end < len(keys) && len(page) > 0 {
+		next = encodeCursor(page[len(page)-1])
+	}
+	return page, next
+}
+
 // selectSmallest reorders keys so that its first n are the n smallest (in any order), by
 // quickselect; ranges that partition badly are sorted instead.
 func selectSmallest(keys []sortKey, n int) {
@@ -438,12 +503,12 @@ func selectSmallest(keys []sortKey, n int) {
 		// Median of three as the pivot, moved to hi-1.
 		mid := lo + (hi-lo)/2
 		a, b, c := lo, mid, hi-1
-		if compareKeys(keys[a], keys[b]) > 0 {
+		if compareKeyRefs(&keys[a], &keys[b]) > 0 {
 			a, b = b, a
 		}
-		if compareKeys(keys[b], keys[c]) > 0 {
+		if compareKeyRefs(&keys[b], &keys[c]) > 0 {
 			b = c
-			if compareKeys(keys[a], keys[b]) > 0 {
+			if compareKeyRefs(&keys[a], &keys[b]) > 0 {
 				b = a
 			}
 		}
@@ -451,7 +516,7 @@ func selectSmallest(keys []sortKey, n int) {
 		pivot := keys[hi-1]
 		store := lo
 		for i := lo; i < hi-1; i++ {
-			if compareKeys(keys[i], pivot) < 0 {
+			if compareKeyRefs(&keys[i], &pivot) < 0 {
 				keys[i], keys[store] = keys[store], keys[i]
 				store++
 			}
@@ -496,21 +561,37 @@ func (s *Service) Search(ctx context.Context, q Query) (Page[StructureResult], e
 		return Page[StructureResult]{}, fmt.Errorf("recherche des structures : %w", err)
 	}
 	out := Page[StructureResult]{Centre: p.centre, RadiusKm: p.radiusKm, Generation: m.generation}
-	m.searchStructures(p, &out)
+	keys := s.keyBuffer()
+	*keys = m.searchStructures(p, &out, (*keys)[:0])
+	s.putKeyBuffer(keys)
 	return out, nil
+}
+
+// keyBuffer returns a buffer for a search's keys, from those of earlier searches: around
+// Paris at ten times national scale, a job search ranks 25,000 keys (1 MB).
+func (s *Service) keyBuffer() *[]sortKey {
+	if b, ok := s.keys.Get().(*[]sortKey); ok {
+		return b
+	}
+	b := make([]sortKey, 0, 1024)
+	return &b
+}
+
+func (s *Service) putKeyBuffer(b *[]sortKey) {
+	if cap(*b) <= 1<<17 { // 5 MB
+		s.keys.Put(b)
+	}
 }
 
 // searchStructures ranks the listed structures in the box, then makes the page: by kind and
 // département, activity on the day, and with a job filter its matching job descriptions.
-func (m *readModel) searchStructures(p plan, out *Page[StructureResult]) {
-	refs := m.structureGrid.appendIn(make([]int32, 0, 256), p.box)
-	keys := make([]sortKey, 0, len(refs))
+func (m *readModel) searchStructures(p plan, out *Page[StructureResult], keys []sortKey) []sortKey {
 	filtered := p.jdFiltered()
 	today := dayNumber(p.today)
-	for _, i := range refs {
+	m.structureGrid.visit(p.circle, func(i int32, chord float64) {
 		e := &m.structures[i]
-		if (p.kindMask != 0 && p.kindMask&e.kind == 0) || (p.departement != "" && e.departement != p.departement) {
-			continue
+		if (p.kindMask != 0 && p.kindMask&e.kind == 0) || (p.departement != "" && e.departement != p.departement) || !e.active.on(today) {
+			return
 		}
 		hiring, matching := e.hiring, true
 		if filtered {
@@ -525,25 +606,27 @@ func (m *readModel) searchStructures(p plan, out *Page[StructureResult]) {
 				}
 			}
 		}
-		if !matching || !e.active.on(today) {
-			continue
+		if !matching {
+			return
 		}
 		c := &e.card
-		d := refdata.Distance(p.centre.Lat, p.centre.Lng, c.Lat, c.Lng)
-		if d > float64(p.radiusKm) {
-			continue
-		}
 		open := hiring && !c.BlockApplications
 		if p.recruiting && !open {
-			continue
+			return
 		}
-		keys = append(keys, sortKey{group: group(c.HasActiveMembers && open), distance: d, id: c.ID, ref: i, open: open})
-	}
+		if chord > p.circle.maxChord-chordSlack && refdata.Distance(p.centre.Lat, p.centre.Lng, c.Lat, c.Lng) > float64(p.radiusKm) {
+			return
+		}
+		keys = append(keys, sortKey{group: group(c.HasActiveMembers && open), distance: chord, id: c.ID, ref: i, open: open})
+	})
 	out.Total = len(keys)
-	page, next := paginate(keys, p)
+	page, next := paginateChords(keys, p, func(i int32) float64 {
+		c := &m.structures[i].card
+		return refdata.Distance(p.centre.Lat, p.centre.Lng, c.Lat, c.Lng)
+	})
 	out.Next = next
 	if len(page) == 0 {
-		return
+		return keys
 	}
 	out.Items = make([]StructureResult, 0, len(page))
 	for _, k := range page {
@@ -560,6 +643,7 @@ func (m *readModel) searchStructures(p plan, out *Page[StructureResult]) {
 		out.Items = append(out.Items, StructureResult{Structure: e.card, DistanceKm: roundKm(k.distance), Priority: k.group == 0,
 			Recruiting: k.open, JobDescriptions: jobs})
 	}
+	return keys
 }
 
 // SearchJobs finds active job descriptions of listed structures (as Search lists them) whose
@@ -575,47 +659,56 @@ func (s *Service) SearchJobs(ctx context.Context, q Query) (Page[JobResult], err
 		return Page[JobResult]{}, fmt.Errorf("recherche des fiches de poste : %w", err)
 	}
 	out := Page[JobResult]{Centre: p.centre, RadiusKm: p.radiusKm, Generation: m.generation}
-	m.searchJobs(p, &out)
+	keys := s.keyBuffer()
+	*keys = m.searchJobs(p, &out, (*keys)[:0])
+	s.putKeyBuffer(keys)
 	return out, nil
 }
 
 // searchJobs ranks the job descriptions in the box on their structure's fields, then makes
 // the page.
-func (m *readModel) searchJobs(p plan, out *Page[JobResult]) {
-	refs := m.jobGrid.appendIn(make([]int32, 0, 1024), p.box)
-	keys := make([]sortKey, 0, len(refs))
+func (m *readModel) searchJobs(p plan, out *Page[JobResult], keys []sortKey) []sortKey {
 	today := dayNumber(p.today)
 	filtered := p.jdFiltered()
-	for _, i := range refs {
+	m.jobGrid.visit(p.circle, func(i int32, chord float64) {
 		r := &m.ranks[i]
 		if !r.active.on(today) || (p.kindMask != 0 && p.kindMask&r.kind == 0) {
-			continue
+			return
 		}
-		j := &m.jobs[i]
-		if (filtered && !p.jdMatches(j)) || (p.departement != "" && j.Departement != p.departement) {
-			continue
-		}
-		d := refdata.Distance(p.centre.Lat, p.centre.Lng, j.Lat, j.Lng)
-		if d > float64(p.radiusKm) {
-			continue
-		}
-		open := j.OpenPositions > 0 && !r.blocked
+		open := r.open && !r.blocked
 		if p.recruiting && !open {
-			continue
+			return
 		}
-		keys = append(keys, sortKey{group: group(r.staffed && open), distance: d, id: j.ID, ref: i})
-	}
+		if filtered || p.departement != "" {
+			j := &m.jobs[i]
+			if (filtered && !p.jdMatches(j)) || (p.departement != "" && j.Departement != p.departement) {
+				return
+			}
+		}
+		if chord > p.circle.maxChord-chordSlack && m.jobDistance(p, i) > float64(p.radiusKm) {
+			return
+		}
+		keys = append(keys, sortKey{group: group(r.staffed && open), distance: chord, id: m.jobIDs[i], ref: i})
+	})
 	out.Total = len(keys)
-	page, next := paginate(keys, p)
+	page, next := paginateChords(keys, p, func(i int32) float64 { return m.jobDistance(p, i) })
 	out.Next = next
 	if len(page) == 0 {
-		return
+		return keys
 	}
 	out.Items = make([]JobResult, 0, len(page))
 	for _, k := range page {
-		out.Items = append(out.Items, JobResult{JobDescription: m.jobs[k.ref], Structure: m.structures[m.ranks[k.ref].structure].card,
+		j := &m.jobs[k.ref]
+		out.Items = append(out.Items, JobResult{JobDescription: *j, Structure: m.structures[m.ranks[k.ref].structure].card,
 			DistanceKm: roundKm(k.distance), Priority: k.group == 0})
 	}
+	return keys
+}
+
+// jobDistance is the distance in kilometres from the plan's centre to a job's place of work.
+func (m *readModel) jobDistance(p plan, i int32) float64 {
+	j := &m.jobs[i]
+	return refdata.Distance(p.centre.Lat, p.centre.Lng, j.Lat, j.Lng)
 }
 
 func isPrescriberKind(k string) bool {

@@ -122,6 +122,22 @@ type view struct {
 	Data   any
 }
 
+// pageBuffer returns a buffer to render a page into, from those of earlier pages (a search
+// page is about 30 KB).
+func (s *Server) pageBuffer() *bytes.Buffer {
+	if b, ok := s.pageBuffers.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return bytes.NewBuffer(make([]byte, 0, 64<<10))
+}
+
+func (s *Server) putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 256<<10 { // an exceptional page's buffer is left to the GC
+		s.pageBuffers.Put(b)
+	}
+}
+
 // render writes a page. Pages are buffered so that a template error becomes a clean 500
 // page, never half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, errs fault.Fields) {
@@ -133,8 +149,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	}
 	v := view{Title: title, Path: r.URL.Path, Session: reqInfo(r.Context()).session, Demo: s.cfg.Demo, Errors: errs, Data: data}
 	v.Flash = s.takeFlash(w, r)
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+	buf := s.pageBuffer()
+	defer s.putPageBuffer(buf)
+	if err := t.ExecuteTemplate(buf, "layout", v); err != nil {
 		s.log.Error("template", "page", page, "err", err)
 		s.renderError(w, r, http.StatusInternalServerError)
 		return
@@ -143,6 +160,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Pages may show personal data: never keep them in a shared or browser cache.
 	h.Set("Cache-Control", "no-store")
+	// The length lets net/http send the page in one piece rather than in chunks.
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

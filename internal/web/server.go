@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -66,6 +67,8 @@ type Server struct {
 	imports      *registrycsv.Importer
 	places       *refdata.Data
 	templates    templates
+	pageBuffers  sync.Pool
+	search       searchRenderer
 	static       *staticFiles
 	metrics      *httpMetrics
 	gatherer     prometheus.Gatherer
