@@ -164,12 +164,18 @@ for t in $targets; do
 		for kind in cpu block mutex; do
 			go tool pprof -top -cum -nodecount=60 "$work/parcours" "$work/search.$kind" >"$work/$t-$kind.txt" 2>/dev/null
 		done
+		go tool pprof -sample_index=inuse_space -top -nodecount=40 "$work/parcours" "$work/search.heap" >"$work/$t-heap.txt" 2>/dev/null
 		say "profile of $t (where the CPU goes, cumulative, application frames)"
 		grep -E 'Duration|parcours/|html/template|encoding/json|gcBgMarkWorker|syscall.write' "$work/$t-cpu.txt" | head -25
 	fi
 done
 rss_loaded="$(rss VmRSS)"
 rss_peak="$(rss VmHWM)"
+# The Go heap after the load (the Prometheus endpoint answers loopback clients).
+heap=$(curl -s "$base/metrics" | awk '
+	$1 == "go_memstats_heap_inuse_bytes" {inuse = $2} $1 == "go_memstats_next_gc_bytes" {next_gc = $2}
+	$1 == "go_memstats_heap_released_bytes" {released = $2} $1 == "go_memstats_heap_sys_bytes" {sys = $2}
+	END {printf "heap in use %.0f MB, next GC at %.0f MB, %.0f MB of heap not returned to the system", inuse / 1048576, next_gc / 1048576, (sys - inuse - released) / 1048576}')
 
 rps() { awk '/^Requests\/sec:/ {print $2}' "$1"; }
 pct() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
@@ -206,7 +212,7 @@ goal() {
 		printf '%-12s %10s req/s   p50 %-9s p99 %-9s %5.1f %% of /healthz %s\n' "$t" "$r" "$(pct "$work/$t.txt" 50%)" "$(pct "$work/$t.txt" 99%)" \
 			"$(awk -v s="$r" -v h="$h" 'BEGIN {print 100 * s / h}')" "$(goal "$t")"
 	done
-	echo "memory:      RSS $rss_ready when ready, $rss_loaded after the load (peak $rss_peak)"
+	echo "memory:      RSS $rss_ready when ready, $rss_loaded after the load (peak $rss_peak); $heap"
 } | tee "$work/summary.txt"
 echo "results in ${work#"$root"/}"
 exit $bad

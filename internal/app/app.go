@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,6 +57,9 @@ type App struct {
 	Imports   *registrycsv.Importer
 	Sequencer *audit.Sequencer
 	Registry  *prometheus.Registry
+	// searchReady is set once the searches' read model is built at start (and the start-up's
+	// memory given back): /readyz waits for it.
+	searchReady atomic.Bool
 }
 
 // Options adjust what Open does.
@@ -211,7 +216,7 @@ func (a *App) Handler() (http.Handler, error) {
 		demoPages = DemoPages(a.DB, a.Clock)
 	}
 	return web.New(web.Deps{Config: a.Config, Logger: a.Log, Health: a.DB, Demo: demoPages, Clock: a.Clock, Accounts: a.Accounts,
-		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, Imports: a.Imports, SearchReady: a.Offer.SearchReady, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
+		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, Imports: a.Imports, SearchReady: a.searchReady.Load, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
 		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy),
 			PerMinute: a.Config.APIRateLimit})})
 }
@@ -234,7 +239,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	// The searches' read model is built at start; /readyz answers 503 until it is.
-	wg.Go(func() { a.prepareSearch(bg) })
+	wg.Go(func() { a.PrepareSearch(bg) })
 	// Registry imports sent from the web page run on any instance, whether it runs the
 	// periodic jobs or not: an import is asked for by a person who waits for it.
 	wg.Go(func() { a.Imports.Run(bg) })
@@ -297,14 +302,19 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	return err
 }
 
-// prepareSearch builds the searches' read model, trying again while the database does not
+// PrepareSearch builds the searches' read model, trying again while the database does not
 // answer, until it is built or ctx ends.
-func (a *App) prepareSearch(ctx context.Context) {
+func (a *App) PrepareSearch(ctx context.Context) {
 	began := time.Now()
 	for wait := time.Second; ; wait = min(2*wait, time.Minute) {
 		err := a.Offer.PrepareSearch(ctx)
 		if err == nil {
 			a.Log.Info("search read model built", "duration", time.Since(began).Round(time.Millisecond))
+			// Start-up (migrations, reference data, the read model) allocated about three times
+			// what stays live; give that memory back to the system now rather than over the
+			// next minutes, so that the instance's footprint is its working set.
+			debug.FreeOSMemory()
+			a.searchReady.Store(true)
 			return
 		}
 		if ctx.Err() != nil {

@@ -439,53 +439,121 @@ func paginate(keys []sortKey, p plan) (page []sortKey, next string) {
 
 // paginateChords is paginate for keys whose distance is their chord from the centre: the
 // page and its order are those of paginate on the distances in kilometres that exact gives
-// (refdata.Distance), which is computed for the page's keys and the keys a chordSlack from a
-// boundary (the cursor, the page's last key) only. The page's keys come back with their
-// distance in kilometres.
+// (refdata.Distance). It feeds a topKeys.
 func paginateChords(keys []sortKey, p plan, exact func(ref int32) float64) (page []sortKey, next string) {
-	if p.after != nil {
-		after := *p.after
-		at := chordOf(after.distance)
-		kept := keys[:0]
-		for _, k := range keys {
-			later := k.group > after.group || (k.group == after.group && k.distance > at+chordSlack)
-			if !later && k.group == after.group && k.distance >= at-chordSlack {
-				exactKey := k
-				exactKey.distance = exact(k.ref)
-				later = compareKeys(exactKey, after) > 0
-			}
-			if later {
-				kept = append(kept, k)
-			}
-		}
-		keys = kept
+	t := newTopKeys(p, exact)
+	for _, k := range keys {
+		t.add(k)
 	}
-	end := min(len(keys), p.limit)
-	n := end
-	if end < len(keys) {
-		selectSmallest(keys, end)
-		// The keys beyond the page whose chord is too close to the page's last one to be
-		// ranked on it are ranked on their distance with the page's.
-		last := keys[0]
-		for _, k := range keys[1:end] {
-			if compareKeys(k, last) > 0 {
-				last = k
-			}
+	return t.page()
+}
+
+// topKeys keeps, of the keys a search's ranking finds one after another, those its page may
+// show: at most limit keys ranked on their chord from the centre (a max-heap), and the keys a
+// chordSlack from the last of them, whose order only refdata.Distance decides. page then ranks
+// these on the distance in kilometres that exact gives: the page and its order are those of
+// paginate on those distances, without keeping or ordering every key (around Paris at ten times
+// national scale, 25,000 of them).
+type topKeys struct {
+	limit int
+	heap  []sortKey // max-heap by compareKeyRefs
+	near  []sortKey
+	// total counts the keys of every page, remaining those after the cursor.
+	total, remaining int
+	exact            func(ref int32) float64
+	// after is the cursor, and its distance as a chord.
+	after      *sortKey
+	afterChord float64
+}
+
+// newTopKeys returns an empty topKeys for the plan's page.
+func newTopKeys(p plan, exact func(ref int32) float64) *topKeys {
+	t := &topKeys{limit: p.limit, heap: make([]sortKey, 0, p.limit), exact: exact, after: p.after}
+	if t.after != nil {
+		t.afterChord = chordOf(t.after.distance)
+	}
+	return t
+}
+
+// nearLast tells whether k is within a chordSlack after last.
+func nearLast(k, last *sortKey) bool {
+	return k.group == last.group && k.distance <= last.distance+chordSlack
+}
+
+// add considers a key whose distance is its chord.
+func (t *topKeys) add(k sortKey) {
+	t.total++
+	if a := t.after; a != nil {
+		later := k.group > a.group || (k.group == a.group && k.distance > t.afterChord+chordSlack)
+		if !later && k.group == a.group && k.distance >= t.afterChord-chordSlack {
+			exactKey := k
+			exactKey.distance = t.exact(k.ref)
+			later = compareKeys(exactKey, *a) > 0
 		}
-		for i := end; i < len(keys); i++ {
-			if k := keys[i]; k.group == last.group && k.distance <= last.distance+chordSlack {
-				keys[n], keys[i] = keys[i], keys[n]
-				n++
+		if !later {
+			return
+		}
+	}
+	t.remaining++
+	h := t.heap
+	if len(h) < t.limit {
+		h = append(h, k)
+		for i := len(h) - 1; i > 0; { // sift up
+			parent := (i - 1) / 2
+			if compareKeyRefs(&h[i], &h[parent]) <= 0 {
+				break
+			}
+			h[i], h[parent] = h[parent], h[i]
+			i = parent
+		}
+		t.heap = h
+		return
+	}
+	if compareKeyRefs(&k, &h[0]) >= 0 {
+		if nearLast(&k, &h[0]) {
+			t.near = append(t.near, k)
+		}
+		return
+	}
+	evicted := h[0]
+	h[0] = k
+	for i := 0; ; { // sift down
+		largest, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && compareKeyRefs(&h[l], &h[largest]) > 0 {
+			largest = l
+		}
+		if r < len(h) && compareKeyRefs(&h[r], &h[largest]) > 0 {
+			largest = r
+		}
+		if largest == i {
+			break
+		}
+		h[i], h[largest] = h[largest], h[i]
+		i = largest
+	}
+	if nearLast(&evicted, &h[0]) {
+		t.near = append(t.near, evicted)
+	}
+}
+
+// page returns the page's keys, by the distance in kilometres (now their distance), and the
+// cursor of the next page.
+func (t *topKeys) page() (page []sortKey, next string) {
+	candidates := t.heap
+	if len(candidates) > 0 {
+		last := candidates[0]
+		for _, k := range t.near {
+			if nearLast(&k, &last) {
+				candidates = append(candidates, k)
 			}
 		}
 	}
-	candidates := keys[:n]
 	for i := range candidates {
-		candidates[i].distance = exact(candidates[i].ref)
+		candidates[i].distance = t.exact(candidates[i].ref)
 	}
 	slices.SortFunc(candidates, compareKeys)
-	page = candidates[:end]
-	if end < len(keys) && len(page) > 0 {
+	page = candidates[:min(len(candidates), t.limit)]
+	if t.remaining > len(page) && len(page) > 0 {
 		next = encodeCursor(page[len(page)-1])
 	}
 	return page, next
@@ -561,31 +629,17 @@ func (s *Service) Search(ctx context.Context, q Query) (Page[StructureResult], e
 		return Page[StructureResult]{}, fmt.Errorf("recherche des structures : %w", err)
 	}
 	out := Page[StructureResult]{Centre: p.centre, RadiusKm: p.radiusKm, Generation: m.generation}
-	keys := s.keyBuffer()
-	*keys = m.searchStructures(p, &out, (*keys)[:0])
-	s.putKeyBuffer(keys)
+	m.searchStructures(p, &out)
 	return out, nil
-}
-
-// keyBuffer returns a buffer for a search's keys, from those of earlier searches: around
-// Paris at ten times national scale, a job search ranks 25,000 keys (1 MB).
-func (s *Service) keyBuffer() *[]sortKey {
-	if b, ok := s.keys.Get().(*[]sortKey); ok {
-		return b
-	}
-	b := make([]sortKey, 0, 1024)
-	return &b
-}
-
-func (s *Service) putKeyBuffer(b *[]sortKey) {
-	if cap(*b) <= 1<<17 { // 5 MB
-		s.keys.Put(b)
-	}
 }
 
 // searchStructures ranks the listed structures in the box, then makes the page: by kind and
 // département, activity on the day, and with a job filter its matching job descriptions.
-func (m *readModel) searchStructures(p plan, out *Page[StructureResult], keys []sortKey) []sortKey {
+func (m *readModel) searchStructures(p plan, out *Page[StructureResult]) {
+	top := newTopKeys(p, func(i int32) float64 {
+		c := &m.structures[i].card
+		return refdata.Distance(p.centre.Lat, p.centre.Lng, c.Lat, c.Lng)
+	})
 	filtered := p.jdFiltered()
 	today := dayNumber(p.today)
 	m.structureGrid.visit(p.circle, func(i int32, chord float64) {
@@ -617,16 +671,13 @@ func (m *readModel) searchStructures(p plan, out *Page[StructureResult], keys []
 		if chord > p.circle.maxChord-chordSlack && refdata.Distance(p.centre.Lat, p.centre.Lng, c.Lat, c.Lng) > float64(p.radiusKm) {
 			return
 		}
-		keys = append(keys, sortKey{group: group(c.HasActiveMembers && open), distance: chord, id: c.ID, ref: i, open: open})
+		top.add(sortKey{group: group(c.HasActiveMembers && open), distance: chord, id: c.ID, ref: i, open: open})
 	})
-	out.Total = len(keys)
-	page, next := paginateChords(keys, p, func(i int32) float64 {
-		c := &m.structures[i].card
-		return refdata.Distance(p.centre.Lat, p.centre.Lng, c.Lat, c.Lng)
-	})
+	out.Total = top.total
+	page, next := top.page()
 	out.Next = next
 	if len(page) == 0 {
-		return keys
+		return
 	}
 	out.Items = make([]StructureResult, 0, len(page))
 	for _, k := range page {
@@ -643,7 +694,6 @@ func (m *readModel) searchStructures(p plan, out *Page[StructureResult], keys []
 		out.Items = append(out.Items, StructureResult{Structure: e.card, DistanceKm: roundKm(k.distance), Priority: k.group == 0,
 			Recruiting: k.open, JobDescriptions: jobs})
 	}
-	return keys
 }
 
 // SearchJobs finds active job descriptions of listed structures (as Search lists them) whose
@@ -659,15 +709,14 @@ func (s *Service) SearchJobs(ctx context.Context, q Query) (Page[JobResult], err
 		return Page[JobResult]{}, fmt.Errorf("recherche des fiches de poste : %w", err)
 	}
 	out := Page[JobResult]{Centre: p.centre, RadiusKm: p.radiusKm, Generation: m.generation}
-	keys := s.keyBuffer()
-	*keys = m.searchJobs(p, &out, (*keys)[:0])
-	s.putKeyBuffer(keys)
+	m.searchJobs(p, &out)
 	return out, nil
 }
 
 // searchJobs ranks the job descriptions in the box on their structure's fields, then makes
 // the page.
-func (m *readModel) searchJobs(p plan, out *Page[JobResult], keys []sortKey) []sortKey {
+func (m *readModel) searchJobs(p plan, out *Page[JobResult]) {
+	top := newTopKeys(p, func(i int32) float64 { return m.jobDistance(p, i) })
 	today := dayNumber(p.today)
 	filtered := p.jdFiltered()
 	m.jobGrid.visit(p.circle, func(i int32, chord float64) {
@@ -688,13 +737,13 @@ func (m *readModel) searchJobs(p plan, out *Page[JobResult], keys []sortKey) []s
 		if chord > p.circle.maxChord-chordSlack && m.jobDistance(p, i) > float64(p.radiusKm) {
 			return
 		}
-		keys = append(keys, sortKey{group: group(r.staffed && open), distance: chord, id: m.jobIDs[i], ref: i})
+		top.add(sortKey{group: group(r.staffed && open), distance: chord, id: m.jobIDs[i], ref: i})
 	})
-	out.Total = len(keys)
-	page, next := paginateChords(keys, p, func(i int32) float64 { return m.jobDistance(p, i) })
+	out.Total = top.total
+	page, next := top.page()
 	out.Next = next
 	if len(page) == 0 {
-		return keys
+		return
 	}
 	out.Items = make([]JobResult, 0, len(page))
 	for _, k := range page {
@@ -702,7 +751,6 @@ func (m *readModel) searchJobs(p plan, out *Page[JobResult], keys []sortKey) []s
 		out.Items = append(out.Items, JobResult{JobDescription: *j, Structure: m.structures[m.ranks[k.ref].structure].card,
 			DistanceKm: roundKm(k.distance), Priority: k.group == 0})
 	}
-	return keys
 }
 
 // jobDistance is the distance in kilometres from the plan's centre to a job's place of work.

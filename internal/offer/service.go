@@ -52,8 +52,6 @@ type Service struct {
 	baseURL string
 	// read is the searches' read model and what keeps it fresh.
 	read readState
-	// keys recycles the searches' key buffers (keyBuffer).
-	keys sync.Pool
 	// reference is built at the first search that needs it.
 	reference func() referenceIndex
 }

@@ -288,6 +288,15 @@ func (s *Server) renderSearch(w http.ResponseWriter, r *http.Request, title stri
 	} else {
 		errs = nil
 	}
+	// An anonymous visitor without message nor error gets the page's main part inside the
+	// layout rendered for that page once (searchChrome).
+	if _, noFlash := r.Cookie(flashCookie); noFlash != nil && errs == nil && reqInfo(r.Context()).session == nil {
+		err := s.renderInChrome(w, r, "search", title, v)
+		if err == nil {
+			return
+		}
+		s.log.Error("template", "page", "search", "err", err)
+	}
 	s.render(w, r, status, "search", title, v, errs)
 }
 

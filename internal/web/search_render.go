@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,8 +17,11 @@ import (
 // The search pages are the most requested pages, and html/template spends most of a page in
 // reflection: every value it prints goes through a reflective call of its escaper, every
 // field through a lookup by name. So the search page is assembled from parts rendered ahead,
-// by the same templates (search.html), and its own template prints a handful of values:
+// by the same templates (search.html, layout.html), and its own template prints a handful of
+// values:
 //
+//   - for an anonymous visitor (no session, no message, no error), the layout around the
+//     page's main part is rendered once per page and title (pageChrome);
 //   - the form's controls, which depend on a few choices (a radius, a set of kinds, a
 //     département…), are rendered once per choice and kept (searchFragments); a control
 //     showing an error is rendered at each request;
@@ -31,6 +35,60 @@ import (
 // bench/http.sh measures the pages: the employers' search served 2.9 % of /healthz's
 // throughput before, more than 25 % now (bench/README.md).
 
+// chrome is a page's layout around its main part, for an anonymous visitor without message
+// nor error: the part before main and the part after.
+type chrome struct{ head, tail []byte }
+
+// chromeMark stands for the main part in the layout rendered for chrome.
+const chromeMark template.HTML = "<!--main-->"
+
+// pageChrome renders the layout of page at path with title once, for anonymous visitors, and
+// keeps it. The layout then depends on these alone: the session, the message and the errors
+// it shows are absent, Demo is the instance's.
+func (s *Server) pageChrome(page, path, title string) (*chrome, error) {
+	key := "chrome|" + page + "|" + path + "|" + title
+	if c, ok := s.search.fragments.Load(key); ok {
+		return c.(*chrome), nil
+	}
+	t, ok := s.search.chromes[page]
+	if !ok {
+		return nil, fmt.Errorf("gabarit %s : pas de mise en page préparée", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", view{Title: title, Path: path, Demo: s.cfg.Demo, Data: chromeMark}); err != nil {
+		return nil, err
+	}
+	head, tail, ok := bytes.Cut(buf.Bytes(), []byte(chromeMark))
+	if !ok {
+		return nil, fmt.Errorf("gabarit %s : la partie principale n'est pas écrite", page)
+	}
+	c := &chrome{head: bytes.Clone(head), tail: bytes.Clone(tail)}
+	s.search.fragments.Store(key, c)
+	return c, nil
+}
+
+// renderInChrome writes page's main part inside its kept layout (see render for the headers).
+func (s *Server) renderInChrome(w http.ResponseWriter, r *http.Request, page, title string, data any) error {
+	c, err := s.pageChrome(page, r.URL.Path, title)
+	if err != nil {
+		return err
+	}
+	buf := s.pageBuffer()
+	defer s.putPageBuffer(buf)
+	buf.Write(c.head)
+	if err := s.templates[page].ExecuteTemplate(buf, "main", view{Title: title, Path: r.URL.Path, Demo: s.cfg.Demo, Data: data}); err != nil {
+		return err
+	}
+	buf.Write(c.tail)
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
 // maxCachedCards bounds the cards kept per generation (0.6 to 1 KB each): the searches
 // around the most searched places fill it first. National scale shows about 4,000 employers
 // and 8,000 job offers on the first pages around the 200 most searched communes.
@@ -40,8 +98,28 @@ const maxCachedCards = 16384
 // html/template escapes every "<" of the values it prints.
 const distanceMark template.HTML = "<!--distance-->"
 
+// newSearchRenderer prepares, for each page named, a copy of its templates whose main part
+// prints the page's data as it is (pageChrome). html/template copies a set only before its
+// first use: New calls it right after parsing.
+func newSearchRenderer(t templates, pages ...string) (*searchRenderer, error) {
+	sr := &searchRenderer{chromes: map[string]*template.Template{}}
+	for _, page := range pages {
+		c, err := t[page].Clone()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.New("main").Parse(`{{.Data}}`); err != nil {
+			return nil, err
+		}
+		sr.chromes[page] = c
+	}
+	return sr, nil
+}
+
 // searchRenderer keeps the rendered parts of the search pages.
 type searchRenderer struct {
+	// chromes are the templates that render a page's layout alone (newSearchRenderer).
+	chromes   map[string]*template.Template
 	fragments sync.Map // key → template.HTML
 	cards     atomic.Pointer[cardSet]
 }

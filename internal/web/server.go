@@ -68,7 +68,7 @@ type Server struct {
 	places       *refdata.Data
 	templates    templates
 	pageBuffers  sync.Pool
-	search       searchRenderer
+	search       *searchRenderer
 	static       *staticFiles
 	metrics      *httpMetrics
 	gatherer     prometheus.Gatherer
@@ -121,6 +121,10 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	search, err := newSearchRenderer(t, "search")
+	if err != nil {
+		return nil, err
+	}
 	sf, err := newStaticFiles()
 	if err != nil {
 		return nil, err
@@ -131,7 +135,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, searchReady: d.SearchReady, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, trail: d.Trail,
 		offer: d.Offer, imports: d.Imports, places: d.Places,
-		templates: t, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
+		templates: t, search: search, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
 		mux: http.NewServeMux(),
 	}
 	s.registerRoutes()
