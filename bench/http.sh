@@ -89,7 +89,7 @@ trap cleanup EXIT
 
 uptime_before=$(uptime | sed 's/.*load average/load average/')
 say "building"
-[ -f internal/web/static/vendor/.copied ] || make -s assets
+make -s assets
 go build -o "$work/parcours" ./cmd/parcours
 go build -o "$work/seed" ./bench/seed
 server=("$work/parcours" serve)

@@ -111,7 +111,9 @@ var funcs = template.FuncMap{
 
 // view is what every page template receives.
 type view struct {
-	Title   string
+	Title string
+	// Description is the page's meta description (pageDescription).
+	Description string
 	Path    string
 	Session *sessionInfo
 	Flash   string
@@ -147,7 +149,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		s.renderError(w, r, http.StatusInternalServerError)
 		return
 	}
-	v := view{Title: title, Path: r.URL.Path, Session: reqInfo(r.Context()).session, Demo: s.cfg.Demo, Errors: errs, Data: data}
+	v := view{Title: title, Description: pageDescription(page), Path: r.URL.Path, Session: reqInfo(r.Context()).session, Demo: s.cfg.Demo,
+		Errors: errs, Data: data}
 	v.Flash = s.takeFlash(w, r)
 	buf := s.pageBuffer()
 	defer s.putPageBuffer(buf)
@@ -194,7 +197,8 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int)
 	p.Status = status
 	t := s.templates["error"]
 	var buf bytes.Buffer
-	if t == nil || t.ExecuteTemplate(&buf, "layout", view{Title: p.Heading, Path: r.URL.Path, Session: reqInfo(r.Context()).session, Demo: s.cfg.Demo, Data: p}) != nil {
+	if t == nil || t.ExecuteTemplate(&buf, "layout", view{Title: p.Heading, Description: pageDescription("error"), Path: r.URL.Path,
+		Session: reqInfo(r.Context()).session, Demo: s.cfg.Demo, Data: p}) != nil {
 		buf.Reset()
 		buf.WriteString("<!doctype html><html lang=\"fr\"><title>" + p.Heading + "</title><h1>" + p.Heading + "</h1><p>" + p.Text + "</p></html>")
 	}

@@ -55,7 +55,8 @@ func (s *Server) pageChrome(page, path, title string) (*chrome, error) {
 		return nil, fmt.Errorf("gabarit %s : pas de mise en page préparée", page)
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", view{Title: title, Path: path, Demo: s.cfg.Demo, Data: chromeMark}); err != nil {
+	if err := t.ExecuteTemplate(&buf, "layout", view{Title: title, Description: pageDescription(page), Path: path, Demo: s.cfg.Demo,
+		Data: chromeMark}); err != nil {
 		return nil, err
 	}
 	head, tail, ok := bytes.Cut(buf.Bytes(), []byte(chromeMark))
@@ -76,7 +77,8 @@ func (s *Server) renderInChrome(w http.ResponseWriter, r *http.Request, page, ti
 	buf := s.pageBuffer()
 	defer s.putPageBuffer(buf)
 	buf.Write(c.head)
-	if err := s.templates[page].ExecuteTemplate(buf, "main", view{Title: title, Path: r.URL.Path, Demo: s.cfg.Demo, Data: data}); err != nil {
+	if err := s.templates[page].ExecuteTemplate(buf, "main", view{Title: title, Description: pageDescription(page), Path: r.URL.Path,
+		Demo: s.cfg.Demo, Data: data}); err != nil {
 		return err
 	}
 	buf.Write(c.tail)

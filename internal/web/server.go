@@ -104,7 +104,15 @@ type Route struct {
 
 // New builds the server.
 func New(d Deps) (*Server, error) {
+	sf, err := newStaticFiles()
+	if err != nil {
+		return nil, err
+	}
+	if !sf.hasVendorAssets() {
+		d.Logger.Warn("front-end assets missing from the build: run `make assets` (pages will have no DSFR styles)")
+	}
 	t, err := parseTemplates(template.FuncMap{
+		"asset":        sf.url,
 		"communeLabel": communeLabel,
 		"linkify":      linkifier(d.Config.BaseURL.String()),
 		"kindLabel":    kindLabel,
@@ -124,13 +132,6 @@ func New(d Deps) (*Server, error) {
 	search, err := newSearchRenderer(t, "search")
 	if err != nil {
 		return nil, err
-	}
-	sf, err := newStaticFiles()
-	if err != nil {
-		return nil, err
-	}
-	if !sf.hasVendorAssets() {
-		d.Logger.Warn("front-end assets missing from the build: run `make assets` (pages will have no DSFR styles)")
 	}
 	s := &Server{
 		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, searchReady: d.SearchReady, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, trail: d.Trail,
