@@ -114,10 +114,10 @@ type view struct {
 	Title string
 	// Description is the page's meta description (pageDescription).
 	Description string
-	Path    string
-	Session *sessionInfo
-	Flash   string
-	Demo    bool
+	Path        string
+	Session     *sessionInfo
+	Flash       string
+	Demo        bool
 	// Errors holds the field messages of a rejected form; the summary at the top of the
 	// page lists them with links to the fields (RGAA 11.10, 11.11).
 	Errors fault.Fields
