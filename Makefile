@@ -5,12 +5,15 @@ GO ?= go
 .PHONY: run test build assets vet bench clean
 
 # Front-end packages are pinned in package-lock.json, installed without running their scripts,
-# and copied into the embedded static folder. Nothing of it is committed.
+# and built into the embedded static folder (scripts/assets.mjs). Nothing of it is committed.
 node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
-internal/web/static/vendor/.copied: node_modules/.installed scripts/assets.sh
+# The DSFR stylesheet holds the components and icons the templates use: it is built again when
+# a template changes.
+internal/web/static/vendor/.copied: node_modules/.installed scripts/assets.sh scripts/assets.mjs \
+		$(wildcard internal/web/templates/*.html internal/web/templates/*/*.html internal/web/static/css/* internal/web/static/js/*)
 	scripts/assets.sh
 	@touch $@
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Throughput of the structures search over HTTP against /healthz's, side by side, on one machine.
+# Throughput of the public pages over HTTP against /healthz's, side by side, in one run on one
+# machine: the JSON search of the API, the HTML searches of employers and job offers, the
+# structure pages; and the server's memory (RSS) after start and after the load.
 #
 #   bench/http.sh                      # SQLite file in a fresh data folder
 #   bench/http.sh --postgres URL       # PostgreSQL: URL is an account allowed to create databases;
@@ -8,9 +10,10 @@
 # Options: --duration 30s --threads 2 --connections 32 --warmup 5s --structures 5000
 # --job-descriptions 25000 --radius 25 --communes 200 (how many search centres the requests
 # rotate over, drawn in proportion to population; 2000 or more shows that the result does not
-# come from repeated queries) --keep (keep the data folder, binaries and server log)
-# --profile (serve through bench/profile, which builds the same handler, and profile the server
-# during the search measurement: CPU, blocking, lock contention; summaries in search-*.txt).
+# come from repeated queries) --targets "api recherche postes structures" (what to measure
+# besides /healthz) --keep (keep the data folder, binaries and server log) --profile (serve
+# through bench/profile, which builds the same handler, and profile the server during each
+# target's measurement: CPU, blocking, lock contention; summaries in TARGET-*.txt).
 # Results go to bench/results/DATE-ENGINE/ (ignored by git); the summary is printed at the end.
 set -euo pipefail
 
@@ -28,6 +31,7 @@ radius=25
 communes=200
 keep=false
 profile=false
+targets="api recherche postes structures"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--postgres) postgres_admin=$2; shift 2 ;;
@@ -39,9 +43,10 @@ while [ $# -gt 0 ]; do
 	--job-descriptions) job_descriptions=$2; shift 2 ;;
 	--radius) radius=$2; shift 2 ;;
 	--communes) communes=$2; shift 2 ;;
+	--targets) targets=$2; shift 2 ;;
 	--keep) keep=true; shift ;;
 	--profile) profile=true; shift ;;
-	-h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) echo "bench/http.sh : option inconnue $1 (voir --help)" >&2; exit 2 ;;
 	esac
 done
@@ -82,8 +87,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+uptime_before=$(uptime | sed 's/.*load average/load average/')
 say "building"
-[ -f internal/web/static/vendor/.copied ] || make -s assets
+make -s assets
 go build -o "$work/parcours" ./cmd/parcours
 go build -o "$work/seed" ./bench/seed
 server=("$work/parcours" serve)
@@ -112,54 +118,72 @@ PARCOURS_DATABASE_URL="$database_url" PARCOURS_DATA_DIR="$data" PARCOURS_ADDR="1
 	PARCOURS_API_RATE_LIMIT=100000000 PARCOURS_JOBS=false \
 	"${server[@]}" >"$work/server.out" 2>"$work/server.log" &
 server_pid=$!
-for _ in $(seq 1 300); do
+for _ in $(seq 1 600); do
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] && break
 	kill -0 "$server_pid" 2>/dev/null || { echo "le serveur s'est arrêté :" >&2; tail -20 "$work/server.log" >&2; exit 1; }
 	sleep 0.1
 done
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] || { echo "/readyz ne répond pas 200" >&2; exit 1; }
+# Memory: the resident set of the server process (VmRSS), and its peak (VmHWM).
+rss() { awk -v k="$1:" '$1 == k {printf "%.0f MB", $2 / 1024}' "/proc/$server_pid/status"; }
+rss_ready="$(rss VmRSS)"
+echo "ready: RSS $rss_ready (peak $(rss VmHWM))"
 sample="$base/api/v1/structures?code_insee=69123&distance_max_km=$radius"
 status=$(curl -s -o "$work/sample.json" -w '%{http_code}' "$sample")
 [ "$status" = 200 ] || { echo "recherche : statut $status" >&2; cat "$work/sample.json" >&2; exit 1; }
 echo "sample search around Lyon: $(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["total"], "structures,", len(d["items"]), "on the first page,", len(open(sys.argv[1], "rb").read()), "bytes")' "$work/sample.json")"
+for page in "/recherche?commune=69123&rayon=$radius" "/recherche/postes?commune=69123&rayon=$radius"; do
+	status=$(curl -s -o "$work/sample.html" -w '%{http_code} %{size_download}' "$base$page")
+	[ "${status%% *}" = 200 ] || { echo "$page : statut $status" >&2; exit 1; }
+	echo "sample $page: ${status#* } bytes"
+done
 
-# One wrk invocation, the same settings for both targets.
-load() { # name duration path [script]
-	local name=$1 d=$2 path=$3 script=${4:-}
+# One wrk invocation, the same settings for every target.
+load() { # name duration path [target]
+	local name=$1 d=$2 path=$3 target=${4:-}
 	local args=(-t"$threads" -c"$connections" -d"$d" --latency)
-	[ -n "$script" ] && args+=(-s "$script")
-	BENCH_RADIUS_KM=$radius wrk "${args[@]}" "$base$path" >"$work/$name.txt"
+	[ -n "$target" ] && args+=(-s "$work/search.lua")
+	BENCH_RADIUS_KM=$radius BENCH_TARGET=$target wrk "${args[@]}" "$base$path" >"$work/$name.txt"
 }
 say "warming up ($warmup each)"
 load warmup-healthz "$warmup" /healthz
-load warmup-search "$warmup" /api/v1/structures "$work/search.lua"
+for t in $targets; do load "warmup-$t" "$warmup" / "$t"; done
 say "measuring /healthz ($duration, $threads threads, $connections connections)"
 load healthz "$duration" /healthz
 cat "$work/healthz.txt"
-say "measuring /api/v1/structures ($duration, $threads threads, $connections connections, $communes communes weighted by population, $radius km)"
-[ "$profile" = true ] && kill -USR1 "$server_pid"
-load search "$duration" /api/v1/structures "$work/search.lua"
-cat "$work/search.txt"
-if [ "$profile" = true ]; then
-	kill -USR2 "$server_pid"
-	for _ in $(seq 1 50); do [ -s "$work/search.mutex" ] && break; sleep 0.1; done
-	sleep 0.2
-	go tool pprof -top -cum -nodecount=60 "$work/parcours" "$work/search.cpu" >"$work/search-cpu.txt" 2>/dev/null
-	go tool pprof -top -cum -nodecount=60 "$work/parcours" "$work/search.block" >"$work/search-block.txt" 2>/dev/null
-	go tool pprof -top -cum -nodecount=60 "$work/parcours" "$work/search.mutex" >"$work/search-mutex.txt" 2>/dev/null
-	say "profile of the search (where the CPU goes, cumulative, application frames)"
-	grep -E 'Duration|parcours/|encoding/json|gcBgMarkWorker|syscall.write' "$work/search-cpu.txt" | head -25
-fi
+for t in $targets; do
+	say "measuring $t ($duration, $threads threads, $connections connections, $communes communes weighted by population, $radius km)"
+	[ "$profile" = true ] && kill -USR1 "$server_pid"
+	load "$t" "$duration" / "$t"
+	cat "$work/$t.txt"
+	if [ "$profile" = true ]; then
+		rm -f "$work/search.mutex"
+		kill -USR2 "$server_pid"
+		for _ in $(seq 1 50); do [ -s "$work/search.mutex" ] && break; sleep 0.1; done
+		sleep 0.2
+		for kind in cpu block mutex; do
+			go tool pprof -top -cum -nodecount=60 "$work/parcours" "$work/search.$kind" >"$work/$t-$kind.txt" 2>/dev/null
+		done
+		go tool pprof -sample_index=inuse_space -top -nodecount=40 "$work/parcours" "$work/search.heap" >"$work/$t-heap.txt" 2>/dev/null
+		say "profile of $t (where the CPU goes, cumulative, application frames)"
+		grep -E 'Duration|parcours/|html/template|encoding/json|gcBgMarkWorker|syscall.write' "$work/$t-cpu.txt" | head -25
+	fi
+done
+rss_loaded="$(rss VmRSS)"
+rss_peak="$(rss VmHWM)"
+# The Go heap after the load (the Prometheus endpoint answers loopback clients).
+heap=$(curl -s "$base/metrics" | awk '
+	$1 == "go_memstats_heap_inuse_bytes" {inuse = $2} $1 == "go_memstats_next_gc_bytes" {next_gc = $2}
+	$1 == "go_memstats_heap_released_bytes" {released = $2} $1 == "go_memstats_heap_sys_bytes" {sys = $2}
+	END {printf "heap in use %.0f MB, next GC at %.0f MB, %.0f MB of heap not returned to the system", inuse / 1048576, next_gc / 1048576, (sys - inuse - released) / 1048576}')
 
 rps() { awk '/^Requests\/sec:/ {print $2}' "$1"; }
 pct() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
 non2xx() { awk '/Non-2xx or 3xx responses:/ {print $5}' "$1"; }
 errors() { grep -E '^ *Socket errors:' "$1" || true; }
 h=$(rps "$work/healthz.txt")
-s=$(rps "$work/search.txt")
-ratio=$(awk -v s="$s" -v h="$h" 'BEGIN {printf "%.1f", 100 * s / h}')
 bad=0
-for f in healthz search; do
+for f in healthz $targets; do
 	n=$(non2xx "$work/$f.txt")
 	if [ -n "$n" ] && [ "$n" != 0 ]; then
 		echo "ÉCHEC : $n réponses non 2xx sur $f" >&2
@@ -169,15 +193,26 @@ for f in healthz search; do
 	[ -z "$e" ] || echo "$f : $e" >&2
 done
 
+goal() {
+	case $1 in
+	api) echo "goal 30 %" ;;
+	recherche | postes) echo "goal 25 %" ;;
+	*) echo "" ;;
+	esac
+}
 {
 	echo "engine:      $engine"
 	echo "machine:     $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)"
-	echo "load:        wrk -t$threads -c$connections -d$duration --latency (after a $warmup warm-up of each)"
+	echo "load:        wrk -t$threads -c$connections -d$duration --latency (after a $warmup warm-up of each); uptime before: $uptime_before; after: $(uptime | sed 's/.*load average/load average/')"
 	echo "dataset:     $(cat "$work/seed.txt")"
 	echo "searches:    $communes communes drawn in proportion to population, $radius km, first page ($(grep -oE '"[0-9][0-9AB][0-9]{3}"' "$work/search.lua" | sort -u | wc -l) distinct)"
 	printf '%-12s %10s req/s   p50 %-9s p99 %s\n' "/healthz" "$h" "$(pct "$work/healthz.txt" 50%)" "$(pct "$work/healthz.txt" 99%)"
-	printf '%-12s %10s req/s   p50 %-9s p99 %s\n' "search" "$s" "$(pct "$work/search.txt" 50%)" "$(pct "$work/search.txt" 99%)"
-	echo "ratio:       search / healthz = $ratio % (goal: at least 30 %)"
+	for t in $targets; do
+		r=$(rps "$work/$t.txt")
+		printf '%-12s %10s req/s   p50 %-9s p99 %-9s %5.1f %% of /healthz %s\n' "$t" "$r" "$(pct "$work/$t.txt" 50%)" "$(pct "$work/$t.txt" 99%)" \
+			"$(awk -v s="$r" -v h="$h" 'BEGIN {print 100 * s / h}')" "$(goal "$t")"
+	done
+	echo "memory:      RSS $rss_ready when ready, $rss_loaded after the load (peak $rss_peak); $heap"
 } | tee "$work/summary.txt"
 echo "results in ${work#"$root"/}"
 exit $bad

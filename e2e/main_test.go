@@ -49,7 +49,7 @@ func parcoursBinary(t testing.TB) string {
 	binary.once.Do(func() {
 		// The front-end assets are embedded at build time: without them pages have no DSFR
 		// and these tests would check nothing meaningful.
-		for _, f := range []string{"internal/web/static/vendor/dsfr/dsfr.module.min.js", "internal/web/static/vendor/htmx/htmx.min.js"} {
+		for _, f := range []string{"internal/web/static/vendor/manifest.json"} {
 			if _, err := os.Stat(filepath.Join(root, f)); err != nil {
 				binary.err = fmt.Errorf("%s is missing: run `make assets` before the browser tests", f)
 				return

@@ -2,7 +2,8 @@
 // (same configuration variables and flags; no periodic jobs, no mail delivery) and profiles a
 // window of its life that a load tool fills: SIGUSR1 starts the profiles, SIGUSR2 writes them.
 // Besides the CPU profile it records where goroutines wait (block) and which locks are
-// contended (mutex), since a server that is queued looks idle in a CPU profile.
+// contended (mutex), since a server that is queued looks idle in a CPU profile, and what the
+// heap holds at the end (heap).
 // bench/http.sh --profile uses it; read the results with `go tool pprof -top BINARY FILE`.
 //
 //	PARCOURS_DATA_DIR=… go run ./bench/profile --out /tmp/search &
@@ -37,7 +38,7 @@ func main() {
 func run() error {
 	fs := flag.NewFlagSet("profile", flag.ContinueOnError)
 	loader := config.Flags(fs, os.Getenv)
-	out := fs.String("out", "profile", "préfixe des profils écrits : PRÉFIXE.cpu, PRÉFIXE.block, PRÉFIXE.mutex")
+	out := fs.String("out", "profile", "préfixe des profils écrits : PRÉFIXE.cpu, PRÉFIXE.block, PRÉFIXE.mutex, PRÉFIXE.heap")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -62,6 +63,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// As serve does: /readyz waits for the searches' read model.
+	go a.PrepareSearch(ctx)
 	srv := &http.Server{Addr: cfg.Addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
@@ -102,7 +105,7 @@ func run() error {
 				cpu = nil
 				runtime.SetBlockProfileRate(0)
 				runtime.SetMutexProfileFraction(0)
-				for _, name := range []string{"block", "mutex"} {
+				for _, name := range []string{"block", "mutex", "heap"} {
 					if err := writeProfile(name, *out+"."+name); err != nil {
 						return err
 					}

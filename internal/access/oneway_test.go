@@ -56,6 +56,9 @@ var tables = map[string]bool{
 	"application_transitions": true,
 	"files":                   true,  // documents of people: subject, kind, sealed name and content
 	"file_contents":           false, // sealed bytes under an opaque id: they open only with the files row (subject, binding), read through files.Service.Open
+	"registry_imports":        false, // reports of registry imports; the staff member who ran one appears as an account id
+	"registry_import_files":   false, // the registry file (structures, legal persons), while its import runs
+	"registry_import_lines":   false, // the refused lines of the registry file, with the reason
 }
 
 // notDomain are the packages under internal/ that are not domain packages: the layers above
@@ -120,7 +123,7 @@ var exceptions = map[string]string{
 	"offer.Service.Search":            "public search: whether a structure has active members (a count)",
 	"offer.Service.SearchPrescribers": "public search: whether a prescriber organisation has active members (a count)",
 	"offer.Service.SearchJobs":        "public search: whether a structure has active members (a count)",
-	"offer.Reindex":                   "maintenance: recomputes whether structures have active members (a count)",
+	"offer.Service.PrepareSearch":     "builds the public search's read model: whether each structure has active members (a count)",
 	// The file store decides nothing: the owning domain (application, support) decides who
 	// may read a person's files and records the read, in its access.Read, whose transaction
 	// and resolved subject it hands to these.

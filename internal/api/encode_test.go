@@ -16,6 +16,80 @@ import (
 	"parcours/internal/refdata"
 )
 
+// The JSON shapes, as documented in openapi.json: what encoding/json would write, the
+// reference of the hand encoder (structures.go).
+type (
+	communeJSON struct {
+		Code string  `json:"code_insee"`
+		Name string  `json:"nom"`
+		Lat  float64 `json:"lat"`
+		Lng  float64 `json:"lng"`
+	}
+	pageJSON struct {
+		Commune       communeJSON     `json:"commune"`
+		DistanceMaxKm int             `json:"distance_max_km"`
+		Total         int             `json:"total"`
+		Items         []structureJSON `json:"items"`
+		NextCursor    *string         `json:"next_cursor"`
+	}
+	structureJSON struct {
+		ID                  uuid.UUID   `json:"id"`
+		SIRET               string      `json:"siret"`
+		Kind                string      `json:"kind"`
+		Name                string      `json:"name"`
+		Brand               string      `json:"brand"`
+		Address             addressJSON `json:"address"`
+		CommuneCode         string      `json:"commune_code"`
+		Lat                 *float64    `json:"lat"`
+		Lng                 *float64    `json:"lng"`
+		DistanceKm          *float64    `json:"distance_km"`
+		Active              bool        `json:"active"`
+		AcceptsApplications bool        `json:"accepts_applications"`
+		JobDescriptions     []jobJSON   `json:"job_descriptions"`
+	}
+	addressJSON struct {
+		Line1    string `json:"line1"`
+		Line2    string `json:"line2"`
+		Postcode string `json:"postcode"`
+		Commune  string `json:"commune"`
+	}
+	jobJSON struct {
+		ID               uuid.UUID `json:"id"`
+		AppellationCode  string    `json:"appellation_code"`
+		AppellationLabel string    `json:"appellation_label"`
+		RomeCode         string    `json:"rome_code"`
+		Title            string    `json:"title"`
+		ContractType     string    `json:"contract_type"`
+		OpenPositions    int       `json:"open_positions"`
+	}
+)
+
+// structureOut is what encoding/json is given for a structure: the reference the hand
+// encoder must match byte for byte.
+func (a *API) structureOut(st offer.StructureCard, active bool, distance *float64, jds []offer.JobCard) structureJSON {
+	out := structureJSON{ID: st.ID, SIRET: st.SIRET, Kind: st.Kind, Name: st.Name, Brand: st.Brand,
+		Address:     addressJSON{Line1: st.AddressLine1, Line2: st.AddressLine2, Postcode: st.Postcode},
+		CommuneCode: st.CommuneCode, DistanceKm: distance, Active: active, AcceptsApplications: !st.BlockApplications,
+		JobDescriptions: []jobJSON{}}
+	if c, ok := a.places.Commune(st.CommuneCode); ok {
+		out.Address.Commune = c.Name
+	}
+	if st.HasPosition {
+		lat, lng := st.Lat, st.Lng
+		out.Lat, out.Lng = &lat, &lng
+	}
+	for _, j := range jds {
+		title := j.CustomTitle
+		if title == "" {
+			title = j.AppellationLabel
+		}
+		out.JobDescriptions = append(out.JobDescriptions, jobJSON{ID: j.ID, AppellationCode: j.AppellationCode,
+			AppellationLabel: j.AppellationLabel, RomeCode: j.RomeCode, Title: title, ContractType: string(j.ContractType),
+			OpenPositions: j.OpenPositions})
+	}
+	return out
+}
+
 // referencePage is what the search handler encoded with encoding/json before it wrote its
 // JSON by hand: the reference the hand encoder must match byte for byte.
 func (a *API) referencePage(page offer.Page[offer.StructureResult]) pageJSON {
@@ -83,21 +157,51 @@ func randomPage(r *rand.Rand, codes []string) offer.Page[offer.StructureResult] 
 		p.Next = randomText(r) + "AQAAAAAAAAAA_-"
 	}
 	for range r.IntN(25) {
-		st := offer.Structure{ID: uuid.New(), Kind: randomText(r), Name: randomText(r), SIRET: randomText(r), CommuneCode: code(),
-			Brand: randomText(r), AddressLine1: randomText(r), AddressLine2: randomText(r), Postcode: randomText(r),
-			HasPosition: r.IntN(4) > 0, Lat: randomFloat(r), Lng: randomFloat(r), BlockApplications: r.IntN(3) == 0}
-		var jds []offer.JobDescription
-		for range r.IntN(6) {
-			jds = append(jds, offer.JobDescription{ID: uuid.New(), AppellationCode: randomText(r), AppellationLabel: randomText(r),
-				RomeCode: randomText(r), CustomTitle: randomText(r), ContractType: offer.ContractType(randomText(r)),
-				OpenPositions: r.IntN(2000) - 5, Active: r.IntN(5) > 0})
-		}
-		if len(jds) == 0 && r.IntN(2) == 0 {
-			jds = []offer.JobDescription{}
-		}
+		st, jds := randomStructure(r, code)
 		p.Items = append(p.Items, offer.StructureResult{Structure: st, DistanceKm: randomFloat(r), JobDescriptions: jds})
 	}
 	return p
+}
+
+func randomStructure(r *rand.Rand, code func() string) (offer.StructureCard, []offer.JobCard) {
+	st := offer.StructureCard{ID: uuid.New(), Kind: randomText(r), Name: randomText(r), SIRET: randomText(r), CommuneCode: code(),
+		Brand: randomText(r), AddressLine1: randomText(r), AddressLine2: randomText(r), Postcode: randomText(r),
+		HasPosition: r.IntN(4) > 0, Lat: randomFloat(r), Lng: randomFloat(r), BlockApplications: r.IntN(3) == 0}
+	var jds []offer.JobCard
+	for range r.IntN(6) {
+		jds = append(jds, offer.JobCard{ID: uuid.New(), AppellationCode: randomText(r), AppellationLabel: randomText(r),
+			RomeCode: randomText(r), CustomTitle: randomText(r), ContractType: offer.ContractType(randomText(r)),
+			OpenPositions: r.IntN(2000) - 5})
+	}
+	if len(jds) == 0 && r.IntN(2) == 0 {
+		jds = []offer.JobCard{}
+	}
+	return st, jds
+}
+
+// The hand encoder writes exactly the bytes encoding/json writes for the same structure, out
+// of a search (the single-structure endpoint: no distance).
+func TestHandEncoderMatchesEncodingJSONForOneStructure(t *testing.T) {
+	places, err := refdata.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Places: places})
+	codes := []string{"", "99999", "69123", "75056", "2A004", "97411", "60694"}
+	r := rand.New(rand.NewPCG(13, 17))
+	for i := range 3000 {
+		st, jds := randomStructure(r, func() string { return codes[r.IntN(len(codes))] })
+		active := r.IntN(2) == 0
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(a.structureOut(st, active, nil, jds)); err != nil {
+			t.Fatal(err)
+		}
+		if got := append(a.appendStructure(nil, &st, active, nil, jds), '\n'); !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("structure %d:\nhand:          %s\nencoding/json: %s", i, got, want.Bytes())
+		}
+	}
 }
 
 // The hand encoder writes exactly the bytes encoding/json writes for the same page.
@@ -178,13 +282,13 @@ func BenchmarkEncodeSearchPage(b *testing.B) {
 	page := offer.Page[offer.StructureResult]{Centre: refdata.Commune{Code: "69123", Name: "Lyon", Lat: 45.758, Lng: 4.835},
 		RadiusKm: 25, Total: 121, Next: "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
 	for i := range 20 {
-		st := offer.Structure{ID: uuid.New(), Kind: "ACI", Name: "Les Ateliers de la Croix-Rousse", SIRET: "12345678901234",
+		st := offer.StructureCard{ID: uuid.New(), Kind: "ACI", Name: "Les Ateliers de la Croix-Rousse", SIRET: "12345678901234",
 			CommuneCode: "69381", Brand: "Ateliers", AddressLine1: "12 rue des Tisserands", Postcode: "69004", HasPosition: true,
 			Lat: 45.77 + float64(i)/1000, Lng: 4.83}
-		var jds []offer.JobDescription
+		var jds []offer.JobCard
 		for range 5 {
-			jds = append(jds, offer.JobDescription{ID: uuid.New(), AppellationCode: "12345", AppellationLabel: "Agent / Agente de propreté",
-				RomeCode: "K2204", ContractType: offer.ContractCDDI, OpenPositions: 2, Active: true})
+			jds = append(jds, offer.JobCard{ID: uuid.New(), AppellationCode: "12345", AppellationLabel: "Agent / Agente de propreté",
+				RomeCode: "K2204", ContractType: offer.ContractCDDI, OpenPositions: 2})
 		}
 		page.Items = append(page.Items, offer.StructureResult{Structure: st, DistanceKm: 3.2, JobDescriptions: jds})
 	}

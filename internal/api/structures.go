@@ -102,87 +102,15 @@ func (a *API) openapi(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// The JSON shapes, as documented in openapi.json.
-type (
-	communeJSON struct {
-		Code string  `json:"code_insee"`
-		Name string  `json:"nom"`
-		Lat  float64 `json:"lat"`
-		Lng  float64 `json:"lng"`
-	}
-	pageJSON struct {
-		Commune       communeJSON     `json:"commune"`
-		DistanceMaxKm int             `json:"distance_max_km"`
-		Total         int             `json:"total"`
-		Items         []structureJSON `json:"items"`
-		NextCursor    *string         `json:"next_cursor"`
-	}
-	structureJSON struct {
-		ID                  uuid.UUID   `json:"id"`
-		SIRET               string      `json:"siret"`
-		Kind                string      `json:"kind"`
-		Name                string      `json:"name"`
-		Brand               string      `json:"brand"`
-		Address             addressJSON `json:"address"`
-		CommuneCode         string      `json:"commune_code"`
-		Lat                 *float64    `json:"lat"`
-		Lng                 *float64    `json:"lng"`
-		DistanceKm          *float64    `json:"distance_km"`
-		Active              bool        `json:"active"`
-		AcceptsApplications bool        `json:"accepts_applications"`
-		JobDescriptions     []jobJSON   `json:"job_descriptions"`
-	}
-	addressJSON struct {
-		Line1    string `json:"line1"`
-		Line2    string `json:"line2"`
-		Postcode string `json:"postcode"`
-		Commune  string `json:"commune"`
-	}
-	jobJSON struct {
-		ID               uuid.UUID `json:"id"`
-		AppellationCode  string    `json:"appellation_code"`
-		AppellationLabel string    `json:"appellation_label"`
-		RomeCode         string    `json:"rome_code"`
-		Title            string    `json:"title"`
-		ContractType     string    `json:"contract_type"`
-		OpenPositions    int       `json:"open_positions"`
-	}
-)
-
-func (a *API) structureOut(st offer.Structure, active bool, distance *float64, jds []offer.JobDescription) structureJSON {
-	out := structureJSON{ID: st.ID, SIRET: st.SIRET, Kind: st.Kind, Name: st.Name, Brand: st.Brand,
-		Address:     addressJSON{Line1: st.AddressLine1, Line2: st.AddressLine2, Postcode: st.Postcode},
-		CommuneCode: st.CommuneCode, DistanceKm: distance, Active: active, AcceptsApplications: !st.BlockApplications,
-		JobDescriptions: []jobJSON{}}
-	if c, ok := a.places.Commune(st.CommuneCode); ok {
-		out.Address.Commune = c.Name
-	}
-	if st.HasPosition {
-		lat, lng := st.Lat, st.Lng
-		out.Lat, out.Lng = &lat, &lng
-	}
-	for _, j := range jds {
-		if !j.Active {
-			continue
-		}
-		title := j.CustomTitle
-		if title == "" {
-			title = j.AppellationLabel
-		}
-		out.JobDescriptions = append(out.JobDescriptions, jobJSON{ID: j.ID, AppellationCode: j.AppellationCode,
-			AppellationLabel: j.AppellationLabel, RomeCode: j.RomeCode, Title: title, ContractType: string(j.ContractType),
-			OpenPositions: j.OpenPositions})
-	}
-	return out
-}
-
-// The search writes its JSON with the append functions below rather than encoding/json's
-// reflection, and keeps each structure's JSON for the searches of the same registry
-// generation (cardSet): the page's 20 structures with their job descriptions are 10–30 KB,
-// and encoding them was most of the remaining cost of a search (bench/README.md). They write exactly the
-// bytes json.Encoder (SetEscapeHTML(false)) writes for pageJSON, newline included;
-// encode_test.go compares both on random pages. A change of the JSON shapes above must be made
-// in both.
+// Structures are written in JSON by the append functions below, the search's pages and the
+// single structure alike, rather than by encoding/json's reflection; the search also keeps
+// each structure's JSON for the searches of the same registry generation (cardSet). The
+// page's 20 structures with their job descriptions are 10–30 KB, and encoding them with
+// encoding/json was most of the cost of a search: the search served 23 % of /healthz's
+// throughput with encoding/json, 31–39 % with these functions and 46–47 % with the kept cards
+// (bench/README.md). They write exactly the bytes json.Encoder (SetEscapeHTML(false)) writes
+// for the shapes documented in openapi.json, newline included: encode_test.go holds those
+// shapes as structs and compares both on random pages and structures.
 
 // searchBuffers recycles the response buffers of searches.
 var searchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
@@ -190,7 +118,7 @@ var searchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); re
 // maxPooledBuffer keeps an exceptional 100-result page's buffer out of the pool.
 const maxPooledBuffer = 256 << 10
 
-// appendPage appends the pageJSON of a search page, then a newline. With cards, it copies
+// appendPage appends the JSON of a search page, then a newline. With cards, it copies
 // each structure's JSON from them.
 func (a *API) appendPage(b []byte, page *offer.Page[offer.StructureResult], cards *cardSet) []byte {
 	b = append(b, `{"commune":{"code_insee":`...)
@@ -273,8 +201,9 @@ func (cs *cardSet) card(a *API, it *offer.StructureResult) *card {
 	return actual.(*card)
 }
 
-// appendStructure appends what structureOut makes of a structure, as JSON.
-func (a *API) appendStructure(b []byte, st *offer.Structure, active bool, distance *float64, jds []offer.JobDescription) []byte {
+// appendStructure appends a structure's JSON: its card, whether it is active, its distance
+// from the search's centre (null outside a search) and its active job descriptions.
+func (a *API) appendStructure(b []byte, st *offer.StructureCard, active bool, distance *float64, jds []offer.JobCard) []byte {
 	b = a.appendStructureHead(b, st)
 	if distance != nil {
 		b = appendFloat(b, *distance)
@@ -285,7 +214,7 @@ func (a *API) appendStructure(b []byte, st *offer.Structure, active bool, distan
 }
 
 // appendStructureHead appends a structure's JSON up to the value of its distance.
-func (a *API) appendStructureHead(b []byte, st *offer.Structure) []byte {
+func (a *API) appendStructureHead(b []byte, st *offer.StructureCard) []byte {
 	b = append(b, `{"id":`...)
 	b = appendUUID(b, st.ID)
 	b = append(b, `,"siret":`...)
@@ -318,22 +247,17 @@ func (a *API) appendStructureHead(b []byte, st *offer.Structure) []byte {
 }
 
 // appendStructureTail appends a structure's JSON after the value of its distance.
-func (a *API) appendStructureTail(b []byte, st *offer.Structure, active bool, jds []offer.JobDescription) []byte {
+func (a *API) appendStructureTail(b []byte, st *offer.StructureCard, active bool, jds []offer.JobCard) []byte {
 	b = append(b, `,"active":`...)
 	b = strconv.AppendBool(b, active)
 	b = append(b, `,"accepts_applications":`...)
 	b = strconv.AppendBool(b, !st.BlockApplications)
 	b = append(b, `,"job_descriptions":[`...)
-	first := true
 	for i := range jds {
 		j := &jds[i]
-		if !j.Active {
-			continue
-		}
-		if !first {
+		if i > 0 {
 			b = append(b, ',')
 		}
-		first = false
 		title := j.CustomTitle
 		if title == "" {
 			title = j.AppellationLabel
@@ -574,5 +498,17 @@ func (a *API) getStructure(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a.structureOut(p.Structure, p.Active, nil, p.JobDescriptions))
+	card := p.Structure.Card()
+	jobs := make([]offer.JobCard, 0, len(p.JobDescriptions))
+	for _, j := range p.JobDescriptions {
+		if j.Active {
+			jobs = append(jobs, j.Card())
+		}
+	}
+	b := append(a.appendStructure(make([]byte, 0, 4<<10), &card, p.Active, nil, jobs), '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 }

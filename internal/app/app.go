@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,6 +34,7 @@ import (
 	"parcours/internal/jobseeker"
 	"parcours/internal/notify"
 	"parcours/internal/offer"
+	"parcours/internal/offer/registrycsv"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
 	"parcours/internal/web"
@@ -58,9 +61,14 @@ type App struct {
 	Applications *application.Service
 	// Files is the file store the modules keep people's documents in (scanned by clamd when
 	// PARCOURS_CLAMD_ADDR is set).
-	Files     *files.Service
+	Files *files.Service
+	// Imports runs the registry imports sent from the web page, in the background.
+	Imports   *registrycsv.Importer
 	Sequencer *audit.Sequencer // set by OpenSequencer, in serve only
 	Registry  *prometheus.Registry
+	// searchReady is set once the searches' read model is built at start (and the start-up's
+	// memory given back): /readyz waits for it.
+	searchReady atomic.Bool
 }
 
 // Options adjust what Open does.
@@ -125,6 +133,7 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	a.Offer = offer.NewService(a.DB, a.Clock, places, a.Config.BaseURL.String())
 	a.Offer.SetOutbox(a.Accounts.Outbox())
 	a.Offer.SetSearchMaxAge(time.Second) // another instance's registry change shows in this one's searches within 1 s
+	a.Imports = registrycsv.NewImporter(a.Offer, places, a.Log, jobs.InstanceName())
 	a.JobSeekers = jobseeker.NewService(a.DB, a.Guard, a.Envelope, a.Clock, places, a.Accounts)
 
 	var scanner files.Scanner
@@ -199,6 +208,7 @@ func (a *App) Jobs() []jobs.Job {
 		a.Offer.StaleJobDescriptionsJob(),
 		a.Applications.AutoRefuseJob(),
 		a.Applications.ArchiveJob(),
+		a.Offer.RegistryImportsPurgeJob(400 * 24 * time.Hour),
 	}
 }
 
@@ -304,7 +314,9 @@ func (a *App) Handler() (http.Handler, error) {
 		demoPages = DemoPages(a.DB, a.Envelope, a.Clock)
 	}
 	return web.New(web.Deps{Config: a.Config, Logger: a.Log, Health: a.DB, Demo: demoPages, Clock: a.Clock, Accounts: a.Accounts,
-		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, JobSeekers: a.JobSeekers, Applications: a.Applications, Files: a.Files, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry, MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
+		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, JobSeekers: a.JobSeekers, Applications: a.Applications, Files: a.Files,
+		Imports: a.Imports, SearchReady: a.searchReady.Load, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry,
+		MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
 		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy),
 			PerMinute: a.Config.APIRateLimit})})
 }
@@ -331,6 +343,11 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
+	// The searches' read model is built at start; /readyz answers 503 until it is.
+	wg.Go(func() { a.PrepareSearch(bg) })
+	// Registry imports sent from the web page run on any instance, whether it runs the
+	// periodic jobs or not: an import is asked for by a person who waits for it.
+	wg.Go(func() { a.Imports.Run(bg) })
 	if a.Config.Jobs {
 		runner, err := a.NewRunner()
 		if err != nil {
@@ -389,6 +406,33 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		err = nil
 	}
 	return err
+}
+
+// PrepareSearch builds the searches' read model, trying again while the database does not
+// answer, until it is built or ctx ends.
+func (a *App) PrepareSearch(ctx context.Context) {
+	began := time.Now()
+	for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+		err := a.Offer.PrepareSearch(ctx)
+		if err == nil {
+			a.Log.Info("search read model built", "duration", time.Since(began).Round(time.Millisecond))
+			// Start-up (migrations, reference data, the read model) allocated about three times
+			// what stays live; give that memory back to the system now rather than over the
+			// next minutes, so that the instance's footprint is its working set.
+			debug.FreeOSMemory()
+			a.searchReady.Store(true)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		a.Log.Warn("search read model not built, retrying", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
 }
 
 // dbCollector exports the connection pools' state.

@@ -96,14 +96,16 @@ func TestLoad(t *testing.T) {
 		if reg.Structures < 1500 || reg.JobDescriptions < 6000 || reg.Structures != before["structures"] || reg.JobDescriptions != before["job_descriptions"] {
 			t.Fatalf("registry %+v, tables %v", reg, before)
 		}
-		deps := count(t, db, `SELECT COUNT(DISTINCT departement) FROM structures`)
+		deps := count(t, db, `SELECT COUNT(DISTINCT o.departement) FROM structures s JOIN organisations o ON o.id = s.org_id`)
 		if all := len(places.Departements()); deps != all {
 			t.Errorf("structures in %d départements out of %d", deps, all)
 		}
 		today := offer.Today(clk.Now())
-		closed := count(t, db, `SELECT COUNT(*) FROM structures WHERE org_deactivated`)
-		expired := count(t, db, `SELECT COUNT(*) FROM structures WHERE kind <> 'GEIQ' AND (convention_ends_on IS NULL OR convention_ends_on < $1)`,
-			today.AddDays(-offer.ConventionGraceDays))
+		closed := count(t, db, `SELECT COUNT(*) FROM structures s JOIN organisations o ON o.id = s.org_id WHERE o.deactivated_at IS NOT NULL`)
+		expired := count(t, db, `SELECT COUNT(*) FROM structures s JOIN organisations o ON o.id = s.org_id
+			LEFT JOIN structures p ON p.org_id = s.parent_id
+			LEFT JOIN conventions c ON c.id = COALESCE(s.convention_id, p.convention_id)
+			WHERE o.kind <> 'GEIQ' AND (c.ends_on IS NULL OR c.ends_on < $1)`, today.AddDays(-offer.ConventionGraceDays))
 		blocked := count(t, db, `SELECT COUNT(*) FROM structures WHERE block_applications`)
 		if closed == 0 || expired == 0 || blocked == 0 {
 			t.Errorf("%d closed, %d without a valid convention, %d blocking applications", closed, expired, blocked)
@@ -152,13 +154,17 @@ func TestLoad(t *testing.T) {
 				t.Errorf("%s around Lyon: found %v, %+v", name, ok, r)
 			}
 		}
-		st := found[aci].Structure
+		aciPage, err := svc.Structure(ctx, access.Actor{}, aci)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := aciPage.Structure
 		if st.Convention.Number == "" || !st.Active(today) || st.Description == "" || st.ProvidedSupport == "" ||
 			st.Brand == "" || st.Website == "" || !st.PositionPrecise || !st.SpontaneousOpen(today) {
 			t.Errorf("ACI's page: %+v", st)
 		}
 		stale := 0
-		for _, j := range found[aci].JobDescriptions {
+		for _, j := range aciPage.JobDescriptions {
 			if offer.NeedsUpdateWarning(j, today) {
 				stale++
 			}

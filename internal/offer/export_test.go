@@ -18,9 +18,9 @@ func (s *Service) BuildSearchModel(ctx context.Context) (SearchModel, error) {
 }
 
 // Sizes counts the model's structures and active job descriptions.
-func (m *readModel) Sizes() (structures, jobs int) { return len(m.structures), len(m.jds) }
+func (m *readModel) Sizes() (structures, jobs int) { return len(m.structures), len(m.jobs) }
 
-// BoxCandidates returns the listed structures with a position inside the bounding box of a
+// BoxCandidates returns the structures with a position inside the bounding box of a
 // circle, found with the grid or by a scan of every structure.
 func (m *readModel) BoxCandidates(lat, lng, km float64, linear bool, dst []int32) []int32 {
 	b := refdata.BoundingBox(lat, lng, km)
@@ -28,8 +28,8 @@ func (m *readModel) BoxCandidates(lat, lng, km float64, linear bool, dst []int32
 		return m.structureGrid.appendIn(dst, b)
 	}
 	for i := range m.structures {
-		e := &m.structures[i]
-		if e.listed && e.Structure.HasPosition && b.Contains(e.Structure.Lat, e.Structure.Lng) {
+		c := &m.structures[i].card
+		if c.HasPosition && b.Contains(c.Lat, c.Lng) {
 			dst = append(dst, int32(i))
 		}
 	}

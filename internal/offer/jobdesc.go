@@ -313,18 +313,12 @@ func (s *Service) CreateJobDescription(ctx context.Context, actor access.Actor, 
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO job_descriptions (id, structure_id, appellation_code, rome_code, custom_title,
 			description, contract_type, commune_code, departement, lat, lng, hours_per_week, open_positions, expected_profile,
-			cv_required, active, rank, created_at, updated_at,
-			structure_kind, structure_listed, structure_ends_on, structure_staffed, structure_blocked)
-			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, TRUE, $16, $17, $17,
-				s.kind, s.searchable AND NOT s.org_deactivated, s.convention_ends_on, s.staffed, s.block_applications
-			FROM structures s WHERE s.org_id = $2`,
+			cv_required, active, rank, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, TRUE, $16, $17, $17)`,
 			j.ID, j.StructureID, j.AppellationCode, j.RomeCode, j.CustomTitle, j.Description, string(j.ContractType), j.CommuneCode,
 			j.Departement, nullFloat(j.Lat, j.HasPosition), nullFloat(j.Lng, j.HasPosition), j.HoursPerWeek, j.OpenPositions,
 			j.ExpectedProfile, j.CVRequired, j.Rank, now); err != nil {
 			return fmt.Errorf("création de la fiche de poste : %w", err)
-		}
-		if err := refreshHiring(ctx, tx, st.ID); err != nil {
-			return err
 		}
 		out = j
 		return s.record(ctx, tx, actor, "offer.job_description_created", "job_description", j.ID, now,
@@ -375,9 +369,6 @@ func (s *Service) UpdateJobDescription(ctx context.Context, actor access.Actor, 
 			next.HoursPerWeek, next.OpenPositions, next.ExpectedProfile, next.CVRequired, now); err != nil {
 			return fmt.Errorf("enregistrement de la fiche de poste : %w", err)
 		}
-		if err := refreshHiring(ctx, tx, st.ID); err != nil {
-			return err
-		}
 		out = next
 		return s.record(ctx, tx, actor, "offer.job_description_updated", "job_description", j.ID, now,
 			map[string]string{"structure": st.ID.String()})
@@ -418,9 +409,6 @@ func (s *Service) SetJobDescriptionActive(ctx context.Context, actor access.Acto
 		}
 		if err != nil {
 			return fmt.Errorf("activation de la fiche de poste : %w", err)
-		}
-		if err := refreshHiring(ctx, tx, st.ID); err != nil {
-			return err
 		}
 		return s.record(ctx, tx, actor, action, "job_description", j.ID, now, map[string]string{"structure": st.ID.String()})
 	})

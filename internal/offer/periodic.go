@@ -183,11 +183,6 @@ func (s *Service) ProcessStaleJobDescriptions(ctx context.Context) (jobs.Result,
 					}
 				}
 			}
-			if len(deactivated) > 0 {
-				if err := refreshHiring(ctx, tx, structureID); err != nil {
-					return err
-				}
-			}
 			if len(warned) == 0 && len(deactivated) == 0 {
 				return nil
 			}

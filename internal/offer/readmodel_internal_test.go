@@ -1,6 +1,7 @@
 package offer
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -109,6 +110,86 @@ func TestPaginateAgreesWithSorting(t *testing.T) {
 		}
 		if (next != "") != (end < n) {
 			t.Fatalf("round %d: next %q with %d keys after the page", round, next, n-end)
+		}
+	}
+}
+
+// The searches rank on chords and decide near a boundary on refdata.Distance: page after
+// page, they give exactly the points within the radius, in the order of refdata.Distance, even
+// for points micrometres apart or on the radius itself.
+func TestChordRankingAgreesWithDistances(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for round := range 300 {
+		lat0, lng0 := 43+r.Float64()*6, -1+r.Float64()*7
+		radius := []float64{2, 5, 10, 25}[r.IntN(4)]
+		type pt struct{ lat, lng float64 }
+		var pts []pt
+		for range r.IntN(300) {
+			switch r.IntN(6) {
+			case 0: // on the radius, due north
+				pts = append(pts, pt{lat0 + radius/refdata.EarthRadiusKm*180/math.Pi, lng0})
+			case 1: // a few micrometres from another point
+				if len(pts) > 0 {
+					q := pts[r.IntN(len(pts))]
+					pts = append(pts, pt{q.lat + float64(r.IntN(5))*1e-12, q.lng - float64(r.IntN(5))*1e-12})
+					continue
+				}
+				fallthrough
+			case 2: // the same place as another
+				if len(pts) > 0 {
+					pts = append(pts, pts[r.IntN(len(pts))])
+					continue
+				}
+				fallthrough
+			default:
+				pts = append(pts, pt{lat0 + (r.Float64()-0.5)*radius/40, lng0 + (r.Float64()-0.5)*radius/30})
+			}
+		}
+		g := newGrid(len(pts), func(i int) (float64, float64, bool) { return pts[i].lat, pts[i].lng, true })
+		ids := make([][16]byte, len(pts))
+		groups := make([]uint8, len(pts))
+		for i := range ids {
+			ids[i][0], ids[i][1], ids[i][15] = byte(r.IntN(256)), byte(i), byte(i>>8)
+			groups[i] = uint8(r.IntN(2))
+		}
+		exact := func(ref int32) float64 { return refdata.Distance(lat0, lng0, pts[ref].lat, pts[ref].lng) }
+		var want []sortKey
+		for i := range pts {
+			if d := exact(int32(i)); d <= radius {
+				want = append(want, sortKey{group: groups[i], distance: d, id: ids[i], ref: int32(i)})
+			}
+		}
+		slices.SortFunc(want, compareKeys)
+		c := newCircle(lat0, lng0, radius)
+		p := plan{limit: 1 + r.IntN(30), circle: c}
+		var got []sortKey
+		for pages := 0; ; pages++ {
+			var keys []sortKey
+			g.visit(c, func(ref int32, chord float64) {
+				if chord > c.maxChord-chordSlack && exact(ref) > radius {
+					return
+				}
+				keys = append(keys, sortKey{group: groups[ref], distance: chord, id: ids[ref], ref: ref})
+			})
+			page, next := paginateChords(keys, p, exact)
+			got = append(got, page...)
+			if next == "" || pages > len(pts) {
+				break
+			}
+			k, err := decodeCursor(next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.after = &k
+		}
+		if len(got) != len(want) {
+			t.Fatalf("round %d: %d results, want %d", round, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].ref != want[i].ref || got[i].distance != want[i].distance {
+				t.Fatalf("round %d: result %d is point %d at %v km, want point %d at %v km", round, i, got[i].ref, got[i].distance,
+					want[i].ref, want[i].distance)
+			}
 		}
 	}
 }

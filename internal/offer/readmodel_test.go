@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"parcours/internal/access"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
 	"parcours/internal/offer"
@@ -212,8 +213,9 @@ func TestConcurrentSearchesRebuildOnce(t *testing.T) {
 	})
 }
 
-// The triggers of migration 00080 bump the generation on every change a search shows, and
-// only then.
+// The triggers of migrations 00080 and 00090 bump the generation on every change a search
+// shows, and only then: a membership changes what a search shows only when a structure gets
+// its first active member or loses its last one.
 func TestRegistryChangesBumpTheGeneration(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
@@ -226,6 +228,7 @@ func TestRegistryChangesBumpTheGeneration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		second := f.user(t, access.Professional, "second@lille.fr")
 		prescriber := uuid.Must(uuid.NewV7())
 		if _, err := db.Writer().ExecContext(ctx, `INSERT INTO organisations (id, kind, category, name, siret, commune_code, departement,
 			habilitation, created_at, updated_at) VALUES ($1, 'ML', 'prescriber', 'Mission locale', $2, '59350', '59', 'VALIDATED', $3, $3)`, prescriber, f.nextSIRET(), start); err != nil {
@@ -243,8 +246,21 @@ func TestRegistryChangesBumpTheGeneration(t *testing.T) {
 			{`UPDATE organisations SET siret = $2 WHERE id = $1`, []any{st.ID, f.nextSIRET()}, true},
 			{`UPDATE organisations SET updated_at = $2 WHERE id = $1`, []any{st.ID, start.Add(time.Hour)}, false},
 			{`UPDATE organisations SET name = 'Autre mission locale' WHERE id = $1`, []any{prescriber}, false},
-			{`UPDATE memberships SET is_active = is_active WHERE org_id = $1`, []any{st.ID}, true},
+			{`UPDATE memberships SET is_active = is_active WHERE org_id = $1`, []any{st.ID}, false},
 			{`UPDATE memberships SET is_active = is_active WHERE org_id = $1`, []any{prescriber}, false},
+			{`UPDATE memberships SET is_active = FALSE, is_admin = FALSE WHERE org_id = $1`, []any{st.ID}, true},
+			{`UPDATE memberships SET is_active = FALSE WHERE org_id = $1`, []any{st.ID}, false},
+			{`UPDATE memberships SET is_active = TRUE WHERE org_id = $1`, []any{st.ID}, true},
+			{`INSERT INTO memberships (org_id, user_id, is_admin, is_active, joined_at, updated_at) VALUES ($1, $2, FALSE, TRUE, $3, $3)`,
+				[]any{st.ID, second.ID, start}, false},
+			{`DELETE FROM memberships WHERE org_id = $1 AND user_id = $2`, []any{st.ID, emp.UserID}, false},
+			{`UPDATE memberships SET org_id = $2 WHERE org_id = $1`, []any{st.ID, prescriber}, true},
+			{`UPDATE memberships SET org_id = $2 WHERE org_id = $1`, []any{prescriber, st.ID}, true},
+			{`DELETE FROM memberships WHERE org_id = $1`, []any{st.ID}, true},
+			{`INSERT INTO memberships (org_id, user_id, is_admin, is_active, joined_at, updated_at) VALUES ($1, $2, FALSE, FALSE, $3, $3)`,
+				[]any{st.ID, second.ID, start}, false},
+			{`INSERT INTO memberships (org_id, user_id, is_admin, is_active, joined_at, updated_at) VALUES ($1, $2, FALSE, TRUE, $3, $3)`,
+				[]any{st.ID, emp.UserID, start}, true},
 			{`DELETE FROM job_descriptions WHERE id = $1`, []any{jd.ID}, true},
 			{`UPDATE structures SET convention_id = NULL WHERE org_id = $1`, []any{st.ID}, true},
 			{`DELETE FROM conventions WHERE number = $1`, []any{st.Convention.Number}, true},

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -117,8 +116,18 @@ func (s *Service) SaveRegistryEntry(ctx context.Context, actor access.Actor, e R
 	}
 	var out RegistryResult
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = s.saveEntry(ctx, tx, actor, e, s.clock.Now())
+		res, err := s.saveRegistryBatch(ctx, tx, actor, []RegistryEntry{e}, s.clock.Now())
+		var ie *ImportError
+		if errors.As(err, &ie) && len(ie.Lines) == 1 {
+			return ie.Lines[0].Fields
+		}
+		if err != nil {
+			return err
+		}
+		out = res[0]
+		if !out.Unchanged {
+			out.Structure, err = s.loadStructure(ctx, tx, out.Structure.ID)
+		}
 		return err
 	})
 	if err != nil {
@@ -159,9 +168,19 @@ func (e *ImportError) Error() string {
 func (e *ImportError) Is(target error) bool { return target == fault.Invalid }
 
 // ImportRegistry saves many registry entries in one transaction (staff only): all or nothing.
-// Entries are checked first and every invalid one is reported (*ImportError). Parents must
-// come before their antennas or already exist.
+// Entries are checked first and every invalid one is reported (*ImportError), then decided
+// against the registry as the entries before leave it — every line that the registry refuses
+// (a missing parent, a convention held elsewhere) is reported at once too — and written with
+// a few multi-row statements (registry_batch.go). Parents must come before their antennas or
+// already exist.
 func (s *Service) ImportRegistry(ctx context.Context, actor access.Actor, entries []RegistryEntry) (ImportReport, error) {
+	return s.importRegistry(ctx, actor, entries, nil)
+}
+
+// importRegistry is ImportRegistry; after, when not nil, runs in the transaction once the
+// entries are saved.
+func (s *Service) importRegistry(ctx context.Context, actor access.Actor, entries []RegistryEntry,
+	after func(tx *sql.Tx, r ImportReport) error) (ImportReport, error) {
 	if err := access.Can(actor, access.ManageStructureRegistry, access.Resource{}); err != nil {
 		return ImportReport{}, err
 	}
@@ -180,16 +199,11 @@ func (s *Service) ImportRegistry(ctx context.Context, actor access.Actor, entrie
 	var r ImportReport
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		r = ImportReport{}
-		now := s.clock.Now()
-		for i, e := range clean {
-			res, err := s.saveEntry(ctx, tx, actor, e, now)
-			if err != nil {
-				var f fault.Fields
-				if errors.As(err, &f) {
-					return &ImportError{Lines: []LineError{{Line: i + 1, Fields: f}}}
-				}
-				return fmt.Errorf("ligne %d : %w", i+1, err)
-			}
+		results, err := s.saveRegistryBatch(ctx, tx, actor, clean, s.clock.Now())
+		if err != nil {
+			return err
+		}
+		for _, res := range results {
 			switch {
 			case res.Created:
 				r.Created++
@@ -199,171 +213,15 @@ func (s *Service) ImportRegistry(ctx context.Context, actor access.Actor, entrie
 				r.Updated++
 			}
 		}
+		if after != nil {
+			return after(tx, r)
+		}
 		return nil
 	})
 	if err != nil {
 		return ImportReport{}, err
 	}
 	return r, nil
-}
-
-func (s *Service) saveEntry(ctx context.Context, tx *sql.Tx, actor access.Actor, e RegistryEntry, now time.Time) (RegistryResult, error) {
-	commune, _ := s.places.Commune(e.CommuneCode)
-	var id uuid.UUID
-	err := tx.QueryRowContext(ctx, `SELECT id FROM organisations WHERE siret = $1 AND kind = $2`, e.SIRET, e.Kind).Scan(&id)
-	created := errors.Is(err, sql.ErrNoRows)
-	switch {
-	case created:
-		id = uuid.Must(uuid.NewV7())
-		category := "siae"
-		if e.Kind == KindGEIQ {
-			category = "geiq"
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO organisations (id, kind, category, name, siret, commune_code, departement,
-			created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-			id, e.Kind, category, e.Name, e.SIRET, commune.Code, commune.Departement, now); err != nil {
-			return RegistryResult{}, fmt.Errorf("création de l'organisation : %w", err)
-		}
-	case err != nil:
-		return RegistryResult{}, fmt.Errorf("recherche de la structure : %w", err)
-	}
-	// Read before changing the organisation, so that apply sees a change of commune and moves
-	// the position with it.
-	st, err := s.loadStructure(ctx, tx, id)
-	if err != nil {
-		return RegistryResult{}, err
-	}
-	// Registry contacts fill what the employer left empty.
-	next, err := s.apply(st, StructureInput{Brand: firstNonEmpty(st.Brand, e.Brand),
-		AddressLine1: firstNonEmpty(st.AddressLine1, e.AddressLine1), AddressLine2: firstNonEmpty(st.AddressLine2, e.AddressLine2),
-		Postcode: firstNonEmpty(st.Postcode, e.Postcode), CommuneCode: commune.Code, Lat: e.Lat, Lng: e.Lng,
-		Phone: firstNonEmpty(st.Phone, e.Phone), Email: firstNonEmpty(st.Email, e.Email),
-		Website: firstNonEmpty(st.Website, e.Website), Description: st.Description, ProvidedSupport: st.ProvidedSupport})
-	if err != nil {
-		return RegistryResult{}, err
-	}
-	// Only what differs is written: an entry the structure already matches writes nothing (no
-	// new updated_at, no audit entry, no new generation for the searches).
-	changed := created || !st.stored
-	if next.Name != e.Name {
-		if _, err := tx.ExecContext(ctx, `UPDATE organisations SET name = $2, updated_at = $3 WHERE id = $1`, id, e.Name, now); err != nil {
-			return RegistryResult{}, fmt.Errorf("mise à jour de la raison sociale : %w", err)
-		}
-		next.Name = e.Name
-		changed = true
-	}
-	if !st.stored || changedFields(st, next) != "" {
-		if err := s.save(ctx, tx, st, next, now); err != nil {
-			return RegistryResult{}, err
-		}
-		changed = true
-	}
-	parentChanged, err := s.setParent(ctx, tx, st, e, now)
-	if err != nil {
-		return RegistryResult{}, err
-	}
-	conventionChanged, err := s.setConvention(ctx, tx, st, e, now)
-	if err != nil {
-		return RegistryResult{}, err
-	}
-	if !changed && !parentChanged && !conventionChanged {
-		return RegistryResult{Structure: st, Unchanged: true}, nil
-	}
-	if err := refreshConvention(ctx, tx, id); err != nil {
-		return RegistryResult{}, err
-	}
-	action := "offer.registry_updated"
-	if !st.stored {
-		action = "offer.registry_created"
-	}
-	if err := s.record(ctx, tx, actor, action, "structure", id, now, map[string]string{"kind": e.Kind}); err != nil {
-		return RegistryResult{}, err
-	}
-	final, err := s.loadStructure(ctx, tx, id)
-	if err != nil {
-		return RegistryResult{}, err
-	}
-	return RegistryResult{Structure: final, Created: !st.stored}, nil
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-// setParent makes the structure the antenna the entry says, or a structure of its own; it
-// tells whether that changed anything.
-func (s *Service) setParent(ctx context.Context, tx *sql.Tx, st Structure, e RegistryEntry, now time.Time) (bool, error) {
-	var parent uuid.UUID
-	if e.ParentSIRET != "" {
-		var grandParent uuid.NullUUID
-		err := tx.QueryRowContext(ctx, `SELECT s.org_id, s.parent_id FROM structures s JOIN organisations o ON o.id = s.org_id
-			WHERE o.siret = $1 AND o.kind = $2`, e.ParentSIRET, e.Kind).Scan(&parent, &grandParent)
-		if errors.Is(err, sql.ErrNoRows) {
-			return false, fault.Field("parent_siret", "structure mère introuvable : elle doit être du même type et importée avant ses antennes")
-		}
-		if err != nil {
-			return false, fmt.Errorf("recherche de la structure mère : %w", err)
-		}
-		if grandParent.Valid {
-			return false, fault.Field("parent_siret", "la structure mère est elle-même une antenne : rattachez l'antenne à la structure principale")
-		}
-		var antennas int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM structures WHERE parent_id = $1`, st.ID).Scan(&antennas); err != nil {
-			return false, err
-		}
-		if antennas > 0 {
-			return false, fault.Field("parent_siret", "cette structure a ses propres antennes : elle ne peut pas devenir une antenne")
-		}
-	}
-	if parent == st.ParentID {
-		return false, nil
-	}
-	// An antenna has no convention of its own.
-	var err error
-	if parent != uuid.Nil {
-		_, err = tx.ExecContext(ctx, `UPDATE structures SET parent_id = $2, convention_id = NULL, updated_at = $3 WHERE org_id = $1`, st.ID, parent, now)
-	} else {
-		_, err = tx.ExecContext(ctx, `UPDATE structures SET parent_id = NULL, updated_at = $2 WHERE org_id = $1`, st.ID, now)
-	}
-	return true, wrapTx(err, "rattachement de l'antenne")
-}
-
-// setConvention gives the structure the entry's convention (created, or its dates corrected,
-// when needed), or none; it tells whether that changed anything. An antenna's is its parent's.
-func (s *Service) setConvention(ctx context.Context, tx *sql.Tx, st Structure, e RegistryEntry, now time.Time) (bool, error) {
-	if e.ParentSIRET != "" {
-		return false, nil
-	}
-	if e.ConventionNumber == "" {
-		removed, err := affected(tx.ExecContext(ctx, `UPDATE structures SET convention_id = NULL, updated_at = $2
-			WHERE org_id = $1 AND convention_id IS NOT NULL`, st.ID, now))
-		return removed, wrapTx(err, "retrait de la convention")
-	}
-	// A row comes back when the convention is created or its dates change; none when it
-	// already says the same.
-	var convID uuid.UUID
-	written := true
-	err := tx.QueryRowContext(ctx, `INSERT INTO conventions (id, number, starts_on, ends_on, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $5)
-		ON CONFLICT (number) DO UPDATE SET starts_on = excluded.starts_on, ends_on = excluded.ends_on, updated_at = excluded.updated_at
-		WHERE conventions.starts_on <> excluded.starts_on OR conventions.ends_on <> excluded.ends_on
-		RETURNING id`, uuid.Must(uuid.NewV7()), e.ConventionNumber, e.ConventionStartsOn, e.ConventionEndsOn, now).Scan(&convID)
-	if errors.Is(err, sql.ErrNoRows) {
-		written = false
-		err = tx.QueryRowContext(ctx, `SELECT id FROM conventions WHERE number = $1`, e.ConventionNumber).Scan(&convID)
-	}
-	if err != nil {
-		return false, fmt.Errorf("enregistrement de la convention : %w", err)
-	}
-	attached, err := affected(tx.ExecContext(ctx, `UPDATE structures SET convention_id = $2, updated_at = $3
-		WHERE org_id = $1 AND (convention_id IS NULL OR convention_id <> $2)`, st.ID, convID, now))
-	if database.IsUniqueViolation(err) {
-		return false, fault.Field("convention_number", "cette convention est déjà celle d'une autre structure")
-	}
-	return written || attached, wrapTx(err, "rattachement de la convention")
 }
 
 // SetSearchable shows or hides a structure in searches (staff only). Its page and its

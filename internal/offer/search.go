@@ -2,7 +2,6 @@ package offer
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -78,7 +77,7 @@ type Page[T any] struct {
 
 // StructureResult is an employer found by Search.
 type StructureResult struct {
-	Structure Structure
+	Structure StructureCard
 	// DistanceKm is the distance from the centre, rounded to 0.1 km.
 	DistanceKm float64
 	// Priority is true for the first group: active members and open positions (matching the
@@ -88,17 +87,92 @@ type StructureResult struct {
 	// structure does not block applications.
 	Recruiting bool
 	// JobDescriptions are the structure's active job descriptions matching the filters, by rank.
-	JobDescriptions []JobDescription
+	JobDescriptions []JobCard
 }
 
 // JobResult is a job description found by SearchJobs.
 type JobResult struct {
-	JobDescription JobDescription
-	Structure      Structure
+	JobDescription JobCard
+	Structure      StructureCard
 	DistanceKm     float64
 	// Priority: open positions at a structure with active members that does not block
 	// applications.
 	Priority bool
+}
+
+// StructureCard is what a search result shows of a structure: who it is, where, and whether
+// it takes applications. The searches' read model holds nothing more of a structure (not its
+// presentation texts nor its convention): Structure loads the whole page.
+type StructureCard struct {
+	ID                uuid.UUID
+	Kind              string
+	Name              string // legal name
+	Brand             string
+	SIRET             string
+	AddressLine1      string
+	AddressLine2      string
+	Postcode          string
+	CommuneCode       string
+	Lat, Lng          float64
+	HasPosition       bool
+	BlockApplications bool
+	// HasActiveMembers tells whether someone can answer applications.
+	HasActiveMembers bool
+}
+
+// DisplayName is the brand when there is one, else the legal name.
+func (c StructureCard) DisplayName() string {
+	if c.Brand != "" {
+		return c.Brand
+	}
+	return c.Name
+}
+
+// Card is what a search result would show of the structure.
+func (st Structure) Card() StructureCard {
+	return StructureCard{ID: st.ID, Kind: st.Kind, Name: st.Name, Brand: st.Brand, SIRET: st.SIRET, AddressLine1: st.AddressLine1,
+		AddressLine2: st.AddressLine2, Postcode: st.Postcode, CommuneCode: st.CommuneCode, Lat: st.Lat, Lng: st.Lng,
+		HasPosition: st.HasPosition, BlockApplications: st.BlockApplications, HasActiveMembers: st.HasActiveMembers}
+}
+
+// JobCard is what a search result shows of an active job description (not its description
+// nor the expected profile: JobDescription loads them).
+type JobCard struct {
+	ID          uuid.UUID
+	StructureID uuid.UUID
+	// AppellationCode is the ROME appellation, RomeCode its ROME code, AppellationLabel its
+	// label.
+	AppellationCode  string
+	RomeCode         string
+	AppellationLabel string
+	CustomTitle      string
+	ContractType     ContractType
+	// CommuneCode is the place of work; Departement, Lat and Lng (when HasPosition) are its.
+	CommuneCode   string
+	Departement   string
+	Lat, Lng      float64
+	HasPosition   bool
+	HoursPerWeek  int
+	OpenPositions int
+}
+
+// Title is the custom title when there is one, else the appellation's label.
+func (j JobCard) Title() string {
+	if j.CustomTitle != "" {
+		return j.CustomTitle
+	}
+	if j.AppellationLabel != "" {
+		return j.AppellationLabel
+	}
+	return j.AppellationCode
+}
+
+// Card is what a search result would show of the job description.
+func (j JobDescription) Card() JobCard {
+	return JobCard{ID: j.ID, StructureID: j.StructureID, AppellationCode: j.AppellationCode, RomeCode: j.RomeCode,
+		AppellationLabel: j.AppellationLabel, CustomTitle: j.CustomTitle, ContractType: j.ContractType, CommuneCode: j.CommuneCode,
+		Departement: j.Departement, Lat: j.Lat, Lng: j.Lng, HasPosition: j.HasPosition, HoursPerWeek: j.HoursPerWeek,
+		OpenPositions: j.OpenPositions}
 }
 
 // PrescriberResult is a prescriber organisation found by SearchPrescribers. Its position is its
@@ -118,10 +192,13 @@ type PrescriberResult struct {
 
 // plan is a validated query.
 type plan struct {
-	centre      refdata.Commune
-	radiusKm    int
-	box         refdata.Box
-	kinds       []string
+	centre   refdata.Commune
+	radiusKm int
+	box      refdata.Box
+	circle   circle
+	kinds    []string
+	// kindMask has the kindBit of each of kinds (structure kinds only).
+	kindMask    uint8
 	departement string
 	rome        string
 	appellation string
@@ -169,6 +246,7 @@ func (s *Service) prepare(q Query, defaultRadius int, kindOK func(string) bool, 
 		}
 		if !slices.Contains(p.kinds, k) {
 			p.kinds = append(p.kinds, k)
+			p.kindMask |= kindBit(k)
 		}
 	}
 	if d := strings.ToUpper(strings.TrimSpace(q.Departement)); d != "" {
@@ -211,6 +289,7 @@ func (s *Service) prepare(q Query, defaultRadius int, kindOK func(string) bool, 
 		return plan{}, err
 	}
 	p.box = refdata.BoundingBox(p.centre.Lat, p.centre.Lng, float64(p.radiusKm))
+	p.circle = newCircle(p.centre.Lat, p.centre.Lng, float64(p.radiusKm))
 	return p, nil
 }
 
@@ -270,13 +349,14 @@ func (a *args) in(values []string) string {
 
 // jdMatches applies the job filters (ROME prefix, appellation, contract type) to an active
 // job description.
-func (p plan) jdMatches(j *JobDescription) bool {
+func (p plan) jdMatches(j *JobCard) bool {
 	return (p.rome == "" || strings.HasPrefix(j.RomeCode, p.rome)) && (p.appellation == "" || j.AppellationCode == p.appellation) &&
 		(p.contract == "" || j.ContractType == p.contract)
 }
 
 // sortKey orders results: group (0 first), exact distance, then id so that the order is total
-// and a cursor is stable.
+// and a cursor is stable. The read model's searches first rank on the chord from the centre
+// (grid.visit), then on the distance in kilometres the page's keys (paginateChords).
 type sortKey struct {
 	distance float64
 	id       uuid.UUID
@@ -287,12 +367,21 @@ type sortKey struct {
 	open  bool
 }
 
-func compareKeys(a, b sortKey) int {
-	if c := cmp.Compare(a.group, b.group); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.distance, b.distance); c != 0 {
-		return c
+func compareKeys(a, b sortKey) int { return compareKeyRefs(&a, &b) }
+
+// compareKeyRefs is compareKeys on pointers, for the selection's inner loop. Distances are
+// never NaN (decodeCursor refuses them).
+func compareKeyRefs(a, b *sortKey) int {
+	switch {
+	case a.group != b.group:
+		if a.group < b.group {
+			return -1
+		}
+		return 1
+	case a.distance < b.distance:
+		return -1
+	case a.distance > b.distance:
+		return 1
 	}
 	return bytes.Compare(a.id[:], b.id[:])
 }
@@ -348,6 +437,128 @@ func paginate(keys []sortKey, p plan) (page []sortKey, next string) {
 	return page, next
 }
 
+// paginateChords is paginate for keys whose distance is their chord from the centre: the
+// page and its order are those of paginate on the distances in kilometres that exact gives
+// (refdata.Distance). It feeds a topKeys.
+func paginateChords(keys []sortKey, p plan, exact func(ref int32) float64) (page []sortKey, next string) {
+	t := newTopKeys(p, exact)
+	for _, k := range keys {
+		t.add(k)
+	}
+	return t.page()
+}
+
+// topKeys keeps, of the keys a search's ranking finds one after another, those its page may
+// show: at most limit keys ranked on their chord from the centre (a max-heap), and the keys a
+// chordSlack from the last of them, whose order only refdata.Distance decides. page then ranks
+// these on the distance in kilometres that exact gives: the page and its order are those of
+// paginate on those distances, without keeping or ordering every key (around Paris at ten times
+// national scale, 25,000 of them).
+type topKeys struct {
+	limit int
+	heap  []sortKey // max-heap by compareKeyRefs
+	near  []sortKey
+	// total counts the keys of every page, remaining those after the cursor.
+	total, remaining int
+	exact            func(ref int32) float64
+	// after is the cursor, and its distance as a chord.
+	after      *sortKey
+	afterChord float64
+}
+
+// newTopKeys returns an empty topKeys for the plan's page.
+func newTopKeys(p plan, exact func(ref int32) float64) *topKeys {
+	t := &topKeys{limit: p.limit, heap: make([]sortKey, 0, p.limit), exact: exact, after: p.after}
+	if t.after != nil {
+		t.afterChord = chordOf(t.after.distance)
+	}
+	return t
+}
+
+// nearLast tells whether k is within a chordSlack after last.
+func nearLast(k, last *sortKey) bool {
+	return k.group == last.group && k.distance <= last.distance+chordSlack
+}
+
+// add considers a key whose distance is its chord.
+func (t *topKeys) add(k sortKey) {
+	t.total++
+	if a := t.after; a != nil {
+		later := k.group > a.group || (k.group == a.group && k.distance > t.afterChord+chordSlack)
+		if !later && k.group == a.group && k.distance >= t.afterChord-chordSlack {
+			exactKey := k
+			exactKey.distance = t.exact(k.ref)
+			later = compareKeys(exactKey, *a) > 0
+		}
+		if !later {
+			return
+		}
+	}
+	t.remaining++
+	h := t.heap
+	if len(h) < t.limit {
+		h = append(h, k)
+		for i := len(h) - 1; i > 0; { // sift up
+			parent := (i - 1) / 2
+			if compareKeyRefs(&h[i], &h[parent]) <= 0 {
+				break
+			}
+			h[i], h[parent] = h[parent], h[i]
+			i = parent
+		}
+		t.heap = h
+		return
+	}
+	if compareKeyRefs(&k, &h[0]) >= 0 {
+		if nearLast(&k, &h[0]) {
+			t.near = append(t.near, k)
+		}
+		return
+	}
+	evicted := h[0]
+	h[0] = k
+	for i := 0; ; { // sift down
+		largest, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && compareKeyRefs(&h[l], &h[largest]) > 0 {
+			largest = l
+		}
+		if r < len(h) && compareKeyRefs(&h[r], &h[largest]) > 0 {
+			largest = r
+		}
+		if largest == i {
+			break
+		}
+		h[i], h[largest] = h[largest], h[i]
+		i = largest
+	}
+	if nearLast(&evicted, &h[0]) {
+		t.near = append(t.near, evicted)
+	}
+}
+
+// page returns the page's keys, by the distance in kilometres (now their distance), and the
+// cursor of the next page.
+func (t *topKeys) page() (page []sortKey, next string) {
+	candidates := t.heap
+	if len(candidates) > 0 {
+		last := candidates[0]
+		for _, k := range t.near {
+			if nearLast(&k, &last) {
+				candidates = append(candidates, k)
+			}
+		}
+	}
+	for i := range candidates {
+		candidates[i].distance = t.exact(candidates[i].ref)
+	}
+	slices.SortFunc(candidates, compareKeys)
+	page = candidates[:min(len(candidates), t.limit)]
+	if t.remaining > len(page) && len(page) > 0 {
+		next = encodeCursor(page[len(page)-1])
+	}
+	return page, next
+}
+
 // selectSmallest reorders keys so that its first n are the n smallest (in any order), by
 // quickselect; ranges that partition badly are sorted instead.
 func selectSmallest(keys []sortKey, n int) {
@@ -360,12 +571,12 @@ func selectSmallest(keys []sortKey, n int) {
 		// Median of three as the pivot, moved to hi-1.
 		mid := lo + (hi-lo)/2
 		a, b, c := lo, mid, hi-1
-		if compareKeys(keys[a], keys[b]) > 0 {
+		if compareKeyRefs(&keys[a], &keys[b]) > 0 {
 			a, b = b, a
 		}
-		if compareKeys(keys[b], keys[c]) > 0 {
+		if compareKeyRefs(&keys[b], &keys[c]) > 0 {
 			b = c
-			if compareKeys(keys[a], keys[b]) > 0 {
+			if compareKeyRefs(&keys[a], &keys[b]) > 0 {
 				b = a
 			}
 		}
@@ -373,7 +584,7 @@ func selectSmallest(keys []sortKey, n int) {
 		pivot := keys[hi-1]
 		store := lo
 		for i := lo; i < hi-1; i++ {
-			if compareKeys(keys[i], pivot) < 0 {
+			if compareKeyRefs(&keys[i], &pivot) < 0 {
 				keys[i], keys[store] = keys[store], keys[i]
 				store++
 			}
@@ -422,24 +633,25 @@ func (s *Service) Search(ctx context.Context, q Query) (Page[StructureResult], e
 	return out, nil
 }
 
-// searchStructures ranks the listed structures in the box, then makes the page. It decides on
-// the columns the SQL ranking read: the structure's search copies, and with a job filter its
-// active job descriptions.
+// searchStructures ranks the listed structures in the box, then makes the page: by kind and
+// département, activity on the day, and with a job filter its matching job descriptions.
 func (m *readModel) searchStructures(p plan, out *Page[StructureResult]) {
-	refs := m.structureGrid.appendIn(make([]int32, 0, 256), p.box)
-	keys := make([]sortKey, 0, len(refs))
+	top := newTopKeys(p, func(i int32) float64 {
+		c := &m.structures[i].card
+		return refdata.Distance(p.centre.Lat, p.centre.Lng, c.Lat, c.Lng)
+	})
 	filtered := p.jdFiltered()
 	today := dayNumber(p.today)
-	for _, i := range refs {
+	m.structureGrid.visit(p.circle, func(i int32, chord float64) {
 		e := &m.structures[i]
-		if (len(p.kinds) > 0 && !slices.Contains(p.kinds, e.kind)) || (p.departement != "" && e.departement != p.departement) {
-			continue
+		if (p.kindMask != 0 && p.kindMask&e.kind == 0) || (p.departement != "" && e.departement != p.departement) || !e.active.on(today) {
+			return
 		}
 		hiring, matching := e.hiring, true
 		if filtered {
 			hiring, matching = false, false
-			for k := range e.jds {
-				if j := &e.jds[k]; p.jdMatches(j) {
+			for k := range e.jobs {
+				if j := &e.jobs[k]; p.jdMatches(j) {
 					matching = true
 					if j.OpenPositions > 0 {
 						hiring = true
@@ -448,22 +660,21 @@ func (m *readModel) searchStructures(p plan, out *Page[StructureResult]) {
 				}
 			}
 		}
-		if !matching || !e.active.on(today) {
-			continue
+		if !matching {
+			return
 		}
-		st := &e.Structure
-		d := refdata.Distance(p.centre.Lat, p.centre.Lng, st.Lat, st.Lng)
-		if d > float64(p.radiusKm) {
-			continue
-		}
-		open := hiring && !st.BlockApplications
+		c := &e.card
+		open := hiring && !c.BlockApplications
 		if p.recruiting && !open {
-			continue
+			return
 		}
-		keys = append(keys, sortKey{group: group(st.HasActiveMembers && open), distance: d, id: st.ID, ref: i, open: open})
-	}
-	out.Total = len(keys)
-	page, next := paginate(keys, p)
+		if chord > p.circle.maxChord-chordSlack && refdata.Distance(p.centre.Lat, p.centre.Lng, c.Lat, c.Lng) > float64(p.radiusKm) {
+			return
+		}
+		top.add(sortKey{group: group(c.HasActiveMembers && open), distance: chord, id: c.ID, ref: i, open: open})
+	})
+	out.Total = top.total
+	page, next := top.page()
 	out.Next = next
 	if len(page) == 0 {
 		return
@@ -471,17 +682,17 @@ func (m *readModel) searchStructures(p plan, out *Page[StructureResult]) {
 	out.Items = make([]StructureResult, 0, len(page))
 	for _, k := range page {
 		e := &m.structures[k.ref]
-		jds := e.jds
+		jobs := e.jobs
 		if filtered {
-			jds = nil
-			for i := range e.jds {
-				if p.jdMatches(&e.jds[i]) {
-					jds = append(jds, e.jds[i])
+			jobs = nil
+			for i := range e.jobs {
+				if p.jdMatches(&e.jobs[i]) {
+					jobs = append(jobs, e.jobs[i])
 				}
 			}
 		}
-		out.Items = append(out.Items, StructureResult{Structure: e.Structure, DistanceKm: roundKm(k.distance), Priority: k.group == 0,
-			Recruiting: k.open, JobDescriptions: jds})
+		out.Items = append(out.Items, StructureResult{Structure: e.card, DistanceKm: roundKm(k.distance), Priority: k.group == 0,
+			Recruiting: k.open, JobDescriptions: jobs})
 	}
 }
 
@@ -502,43 +713,50 @@ func (s *Service) SearchJobs(ctx context.Context, q Query) (Page[JobResult], err
 	return out, nil
 }
 
-// searchJobs ranks the job descriptions in the box on their copies of their structure's
-// fields, as the SQL did, then makes the page.
+// searchJobs ranks the job descriptions in the box on their structure's fields, then makes
+// the page.
 func (m *readModel) searchJobs(p plan, out *Page[JobResult]) {
-	refs := m.jobGrid.appendIn(make([]int32, 0, 1024), p.box)
-	keys := make([]sortKey, 0, len(refs))
+	top := newTopKeys(p, func(i int32) float64 { return m.jobDistance(p, i) })
 	today := dayNumber(p.today)
-	for _, i := range refs {
-		e := &m.jobs[i]
-		j := e.jd
-		if !p.jdMatches(j) || (len(p.kinds) > 0 && !slices.Contains(p.kinds, e.kind)) || (p.departement != "" && j.Departement != p.departement) {
-			continue
+	filtered := p.jdFiltered()
+	m.jobGrid.visit(p.circle, func(i int32, chord float64) {
+		r := &m.ranks[i]
+		if !r.active.on(today) || (p.kindMask != 0 && p.kindMask&r.kind == 0) {
+			return
 		}
-		if !e.active.on(today) {
-			continue
-		}
-		d := refdata.Distance(p.centre.Lat, p.centre.Lng, j.Lat, j.Lng)
-		if d > float64(p.radiusKm) {
-			continue
-		}
-		open := j.OpenPositions > 0 && !e.blocked
+		open := r.open && !r.blocked
 		if p.recruiting && !open {
-			continue
+			return
 		}
-		keys = append(keys, sortKey{group: group(e.staffed && open), distance: d, id: j.ID, ref: i})
-	}
-	out.Total = len(keys)
-	page, next := paginate(keys, p)
+		if filtered || p.departement != "" {
+			j := &m.jobs[i]
+			if (filtered && !p.jdMatches(j)) || (p.departement != "" && j.Departement != p.departement) {
+				return
+			}
+		}
+		if chord > p.circle.maxChord-chordSlack && m.jobDistance(p, i) > float64(p.radiusKm) {
+			return
+		}
+		top.add(sortKey{group: group(r.staffed && open), distance: chord, id: m.jobIDs[i], ref: i})
+	})
+	out.Total = top.total
+	page, next := top.page()
 	out.Next = next
 	if len(page) == 0 {
 		return
 	}
 	out.Items = make([]JobResult, 0, len(page))
 	for _, k := range page {
-		e := &m.jobs[k.ref]
-		out.Items = append(out.Items, JobResult{JobDescription: *e.jd, Structure: m.structures[e.structure].Structure,
+		j := &m.jobs[k.ref]
+		out.Items = append(out.Items, JobResult{JobDescription: *j, Structure: m.structures[m.ranks[k.ref].structure].card,
 			DistanceKm: roundKm(k.distance), Priority: k.group == 0})
 	}
+}
+
+// jobDistance is the distance in kilometres from the plan's centre to a job's place of work.
+func (m *readModel) jobDistance(p plan, i int32) float64 {
+	j := &m.jobs[i]
+	return refdata.Distance(p.centre.Lat, p.centre.Lng, j.Lat, j.Lng)
 }
 
 func isPrescriberKind(k string) bool {

@@ -140,6 +140,11 @@ func matches(jd offer.JobDescription, q offer.Query) bool {
 		(q.AppellationCode == "" || jd.AppellationCode == q.AppellationCode) && (q.ContractType == "" || jd.ContractType == q.ContractType)
 }
 
+// cardMatches is matches for the card of an active job description.
+func cardMatches(jd offer.JobCard, q offer.Query) bool {
+	return matches(offer.JobDescription{Active: true, RomeCode: jd.RomeCode, AppellationCode: jd.AppellationCode, ContractType: jd.ContractType}, q)
+}
+
 type expected struct {
 	id       uuid.UUID
 	group    int
@@ -290,7 +295,7 @@ func TestSearchAgreesWithBruteForce(t *testing.T) {
 							r.Priority, r.DistanceKm, e.id, e.group, e.distance)
 					}
 					for _, jd := range r.JobDescriptions {
-						if jd.StructureID != r.Structure.ID || !matches(jd, q) {
+						if jd.StructureID != r.Structure.ID || !cardMatches(jd, q) {
 							rt.Fatalf("job description %+v shown for %+v", jd, q)
 						}
 					}

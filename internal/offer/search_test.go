@@ -13,7 +13,6 @@ import (
 	"parcours/internal/database/databasetest"
 	"parcours/internal/fault"
 	"parcours/internal/offer"
-	"parcours/internal/offer/offertest"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
 )
@@ -190,32 +189,7 @@ func TestSearchScenario(t *testing.T) {
 		if page.Total != 6 {
 			t.Errorf("after renewal: %v", names(page.Items))
 		}
-		checkCopies(t, db)
 	})
-}
-
-// checkCopies compares the search copies with what they copy.
-func checkCopies(t *testing.T, db *database.DB) {
-	t.Helper()
-	ctx := context.Background()
-	var stale int
-	err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM structures s JOIN organisations o ON o.id = s.org_id
-		LEFT JOIN structures p ON p.org_id = s.parent_id
-		LEFT JOIN conventions c ON c.id = COALESCE(s.convention_id, p.convention_id)
-		WHERE s.kind <> o.kind OR s.departement <> o.departement OR s.org_deactivated <> (o.deactivated_at IS NOT NULL)
-		   OR s.staffed <> EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = s.org_id AND m.is_active)
-		   OR s.hiring <> EXISTS (SELECT 1 FROM job_descriptions j WHERE j.structure_id = s.org_id AND j.active AND j.open_positions > 0)
-		   OR (s.convention_ends_on IS NULL) <> (c.ends_on IS NULL) OR s.convention_ends_on <> c.ends_on`).Scan(&stale)
-	if err != nil || stale != 0 {
-		t.Fatalf("%d structures with stale search copies (%v)", stale, err)
-	}
-	err = db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM job_descriptions j JOIN structures s ON s.org_id = j.structure_id
-		WHERE j.structure_kind <> s.kind OR j.structure_listed <> (s.searchable AND NOT s.org_deactivated) OR j.structure_staffed <> s.staffed
-		   OR j.structure_blocked <> s.block_applications OR (j.structure_ends_on IS NULL) <> (s.convention_ends_on IS NULL)
-		   OR j.structure_ends_on <> s.convention_ends_on`).Scan(&stale)
-	if err != nil || stale != 0 {
-		t.Fatalf("%d job descriptions with stale search copies (%v)", stale, err)
-	}
 }
 
 func TestSearchRejectsBadQueries(t *testing.T) {
@@ -312,26 +286,5 @@ func TestSearchPrescribers(t *testing.T) {
 		}
 		_, err = f.svc.SearchPrescribers(ctx, offer.Query{CommuneCode: "59350", Kinds: []string{"EI"}})
 		wantField(t, err, "kinds")
-	})
-}
-
-func TestReindexRepairsCopies(t *testing.T) {
-	databasetest.Run(t, func(t *testing.T, db *database.DB) {
-		ctx := context.Background()
-		ds := offertest.Generate(places(t), offertest.Options{Seed: 5, Structures: 150, JobDescriptions: 600, Now: start})
-		if err := offertest.Insert(ctx, db, ds); err != nil {
-			t.Fatal(err)
-		}
-		checkCopies(t, db)
-		for _, stmt := range []string{`UPDATE structures SET staffed = NOT staffed, hiring = NOT hiring, departement = '00'`,
-			`UPDATE job_descriptions SET structure_kind = 'EI', structure_listed = NOT structure_listed`} {
-			if _, err := db.Writer().ExecContext(ctx, stmt); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := offer.Reindex(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		checkCopies(t, db)
 	})
 }

@@ -18,8 +18,9 @@
 //   - Positions are the commune's centre unless a precise one is given; a place without
 //     coordinates (a few merged communes) is not found by distance searches.
 //   - Searches of employers and job descriptions read an in-memory read model of the listed
-//     registry (readmodel.go), rebuilt when the database's generation (bumped by triggers on
-//     every change) differs from the one it was built from. The service checks it on every
+//     registry (readmodel.go), built at start (PrepareSearch) and rebuilt when the database's
+//     generation (bumped by triggers on every change a search shows) differs from the one it
+//     was built from. The service checks it on every
 //     search by default, at most once per SetSearchMaxAge otherwise, and right after its own
 //     writes. Prescriber search reads the database.
 package offer

@@ -110,15 +110,14 @@ func (st Structure) Resource(member bool) access.Resource {
 	return access.Resource{OrgID: st.ID, OrgKind: st.Kind, OrgDepartement: st.Departement, OrgCategory: category, Member: member}
 }
 
-// structureColumns and structureFrom read a structure (scanStructure): structureSelect one
-// organisation's, the search's read model every structure row's.
+// structureColumns and structureFrom read a structure (scanStructure).
 const (
 	structureColumns = `o.id, o.kind, o.category, o.name, o.siret, o.commune_code, o.departement, o.deactivated_at,
 	s.org_id, s.brand, s.address_line1, s.address_line2, s.postcode, s.lat, s.lng, s.position_precise,
 	s.phone, s.email, s.website, s.description, s.provided_support, s.parent_id,
 	c.id, c.number, c.starts_on, c.ends_on,
 	s.searchable, s.block_applications, s.spontaneous_open_since, s.created_at, s.updated_at,
-	COALESCE(s.staffed, EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = o.id AND m.is_active))`
+	EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = o.id AND m.is_active)`
 	structureFrom = `
 	FROM organisations o
 	LEFT JOIN structures s ON s.org_id = o.id
@@ -390,66 +389,19 @@ func (s *Service) save(ctx context.Context, tx *sql.Tx, st, next Structure, now 
 	return nil
 }
 
-// insertStructure writes a new structures row, with the search copies of its organisation's
-// fields and membership (see the migration).
+// insertStructure writes a new structures row.
 func insertStructure(ctx context.Context, q database.Querier, st Structure, now time.Time) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO structures (org_id, brand, address_line1, address_line2, postcode, lat, lng,
 		position_precise, phone, email, website, description, provided_support, parent_id, searchable, block_applications,
-		spontaneous_open_since, created_at, updated_at, kind, departement, org_deactivated, staffed)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19, $20, $21,
-			EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = $1 AND m.is_active))`,
+		spontaneous_open_since, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)`,
 		st.ID, st.Brand, st.AddressLine1, st.AddressLine2, st.Postcode, nullFloat(st.Lat, st.HasPosition), nullFloat(st.Lng, st.HasPosition),
 		st.PositionPrecise, st.Phone, st.Email, st.Website, st.Description, st.ProvidedSupport, database.NullUUID(st.ParentID),
-		st.Searchable, st.BlockApplications, database.NullTime(st.SpontaneousOpenSince), now, st.Kind, st.Departement, !st.OrgDeactivatedAt.IsZero())
+		st.Searchable, st.BlockApplications, database.NullTime(st.SpontaneousOpenSince), now)
 	if err != nil {
 		return fmt.Errorf("création de la structure : %w", err)
 	}
 	return nil
-}
-
-// The search copies kept by the service (the migration's triggers keep the others).
-const (
-	refreshConventionSQL = `UPDATE structures SET convention_ends_on = (SELECT c.ends_on FROM conventions c
-		WHERE c.id = COALESCE(structures.convention_id, (SELECT p.convention_id FROM structures p WHERE p.org_id = structures.parent_id)))`
-	refreshHiringSQL = `UPDATE structures SET hiring = EXISTS (SELECT 1 FROM job_descriptions j
-		WHERE j.structure_id = structures.org_id AND j.active AND j.open_positions > 0)`
-)
-
-// refreshConvention copies the end of the convention of a structure and of its antennas.
-func refreshConvention(ctx context.Context, q database.Querier, id uuid.UUID) error {
-	_, err := q.ExecContext(ctx, refreshConventionSQL+` WHERE org_id = $1 OR parent_id = $1`, id)
-	return wrapTx(err, "convention de la structure")
-}
-
-// refreshHiring records whether a structure has an active job description with open positions.
-func refreshHiring(ctx context.Context, q database.Querier, id uuid.UUID) error {
-	_, err := q.ExecContext(ctx, refreshHiringSQL+` WHERE org_id = $1`, id)
-	return wrapTx(err, "postes ouverts de la structure")
-}
-
-// Reindex rebuilds every structure's search copies (kind, département, closed organisation,
-// active members, convention end, open positions) from the tables they copy, and the job
-// descriptions' copies of their structure's. Bulk loads that
-// write the tables directly call it; so can an operator who suspects a copy went stale.
-func Reindex(ctx context.Context, db *database.DB) error {
-	return db.WithTx(ctx, func(tx *sql.Tx) error {
-		for _, stmt := range []string{
-			`UPDATE structures SET kind = (SELECT o.kind FROM organisations o WHERE o.id = structures.org_id),
-				departement = (SELECT o.departement FROM organisations o WHERE o.id = structures.org_id),
-				org_deactivated = (SELECT o.deactivated_at IS NOT NULL FROM organisations o WHERE o.id = structures.org_id),
-				staffed = EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = structures.org_id AND m.is_active)`,
-			refreshConventionSQL,
-			refreshHiringSQL,
-			`UPDATE job_descriptions SET structure_kind = s.kind, structure_listed = s.searchable AND NOT s.org_deactivated,
-				structure_ends_on = s.convention_ends_on, structure_staffed = s.staffed, structure_blocked = s.block_applications
-				FROM structures s WHERE s.org_id = job_descriptions.structure_id`,
-		} {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("réindexation des structures : %w", err)
-			}
-		}
-		return nil
-	})
 }
 
 // EnsureStructure creates the structures row of an SIAE or GEIQ organisation that has none

@@ -15,7 +15,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// readyz says whether this instance can serve: database reachable and schema current.
+// readyz says whether this instance can serve: database reachable, schema current and the
+// searches' read model built (so that a load balancer sends no search to an instance that
+// would make it wait for the build).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -28,6 +30,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	} else if err := s.health.CheckSchema(ctx); err != nil {
 		status["schema"] = err.Error()
 		code = http.StatusServiceUnavailable
+	}
+	if s.searchReady != nil {
+		status["recherche"] = "ok"
+		if !s.searchReady() {
+			status["recherche"] = "en préparation"
+			code = http.StatusServiceUnavailable
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

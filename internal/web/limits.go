@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -83,13 +82,4 @@ func frenchWait(d time.Duration) string {
 	}
 	n := int((d + time.Minute - 1) / time.Minute)
 	return plural(n, "minute", "minutes")
-}
-
-// plural writes a count with its noun agreed: "1 fiche", "0 fiche", "2 fiches" (French
-// singular for 0 and 1).
-func plural(n int, one, many string) string {
-	if n <= 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"parcours/internal/access"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
@@ -173,6 +175,47 @@ func TestEmployerFormsWithErrorsAreRefusedToOthers(t *testing.T) {
 			if r := s.do(t, "POST", c.path, tok, c.form); r.status != 403 {
 				t.Errorf("%s with errors, not a member: %d", c.path, r.status)
 			}
+		}
+	})
+}
+
+// Result cards are kept per registry generation, the distance written at each search: the
+// same structure shows its own distance from each centre, a change of the registry shows at
+// once, and a filtered search shows the matching job descriptions only.
+func TestSearchPagesKeepCardsPerGeneration(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		s, id, _ := employerWorld(t, db)
+		distance := regexp.MustCompile(`(?s)Les Jardins de Fourvière</a>.*?— à (\d+,\d km)`)
+		at := func(commune string) string {
+			t.Helper()
+			r := s.do(t, "GET", "/recherche?commune="+commune+"&rayon=25", "", nil)
+			m := distance.FindStringSubmatch(r.body)
+			if r.status != 200 || m == nil {
+				t.Fatalf("search around %s: %d, no card", commune, r.status)
+			}
+			return m[1]
+		}
+		lyon, villeurbanne := at("69123"), at("69266")
+		if lyon == villeurbanne || at("69123") != lyon || at("69266") != villeurbanne {
+			t.Fatalf("distances: from Lyon %s, from Villeurbanne %s", lyon, villeurbanne)
+		}
+		// A job description added shows in the next search (new generation).
+		staff := s.user(t, access.Staff, "agent@exemple.fr")
+		if _, err := s.offer.CreateJobDescription(context.Background(), access.Actor{UserID: staff.ID, Kind: access.Staff, MFA: true},
+			uuid.MustParse(id), offer.JobDescriptionInput{AppellationCode: "17506", ContractType: offer.ContractCDDI, HoursPerWeek: 26,
+				OpenPositions: 2}); err != nil {
+			t.Fatal(err)
+		}
+		r := s.do(t, "GET", "/recherche?commune=69123&rayon=25", "", nil)
+		if !strings.Contains(r.body, "1 fiche de poste") || !strings.Contains(r.body, "recrute") {
+			t.Fatalf("card after a new job description:\n%s", r.body)
+		}
+		if r := s.do(t, "GET", "/recherche?commune=69123&rayon=25&rome=K", "", nil); strings.Contains(r.body, "Les Jardins de Fourvière") {
+			t.Fatal("a structure without a matching job description listed with a job filter")
+		}
+		jobs := s.do(t, "GET", "/recherche/postes?commune=69123&rayon=25", "", nil)
+		if jobs.status != 200 || !strings.Contains(jobs.body, "Les Jardins de Fourvière · ") || !regexp.MustCompile(`— à \d+,\d km`).MatchString(jobs.body) {
+			t.Fatalf("job search:\n%s", jobs.body)
 		}
 	})
 }

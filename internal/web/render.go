@@ -127,11 +127,13 @@ var funcs = template.FuncMap{
 
 // view is what every page template receives.
 type view struct {
-	Title   string
-	Path    string
-	Session *sessionInfo
-	Flash   string
-	Demo    bool
+	Title string
+	// Description is the page's meta description (pageDescription).
+	Description string
+	Path        string
+	Session     *sessionInfo
+	Flash       string
+	Demo        bool
 	// Errors holds the field messages of a rejected form, by field name, for the fields
 	// themselves; ErrorList holds them in the order of the fields on the page, for the summary
 	// at the top, which links each to its field (RGAA 11.10, 11.11).
@@ -147,6 +149,22 @@ type fieldError struct {
 	Message string
 }
 
+// pageBuffer returns a buffer to render a page into, from those of earlier pages (a search
+// page is about 30 KB).
+func (s *Server) pageBuffer() *bytes.Buffer {
+	if b, ok := s.pageBuffers.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return bytes.NewBuffer(make([]byte, 0, 64<<10))
+}
+
+func (s *Server) putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 256<<10 { // an exceptional page's buffer is left to the GC
+		s.pageBuffers.Put(b)
+	}
+}
+
 // render writes a page. Pages are buffered so that a template error becomes a clean 500
 // page, never half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, errs fault.Fields) {
@@ -156,16 +174,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		s.renderError(w, r, http.StatusInternalServerError)
 		return
 	}
-	v := view{Title: title, Path: r.URL.Path, Session: reqInfo(r.Context()).session, Demo: s.cfg.Demo, Errors: capitalised(errs), Data: data}
+	v := view{Title: title, Description: pageDescription(page), Path: r.URL.Path, Session: reqInfo(r.Context()).session, Demo: s.cfg.Demo,
+		Errors: capitalised(errs), Data: data}
 	v.Flash = s.takeFlash(w, r)
-	var buf bytes.Buffer
-	err := t.ExecuteTemplate(&buf, "layout", v)
+	buf := s.pageBuffer()
+	defer s.putPageBuffer(buf)
+	err := t.ExecuteTemplate(buf, "layout", v)
 	if err == nil && len(errs) > 0 {
 		// The summary lists the errors in the order of their fields on the page, which only
 		// the rendered page knows: render once to find them, then again with the summary.
 		v.ErrorList = orderErrors(v.Errors, buf.Bytes())
 		buf.Reset()
-		err = t.ExecuteTemplate(&buf, "layout", v)
+		err = t.ExecuteTemplate(buf, "layout", v)
 	}
 	if err != nil {
 		s.log.Error("template", "page", page, "err", err)
@@ -176,6 +196,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Pages may show personal data: never keep them in a shared or browser cache.
 	h.Set("Cache-Control", "no-store")
+	// The length lets net/http send the page in one piece rather than in chunks.
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
@@ -265,7 +287,8 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status 
 	p.Status = status
 	t := s.templates["error"]
 	var buf bytes.Buffer
-	if t == nil || t.ExecuteTemplate(&buf, "layout", view{Title: p.Heading, Path: r.URL.Path, Session: reqInfo(r.Context()).session, Demo: s.cfg.Demo, Data: p}) != nil {
+	if t == nil || t.ExecuteTemplate(&buf, "layout", view{Title: p.Heading, Description: pageDescription("error"), Path: r.URL.Path,
+		Session: reqInfo(r.Context()).session, Demo: s.cfg.Demo, Data: p}) != nil {
 		buf.Reset()
 		buf.WriteString("<!doctype html><html lang=\"fr\"><title>" + p.Heading + "</title><h1>" + p.Heading + "</h1><p>" + p.Text + "</p></html>")
 	}

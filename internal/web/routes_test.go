@@ -52,8 +52,9 @@ type world struct {
 	mailID      string
 	// People and applications: "own" (followed by P, applied to A), "other" (followed by Q,
 	// applied to B), "js" (the job seeker's own file, applied to A).
-	person map[string]uuid.UUID
-	app    map[string]uuid.UUID
+	person   map[string]uuid.UUID
+	app      map[string]uuid.UUID
+	importID uuid.UUID // a registry import, queued
 }
 
 // canaries are values planted in the people's files: each may appear only in responses to the
@@ -112,6 +113,12 @@ func newWorld(t *testing.T, db *database.DB) *world {
 		}
 		w.jd[k] = jd.ID
 	}
+
+	imp, err := s.imports.Submit(ctx, staffActor, "registre.csv", []byte("siret;type;raison_sociale;code_insee\n"+siret("6600000000001")+";EI;Régie;69123\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.importID = imp.ID
 
 	// A pending join request and invitation in each employer organisation.
 	noOrgActor := access.Actor{UserID: w.users[noOrg].ID, Kind: access.Professional}
@@ -592,6 +599,11 @@ var routeTable = map[string]routeCase{
 	"GET /admin/journal":                {path: fixed("/admin/journal"), expect: only(staff)},
 	"GET /admin/structures/import":      {path: fixed("/admin/structures/import"), expect: only(staff)},
 	"POST /admin/structures/import":     {path: fixed("/admin/structures/import"), form: vals(), expect: only(staff)},
+	"GET /admin/structures/import/{id}": {path: func(w *world, _, _ string) string { return "/admin/structures/import/" + w.importID.String() },
+		expect: only(staff)},
+	"GET /admin/structures/import/{id}/etat": {path: func(w *world, _, _ string) string {
+		return "/admin/structures/import/" + w.importID.String() + "/etat"
+	}, expect: only(staff)},
 }
 
 func refused(r response) bool {

@@ -74,18 +74,33 @@ func (f searchForm) query(cursor string) template.URL {
 	return template.URL(v.Encode())
 }
 
+// searchView is the search page's data: the criteria as typed, the form's fields, and the
+// results, rendered ahead (searchRenderer) so that the page's template writes a few values.
 type searchView struct {
-	Form         searchForm
-	Radii        []int
-	Domains      []option
-	Contracts    []option
-	Departements []option
-	Candidates   []refdata.Commune
-	Employers    *offer.Page[offer.StructureResult]
-	Jobs         *offer.Page[offer.JobResult]
-	Prescribers  *offer.Page[offer.PrescriberResult]
-	NextURL      string
-	Mode         string // "structures", "postes" or "prescripteurs"
+	Form    searchForm
+	Commune communeField
+	Mode    string // "structures", "postes" or "prescripteurs"
+	// Fields are the form's controls but the commune, rendered.
+	Radius, Kinds, Departement, Rome, Metier, Contract template.HTML
+	// FiltersOpen opens "Affiner la recherche" when a filter is set or wrong.
+	FiltersOpen bool
+	// Results are the results' heading and list, when searched.
+	Results *searchResults
+	NextURL string
+}
+
+// communeField is the commune field's values: as typed, its error, the communes it may mean.
+type communeField struct {
+	Value, Err string
+	Candidates []string
+}
+
+// searchResults is a page of results, ready to print.
+type searchResults struct {
+	Heading string
+	// Empty is the message when nothing matches; Intro a paragraph before the list.
+	Empty, Intro string
+	Cards        template.HTML
 }
 
 // formErrorNames maps the domain's field names to the form's.
@@ -156,7 +171,8 @@ func (s *Server) resolveAppellation(input string) (refdata.Appellation, string) 
 	return refdata.Appellation{}, "métier non reconnu : choisissez-le dans la liste proposée"
 }
 
-func (s *Server) searchOptions() ([]option, []option) {
+// contractOptions are the contract types of every kind of structure.
+func contractOptions() []option {
 	var contracts []option
 	seen := map[offer.ContractType]bool{}
 	for _, k := range offer.Kinds() {
@@ -167,11 +183,15 @@ func (s *Server) searchOptions() ([]option, []option) {
 			}
 		}
 	}
+	return contracts
+}
+
+func (s *Server) departementOptions() []option {
 	var deps []option
 	for _, d := range s.places.Departements() {
 		deps = append(deps, option{Value: d.Code, Label: d.Code + " — " + d.Name})
 	}
-	return contracts, deps
+	return deps
 }
 
 func employerKinds() []kindChoice {
@@ -181,12 +201,6 @@ func employerKinds() []kindChoice {
 		out = append(out, kindChoice{Code: k, Label: info.Label})
 	}
 	return out
-}
-
-func (s *Server) newSearchView(mode string, f searchForm, cands []refdata.Commune) searchView {
-	contracts, deps := s.searchOptions()
-	radii := offer.Radii()
-	return searchView{Form: f, Radii: radii, Domains: romeDomains, Contracts: contracts, Departements: deps, Candidates: cands, Mode: mode}
 }
 
 // searchFail renders the form with the domain's field messages renamed for the form.
@@ -203,14 +217,12 @@ func renamed(err error) fault.Fields {
 
 func (s *Server) searchEmployers(w http.ResponseWriter, r *http.Request) {
 	serveSearch(s, w, r, searchPage[offer.StructureResult]{view: "structures", path: "/recherche", title: "Trouver un employeur solidaire",
-		radius: offer.DefaultRadiusKm, kinds: employerKinds(), search: s.offer.Search,
-		show: func(v *searchView, p *offer.Page[offer.StructureResult]) { v.Employers = p }})
+		radius: offer.DefaultRadiusKm, kinds: employerKinds(), search: s.offer.Search, show: s.showEmployers})
 }
 
 func (s *Server) searchJobs(w http.ResponseWriter, r *http.Request) {
 	serveSearch(s, w, r, searchPage[offer.JobResult]{view: "postes", path: "/recherche/postes", title: "Trouver une offre d'emploi solidaire",
-		radius: offer.DefaultRadiusKm, kinds: employerKinds(), search: s.offer.SearchJobs,
-		show: func(v *searchView, p *offer.Page[offer.JobResult]) { v.Jobs = p }})
+		radius: offer.DefaultRadiusKm, kinds: employerKinds(), search: s.offer.SearchJobs, show: s.showJobs})
 }
 
 func (s *Server) searchPrescribers(w http.ResponseWriter, r *http.Request) {
@@ -221,24 +233,27 @@ func (s *Server) searchPrescribers(w http.ResponseWriter, r *http.Request) {
 			q.Kinds, q.Rome, q.AppellationCode, q.ContractType, q.RecruitingNow = nil, "", "", "", false
 			return s.offer.SearchPrescribers(ctx, q)
 		},
-		show: func(v *searchView, p *offer.Page[offer.PrescriberResult]) { v.Prescribers = p }})
+		show: s.showPrescribers})
 }
 
 // searchPage is one of the three public searches: its form's defaults, the service call, and
-// where its results go in the view.
+// how its results are shown.
 type searchPage[T any] struct {
 	view, path, title string
 	radius            int
 	kinds             []kindChoice
 	search            func(context.Context, offer.Query) (offer.Page[T], error)
-	show              func(*searchView, *offer.Page[T])
+	show              func(*offer.Page[T], bool) (*searchResults, error)
 }
 
 // serveSearch answers a search page: the form alone, the form with its errors, or the results
 // with the link to the next page.
 func serveSearch[T any](s *Server, w http.ResponseWriter, r *http.Request, sp searchPage[T]) {
 	f, q, cands, errs := s.parseSearch(r, sp.radius, sp.kinds)
-	v := s.newSearchView(sp.view, f, cands)
+	v := searchView{Form: f, Commune: communeField{Value: f.Commune}, Mode: sp.view}
+	for _, c := range cands {
+		v.Commune.Candidates = append(v.Commune.Candidates, communeLabel(c))
+	}
 	if f.Searched && errs.Err() == nil {
 		page, err := sp.search(r.Context(), q)
 		switch {
@@ -248,11 +263,20 @@ func serveSearch[T any](s *Server, w http.ResponseWriter, r *http.Request, sp se
 			s.fail(w, r, err)
 			return
 		default:
-			sp.show(&v, &page)
+			filtered := q.Rome != "" || q.AppellationCode != "" || q.ContractType != ""
+			if v.Results, err = sp.show(&page, filtered); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 			if page.Next != "" {
 				v.NextURL = sp.path + "?" + string(f.query(page.Next))
 			}
 		}
+	}
+	v.Commune.Err = errs["commune"]
+	if err := s.searchFields(&v, errs); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	s.renderSearch(w, r, sp.title, v, errs)
 }
@@ -264,7 +288,15 @@ func (s *Server) renderSearch(w http.ResponseWriter, r *http.Request, title stri
 	} else {
 		errs = nil
 	}
-	// Search results are public data: they may be cached briefly by the browser.
+	// An anonymous visitor without message nor error gets the page's main part inside the
+	// layout rendered for that page once (searchChrome).
+	if _, noFlash := r.Cookie(flashCookie); noFlash != nil && errs == nil && reqInfo(r.Context()).session == nil {
+		err := s.renderInChrome(w, r, "search", title, v)
+		if err == nil {
+			return
+		}
+		s.log.Error("template", "page", "search", "err", err)
+	}
 	s.render(w, r, status, "search", title, v, errs)
 }
 

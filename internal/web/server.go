@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -20,6 +21,7 @@ import (
 	"parcours/internal/files"
 	"parcours/internal/jobseeker"
 	"parcours/internal/offer"
+	"parcours/internal/offer/registrycsv"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
 )
@@ -52,6 +54,11 @@ type Deps struct {
 	API http.Handler
 	// Offer is the registry of structures and job descriptions.
 	Offer *offer.Service
+	// Imports runs the registry imports staff send from the import page.
+	Imports *registrycsv.Importer
+	// SearchReady tells whether the searches can answer without first building their read
+	// model; /readyz waits for it. Nil means always.
+	SearchReady func() bool
 }
 
 // Server is the HTTP front end.
@@ -60,6 +67,7 @@ type Server struct {
 	log          *slog.Logger
 	health       Health
 	demo         Demo
+	searchReady  func() bool
 	clock        clock.Clock
 	accounts     *account.Service
 	orgs         *org.Service
@@ -68,8 +76,11 @@ type Server struct {
 	applications *application.Service
 	files        *files.Service
 	offer        *offer.Service
+	imports      *registrycsv.Importer
 	places       *refdata.Data
 	templates    templates
+	pageBuffers  sync.Pool
+	search       *searchRenderer
 	static       *staticFiles
 	metrics      *httpMetrics
 	gatherer     prometheus.Gatherer
@@ -106,7 +117,15 @@ type Route struct {
 
 // New builds the server.
 func New(d Deps) (*Server, error) {
+	sf, err := newStaticFiles()
+	if err != nil {
+		return nil, err
+	}
+	if !sf.hasVendorAssets() {
+		d.Logger.Warn("front-end assets missing from the build: run `make assets` (pages will have no DSFR styles)")
+	}
 	t, err := parseTemplates(template.FuncMap{
+		"asset":         sf.url,
 		"communeLabel":  communeLabel,
 		"linkify":       linkifier(d.Config.BaseURL.String()),
 		"kindLabel":     kindLabel,
@@ -131,18 +150,15 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	sf, err := newStaticFiles()
+	search, err := newSearchRenderer(t, "search")
 	if err != nil {
 		return nil, err
 	}
-	if !sf.hasVendorAssets() {
-		d.Logger.Warn("front-end assets missing from the build: run `make assets` (pages will have no DSFR styles)")
-	}
 	s := &Server{
-		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, clock: d.Clock, accounts: d.Accounts, orgs: d.Orgs, trail: d.Trail,
-		jobseekers: d.JobSeekers, applications: d.Applications, files: d.Files,
-		offer: d.Offer, places: d.Places,
-		templates: t, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
+		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, searchReady: d.SearchReady, clock: d.Clock, accounts: d.Accounts,
+		orgs: d.Orgs, trail: d.Trail, jobseekers: d.JobSeekers, applications: d.Applications, files: d.Files,
+		offer: d.Offer, imports: d.Imports, places: d.Places,
+		templates: t, search: search, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
 		mux: http.NewServeMux(), limits: newLimits(d.Config.FormRateLimit, d.Config.SignupRateLimit, d.Clock.Now),
 	}
 	s.registerRoutes()

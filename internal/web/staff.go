@@ -25,8 +25,7 @@ func (s *Server) registerStaffRoutes() {
 	s.handle("POST /admin/organisations", gateUser, s.staffOrgCreate)
 	s.handle("GET /admin/demandes", gateUser, s.staffJoinRequests)
 	s.handle("GET /admin/journal", gateUser, s.staffAudit)
-	s.handle("GET /admin/structures/import", gateUser, s.staffImportForm)
-	s.handle("POST /admin/structures/import", gateUser, s.staffImport)
+	s.registerImportRoutes()
 }
 
 // staffOnly answers 403 unless the actor is staff with MFA; every staff handler calls it

@@ -27,13 +27,14 @@ func upload(t *testing.T, s *stack, token string, content []byte, check bool) re
 	req, _ := http.NewRequest("POST", s.ts.URL+"/admin/structures/import", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.AddCookie(&http.Cookie{Name: s.cookieName(), Value: token})
-	resp, err := http.DefaultClient.Do(req)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return response{status: resp.StatusCode, body: string(b)}
+	return response{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(b)}
 }
 
 func TestStaffImportsTheRegistryFromAPage(t *testing.T) {
@@ -55,12 +56,37 @@ func TestStaffImportsTheRegistryFromAPage(t *testing.T) {
 		if p := s.do(t, "GET", "/recherche?commune=42095&rayon=2", "", nil); strings.Contains(p.body, "Chantier du Gier") {
 			t.Fatal("a dry run wrote")
 		}
+		// The import is queued and the browser sent to its page, which shows the progress and
+		// polls for it (htmx) until the import ends.
 		r = upload(t, s, token, []byte(csv), false)
-		if r.status != 200 || !strings.Contains(r.body, "1 structure créée") || !strings.Contains(r.body, "<td>3</td>") {
-			t.Fatalf("import: %d\n%s", r.status, r.body)
+		if r.status != 303 || !strings.HasPrefix(r.location, "/admin/structures/import/") {
+			t.Fatalf("import: %d %s", r.status, r.location)
+		}
+		page := s.do(t, "GET", r.location, token, nil)
+		if page.status != 200 || !strings.Contains(page.body, `<progress`) || !strings.Contains(page.body, `hx-trigger="every 2s"`) ||
+			!strings.Contains(page.body, "en attente") {
+			t.Fatalf("page of a queued import: %d\n%s", page.status, page.body)
+		}
+		if st := s.do(t, "GET", r.location+"/etat", token, nil); st.status != 200 || !strings.Contains(st.body, "0 lignes traitées sur 3") {
+			t.Fatalf("status of a queued import: %d %s", st.status, st.body)
+		}
+		if ran, err := s.imports.RunOnce(t.Context()); !ran || err != nil {
+			t.Fatalf("RunOnce: %v, %v", ran, err)
+		}
+		status := s.do(t, "GET", r.location+"/etat", token, nil)
+		if status.status != 286 || !strings.Contains(status.body, "1 structure créée") || !strings.Contains(status.body, "<td>3</td>") ||
+			!strings.Contains(status.body, "2 lignes rejetées") || strings.Contains(status.body, "<progress") {
+			t.Fatalf("status of the finished import: %d\n%s", status.status, status.body)
+		}
+		page = s.do(t, "GET", r.location, token, nil)
+		if page.status != 200 || strings.Contains(page.body, "hx-trigger") || !strings.Contains(page.body, "Import terminé") {
+			t.Fatalf("page of the finished import: %d\n%s", page.status, page.body)
 		}
 		if p := s.do(t, "GET", "/recherche?commune=42095&rayon=2", "", nil); !strings.Contains(p.body, "Chantier du Gier") {
 			t.Fatal("the imported structure is not searchable")
+		}
+		if h := s.do(t, "GET", "/admin/structures/import", token, nil); !strings.Contains(h.body, "registre.csv") || !strings.Contains(h.body, "terminé") {
+			t.Fatalf("history: %s", h.body)
 		}
 		latin1 := []byte("siret;type;raison_sociale;code_insee\n" + siret("6200000000001") + ";EI;R\xe9gie de quartier;69123\n")
 		r = upload(t, s, token, latin1, false)

@@ -3,14 +3,20 @@ package web_test
 import (
 	"bytes"
 	"database/sql"
+	"log/slog"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"parcours/internal/access"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
+	"parcours/internal/offer"
+	"parcours/internal/web"
 )
 
 // Every response carries the security headers, whatever produced it (page, error, asset, probe).
@@ -91,6 +97,35 @@ func TestOversizedBodiesUnknownRoutesAndMethods(t *testing.T) {
 	if r := s.do(t, "GET", "/demo/courriels", "", nil); r.status != 404 {
 		t.Errorf("demo page outside demo mode: %d", r.status)
 	}
+}
+
+// An instance is ready once its searches' read model is built, not before: a load balancer
+// sends it no search that would wait for the build.
+func TestReadinessWaitsForTheSearchModel(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		s := newStack(t, db, false)
+		fresh := offer.NewService(db, s.clock, places, "http://localhost:8080")
+		reg := prometheus.NewRegistry()
+		srv, err := web.New(web.Deps{Config: s.cfg, Logger: slog.New(slog.DiscardHandler), Health: db, Clock: s.clock, Offer: fresh,
+			SearchReady: fresh.SearchReady, Places: places, Registry: reg, Gatherer: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		get := func() (int, string) {
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+			return rec.Code, rec.Body.String()
+		}
+		if code, body := get(); code != 503 || !strings.Contains(body, "en préparation") {
+			t.Fatalf("before the read model: %d %s", code, body)
+		}
+		if err := fresh.PrepareSearch(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := get(); code != 200 {
+			t.Fatalf("after the read model: %d %s", code, body)
+		}
+	})
 }
 
 func TestDatabaseOutageGivesCleanUnavailablePages(t *testing.T) {

@@ -27,6 +27,7 @@ import (
 	"parcours/internal/files"
 	"parcours/internal/jobseeker"
 	"parcours/internal/offer"
+	"parcours/internal/offer/registrycsv"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
 	"parcours/internal/web"
@@ -53,6 +54,7 @@ type stack struct {
 	people   *jobseeker.Service
 	apps     *application.Service
 	files    *files.Service
+	imports  *registrycsv.Importer
 	server   *web.Server
 	ts       *httptest.Server
 	cfg      config.Config
@@ -99,16 +101,21 @@ func newStackConfig(t *testing.T, db *database.DB, demo bool, baseURL string, lo
 	if demo {
 		demoPages = app.DemoPages(db, env, clk)
 	}
+	imports := registrycsv.NewImporter(offers, places, logger, "test")
 	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, Health: db, Demo: demoPages, Clock: clk,
-		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers,
+		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers, Imports: imports, SearchReady: offers.SearchReady,
 		JobSeekers: people, Applications: apps, Files: fileStore, Places: places, Registry: reg, Gatherer: reg,
 		API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now})})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As app.Serve does at start (readiness waits for it).
+	if err := offers.PrepareSearch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, people: people, apps: apps, files: fileStore, server: srv, ts: ts, cfg: cfg}
+	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, people: people, apps: apps, files: fileStore, imports: imports, server: srv, ts: ts, cfg: cfg}
 }
 
 func (s *stack) cookieName() string { return "__Host-parcours_session" }

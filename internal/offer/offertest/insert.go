@@ -54,19 +54,8 @@ func Insert(ctx context.Context, db *database.DB, ds Dataset) error {
 	for i, c := range ds.Conventions {
 		conventions[i] = []any{c.ID, c.Number, c.StartsOn, c.EndsOn, now, now}
 	}
-	// The search copies (see the migration) are computed here rather than by offer.Reindex,
-	// whose triggers would rewrite every row a second time; offer's tests check they agree.
-	staffed, hiring := map[uuid.UUID]bool{}, map[uuid.UUID]bool{}
-	for _, m := range ds.Memberships {
-		staffed[m.OrgID] = staffed[m.OrgID] || m.Active
-	}
-	for _, j := range ds.JobDescriptions {
-		hiring[j.StructureID] = hiring[j.StructureID] || (j.Active && j.OpenPositions > 0)
-	}
-	byID := make(map[uuid.UUID]offer.Structure, len(ds.Structures))
 	var parents, antennas [][]any
 	for _, st := range ds.Structures {
-		byID[st.ID] = st
 		var conv any
 		if !st.IsAntenna() && st.Convention.ID != uuid.Nil {
 			conv = st.Convention.ID
@@ -77,8 +66,7 @@ func Insert(ctx context.Context, db *database.DB, ds Dataset) error {
 		}
 		row := []any{st.ID, st.Brand, st.AddressLine1, st.AddressLine2, st.Postcode, lat, lng, st.PositionPrecise, st.Phone,
 			st.Email, st.Website, st.Description, st.ProvidedSupport, database.NullUUID(st.ParentID), conv, st.Searchable,
-			st.BlockApplications, database.NullTime(st.SpontaneousOpenSince), st.CreatedAt, st.UpdatedAt, st.Kind, st.Departement,
-			!st.OrgDeactivatedAt.IsZero(), staffed[st.ID], st.Convention.EndsOn, hiring[st.ID]}
+			st.BlockApplications, database.NullTime(st.SpontaneousOpenSince), st.CreatedAt, st.UpdatedAt}
 		if st.IsAntenna() {
 			antennas = append(antennas, row)
 		} else {
@@ -87,19 +75,17 @@ func Insert(ctx context.Context, db *database.DB, ds Dataset) error {
 	}
 	jds := make([][]any, len(ds.JobDescriptions))
 	for i, j := range ds.JobDescriptions {
-		st := byID[j.StructureID]
 		var lat, lng any
 		if j.HasPosition {
 			lat, lng = j.Lat, j.Lng
 		}
 		jds[i] = []any{j.ID, j.StructureID, j.AppellationCode, j.RomeCode, j.CustomTitle, j.Description, string(j.ContractType),
 			j.CommuneCode, j.Departement, lat, lng, j.HoursPerWeek, j.OpenPositions, j.ExpectedProfile, j.CVRequired, j.Active,
-			j.Rank, j.CreatedAt, j.UpdatedAt, database.NullTime(j.InactivityWarnedAt), database.NullTime(j.DeactivatedAt), j.DeactivationReason,
-			st.Kind, st.Searchable && st.OrgDeactivatedAt.IsZero(), st.Convention.EndsOn, staffed[st.ID], st.BlockApplications}
+			j.Rank, j.CreatedAt, j.UpdatedAt, database.NullTime(j.InactivityWarnedAt), database.NullTime(j.DeactivatedAt), j.DeactivationReason}
 	}
 	structureCols := []string{"org_id", "brand", "address_line1", "address_line2", "postcode", "lat", "lng", "position_precise", "phone",
 		"email", "website", "description", "provided_support", "parent_id", "convention_id", "searchable", "block_applications",
-		"spontaneous_open_since", "created_at", "updated_at", "kind", "departement", "org_deactivated", "staffed", "convention_ends_on", "hiring"}
+		"spontaneous_open_since", "created_at", "updated_at"}
 	steps := []struct {
 		table string
 		cols  []string
@@ -113,16 +99,14 @@ func Insert(ctx context.Context, db *database.DB, ds Dataset) error {
 		{"structures", structureCols, antennas},
 		{"job_descriptions", []string{"id", "structure_id", "appellation_code", "rome_code", "custom_title", "description", "contract_type",
 			"commune_code", "departement", "lat", "lng", "hours_per_week", "open_positions", "expected_profile", "cv_required", "active",
-			"rank", "created_at", "updated_at", "inactivity_warned_at", "deactivated_at", "deactivation_reason",
-			"structure_kind", "structure_listed", "structure_ends_on", "structure_staffed", "structure_blocked"}, jds},
+			"rank", "created_at", "updated_at", "inactivity_warned_at", "deactivated_at", "deactivation_reason"}, jds},
 	}
 	for _, s := range steps {
 		if err := insertRows(ctx, db, s.table, s.cols, s.rows); err != nil {
 			return err
 		}
 	}
-	// On PostgreSQL, VACUUM also sets the visibility map, without which the search indexes
-	// cannot answer alone (autovacuum would do it a little later).
+	// On PostgreSQL, VACUUM also sets the visibility map (autovacuum would do it a little later).
 	analyze := "ANALYZE "
 	if db.Engine() == database.Postgres {
 		analyze = "VACUUM (ANALYZE) "

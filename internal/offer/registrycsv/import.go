@@ -114,6 +114,43 @@ func Import(ctx context.Context, svc *offer.Service, actor access.Actor, parsed 
 	if rejectedKeys == nil {
 		rejectedKeys = map[string]int{}
 	}
+	total, done := r.Lines, len(parsed.Rejected)
+	report := func() {
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	report()
+	for _, batch := range batches(parsed) {
+		if err := ctx.Err(); err != nil {
+			r.Duration = time.Since(start)
+			return r, fmt.Errorf("import interrompu : %w", err)
+		}
+		res, rejected, err := importBatch(batch, rejectedKeys, func(entries []offer.RegistryEntry, _ []Rejection) (offer.ImportReport, error) {
+			return svc.ImportRegistry(ctx, actor, entries)
+		})
+		r.Created += res.Created
+		r.Updated += res.Updated
+		r.Unchanged += res.Unchanged
+		r.Rejected = append(r.Rejected, rejected...)
+		if err != nil {
+			r.Duration = time.Since(start)
+			slices.SortStableFunc(r.Rejected, func(a, b Rejection) int { return a.Line - b.Line })
+			return r, fmt.Errorf("lignes %d à %d : %w (%d structure(s) créée(s) et %d mise(s) à jour avant l'erreur restent enregistrées)",
+				batch[0].Line, batch[len(batch)-1].Line, err, r.Created, r.Updated)
+		}
+		done += len(batch)
+		report()
+	}
+	slices.SortStableFunc(r.Rejected, func(a, b Rejection) int { return a.Line - b.Line })
+	r.Duration = time.Since(start)
+	return r, nil
+}
+
+// batches cuts the parsed rows as imports write them: the structures that are not antennas
+// first, then the antennas, BatchSize rows at a time. The cut depends on the file alone, so
+// that an import taken over by another instance goes on from the batch where it stopped.
+func batches(parsed Parsed) [][]Row {
 	var parents, antennas []Row
 	for _, row := range parsed.Rows {
 		if parentKey(row.Entry) == "" {
@@ -122,60 +159,38 @@ func Import(ctx context.Context, svc *offer.Service, actor access.Actor, parsed 
 			antennas = append(antennas, row)
 		}
 	}
-	total, done := r.Lines, len(parsed.Rejected)
-	report := func() {
-		if progress != nil {
-			progress(done, total)
-		}
-	}
-	report()
+	var out [][]Row
 	for _, pass := range [][]Row{parents, antennas} {
 		for len(pass) > 0 {
-			if err := ctx.Err(); err != nil {
-				r.Duration = time.Since(start)
-				return r, fmt.Errorf("import interrompu : %w", err)
-			}
 			n := min(BatchSize, len(pass))
-			batch := pass[:n]
+			out = append(out, pass[:n:n])
 			pass = pass[n:]
-			res, rejected, err := importBatch(ctx, svc, actor, batch, rejectedKeys)
-			r.Created += res.Created
-			r.Updated += res.Updated
-			r.Unchanged += res.Unchanged
-			r.Rejected = append(r.Rejected, rejected...)
-			if err != nil {
-				r.Duration = time.Since(start)
-				slices.SortStableFunc(r.Rejected, func(a, b Rejection) int { return a.Line - b.Line })
-				return r, fmt.Errorf("lignes %d à %d : %w (%d structure(s) créée(s) et %d mise(s) à jour avant l'erreur restent enregistrées)",
-					batch[0].Line, batch[len(batch)-1].Line, err, r.Created, r.Updated)
-			}
-			done += len(batch)
-			report()
 		}
 	}
-	slices.SortStableFunc(r.Rejected, func(a, b Rejection) int { return a.Line - b.Line })
-	r.Duration = time.Since(start)
-	return r, nil
+	return out
 }
 
-// importBatch writes a batch, dropping the lines the registry refuses until the rest goes
-// through in one transaction. ImportRegistry reports every line that fails its checks at
-// once, then at most one line per attempt for what only writing finds (a missing parent, a
-// convention held elsewhere): Parse checks the same rules beforehand, so replays are rare.
-func importBatch(ctx context.Context, svc *offer.Service, actor access.Actor, batch []Row, rejectedKeys map[string]int) (offer.ImportReport, []Rejection, error) {
+// importBatch writes a batch through save, dropping the lines the registry refuses until the
+// rest goes through in one transaction; save is given the lines refused so far too, and
+// called once even when every line is refused. ImportRegistry reports every line it refuses
+// at once, those that fail its checks and those only the registry's state refuses (a missing
+// parent, a convention held elsewhere), before writing anything: a batch with refused lines
+// is read twice and written once.
+func importBatch(batch []Row, rejectedKeys map[string]int,
+	save func(entries []offer.RegistryEntry, rejected []Rejection) (offer.ImportReport, error)) (offer.ImportReport, []Rejection, error) {
 	var rejected []Rejection
 	pending := slices.Clone(batch)
-	for len(pending) > 0 {
+	for {
 		entries := make([]offer.RegistryEntry, len(pending))
 		for i, row := range pending {
 			entries[i] = row.Entry
 		}
-		res, err := svc.ImportRegistry(ctx, actor, entries)
+		res, err := save(entries, rejected)
 		var ie *offer.ImportError
 		if !errors.As(err, &ie) {
 			return res, rejected, err
 		}
-		if len(ie.Lines) == 0 {
+		if len(ie.Lines) == 0 || len(pending) == 0 {
 			return offer.ImportReport{}, rejected, err
 		}
 		drop := make(map[int]bool, len(ie.Lines))
@@ -197,7 +212,6 @@ func importBatch(ctx context.Context, svc *offer.Service, actor access.Actor, ba
 		}
 		pending = kept
 	}
-	return offer.ImportReport{}, rejected, nil
 }
 
 // reason turns offer's field messages into a line's reason, naming the file's columns in the

@@ -1,0 +1,167 @@
+// Builds the front-end assets the binary embeds (internal/web/static/vendor, never committed)
+// from the npm packages and the platform's own files:
+//
+//   - one DSFR stylesheet holding the core and only the components and icons the templates
+//     use (found from the fr-* classes in internal/web/templates), in the DSFR's own order, with
+//     the components they depend on (their README's "Dépendances");
+//   - every file under a name carrying a hash of its content (dsfr/dsfr.3f2a1b9c0d.css), so
+//     that browsers may keep it for a year; the stylesheet's url()s point at those names;
+//   - a gzip and a brotli copy of each text file, for the server to send by content
+//     negotiation;
+//   - manifest.json, from the names the templates ask for ({{asset "dsfr/dsfr.css"}}) to the
+//     hashed ones.
+//
+// Run by scripts/assets.sh (make assets). Node's standard library only.
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const dist = path.join(root, "node_modules/@gouvfr/dsfr/dist");
+const out = path.join(root, "internal/web/static/vendor");
+const templates = path.join(root, "internal/web/templates");
+const own = path.join(root, "internal/web/static");
+
+const read = (p) => fs.readFileSync(p, "utf8");
+// The license banner each DSFR file starts with; the stylesheet keeps one.
+const banner = (css) => css.match(/^\/\*![\s\S]*?\*\//)?.[0] ?? "";
+const body = (css) => css.replace(/^\/\*![\s\S]*?\*\//, "");
+
+// The classes the templates use.
+function walk(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+}
+const used = new Set();
+for (const file of walk(templates).filter((f) => f.endsWith(".html"))) {
+  for (const m of read(file).matchAll(/fr-[a-z0-9_-]+/g)) used.add(m[0].replace(/[-_]+$/, ""));
+}
+
+// A component is used when a template uses a class that starts one of its selectors.
+const componentDir = path.join(dist, "component");
+const components = fs.readdirSync(componentDir).filter((c) => fs.existsSync(path.join(componentDir, c, `${c}.main.min.css`)));
+function owned(css) {
+  const classes = new Set();
+  for (const m of css.matchAll(/(?:^|[{},])\s*\.(fr-[a-zA-Z0-9_-]+)/g)) classes.add(m[1]);
+  return classes;
+}
+function dependencies(name) {
+  const readme = path.join(componentDir, name, "README.md");
+  if (!fs.existsSync(readme)) return [];
+  const block = read(readme).match(/## Dépendances\s*```[a-z]*\n([\s\S]*?)```/);
+  if (!block) return [];
+  return [...block[1].matchAll(/└─\s*([a-z-]+)/g)].map((m) => m[1]).filter((d) => d !== "core" && d !== name);
+}
+const chosen = new Set();
+const add = (name) => {
+  if (chosen.has(name) || !components.includes(name)) return;
+  chosen.add(name);
+  dependencies(name).forEach(add);
+};
+for (const c of components) {
+  const classes = owned(body(read(path.join(componentDir, c, `${c}.main.min.css`))));
+  if ([...classes].some((cls) => used.has(cls))) add(c);
+}
+// The DSFR's order: where each component's styles sit in the whole stylesheet.
+const whole = read(path.join(dist, "dsfr.main.min.css"));
+const position = (c) => {
+  const css = body(read(path.join(componentDir, c, `${c}.main.min.css`)));
+  const at = whole.indexOf(css.slice(0, 300));
+  return at < 0 ? Number.MAX_SAFE_INTEGER : at;
+};
+const ordered = [...chosen].sort((a, b) => position(a) - position(b) || a.localeCompare(b));
+
+// The icons the templates use, from the icons' stylesheet, rule by rule.
+const icons = [...used].filter((c) => c.startsWith("fr-icon-"));
+const iconRules = [];
+const iconsCSS = body(read(path.join(dist, "utility/icons/icons.main.min.css")));
+for (const m of iconsCSS.matchAll(/([^{}]+)\{([^{}]*)\}/g)) {
+  const selectors = m[1].split(",").map((s) => s.trim());
+  if (selectors.some((s) => icons.some((icon) => s === `.${icon}:before` || s === `.${icon}:after` || s === `.${icon}::before`))) {
+    iconRules.push(m[0]);
+  }
+}
+const missingIcons = icons.filter((icon) => !iconRules.some((r) => r.includes(`.${icon}:`)));
+if (missingIcons.length > 0) {
+  console.error(`assets: icons unknown to the DSFR: ${missingIcons.join(", ")}`);
+  process.exit(1);
+}
+
+// Output: hashed names, compressed copies, manifest.
+fs.rmSync(out, { recursive: true, force: true });
+fs.mkdirSync(out, { recursive: true });
+const manifest = {};
+const hashed = new Map(); // source file → URL of its hashed copy
+const compressible = new Set([".css", ".js", ".svg", ".json", ".ico", ".webmanifest"]);
+function emit(logical, content) {
+  const ext = path.extname(logical);
+  const hash = createHash("sha256").update(content).digest("hex").slice(0, 10);
+  const name = `${logical.slice(0, -ext.length)}.${hash}${ext}`;
+  const file = path.join(out, name);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content);
+  if (compressible.has(ext) && content.length > 256) {
+    const gz = zlib.gzipSync(content, { level: 9 });
+    const br = zlib.brotliCompressSync(content, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: content.length } });
+    if (gz.length < content.length) fs.writeFileSync(`${file}.gz`, gz);
+    if (br.length < content.length) fs.writeFileSync(`${file}.br`, br);
+  }
+  manifest[logical] = name;
+  return `/static/vendor/${name}`;
+}
+// A file of the DSFR's dist referenced by a stylesheet, emitted once.
+function referenced(source) {
+  if (!hashed.has(source)) {
+    hashed.set(source, emit(path.join("dsfr", path.relative(dist, source)), fs.readFileSync(source)));
+  }
+  return hashed.get(source);
+}
+// Points a stylesheet's url()s, relative to from, at the hashed copies.
+function rewrite(css, from) {
+  return css.replace(/url\((['"]?)([^'")]+)\1\)/g, (all, quote, url) => {
+    if (/^(data:|https?:|#|\/)/.test(url)) return all;
+    const target = path.resolve(path.dirname(from), url.split(/[?#]/)[0]);
+    if (!fs.existsSync(target)) {
+      console.error(`assets: ${path.relative(dist, from)} refers to ${url}, which does not exist`);
+      process.exit(1);
+    }
+    return `url(${referenced(target)})`;
+  });
+}
+
+const piece = (file) => rewrite(body(read(file)), file);
+const core = path.join(dist, "core/core.main.min.css");
+let css = banner(read(core)) + piece(core);
+for (const c of ordered) css += piece(path.join(componentDir, c, `${c}.main.min.css`));
+css += rewrite(iconRules.join(""), path.join(dist, "utility/icons/icons.main.min.css"));
+// Print styles are @media print blocks: they cost nothing on screen.
+css += piece(path.join(dist, "core/core.print.min.css"));
+for (const c of ordered) {
+  const print = path.join(componentDir, c, `${c}.print.min.css`);
+  if (fs.existsSync(print)) css += piece(print);
+}
+emit("dsfr/dsfr.css", Buffer.from(css));
+
+for (const [logical, source] of [
+  ["dsfr/dsfr.module.min.js", path.join(dist, "dsfr.module.min.js")],
+  ["dsfr/dsfr.nomodule.min.js", path.join(dist, "dsfr.nomodule.min.js")],
+  ["dsfr/favicon/favicon.svg", path.join(dist, "favicon/favicon.svg")],
+  ["dsfr/favicon/favicon.ico", path.join(dist, "favicon/favicon.ico")],
+  ["dsfr/favicon/apple-touch-icon.png", path.join(dist, "favicon/apple-touch-icon.png")],
+  ["htmx/htmx.min.js", path.join(root, "node_modules/htmx.org/dist/htmx.min.js")],
+  ["css/parcours.css", path.join(own, "css/parcours.css")],
+  ["js/parcours.js", path.join(own, "js/parcours.js")],
+]) {
+  const content = fs.readFileSync(source);
+  emit(logical, logical.endsWith(".css") ? Buffer.from(rewrite(content.toString("utf8"), source)) : content);
+}
+fs.writeFileSync(path.join(out, "manifest.json"), JSON.stringify(manifest, null, 1) + "\n");
+
+const size = (name) => fs.statSync(path.join(out, name)).size;
+const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
+const sheet = manifest["dsfr/dsfr.css"];
+console.log(`assets: DSFR ${JSON.parse(read(path.join(dist, "../package.json"))).version} stylesheet of ${ordered.length} components ` +
+  `(${ordered.join(", ")}) and ${icons.length} icons: ${kb(size(sheet))}, ${kb(size(sheet + ".br"))} with brotli; ` +
+  `${Object.keys(manifest).length} files named by their content, in ${path.relative(root, out)}`);
