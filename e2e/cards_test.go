@@ -143,8 +143,11 @@ func TestCardsAndReadingOrder(t *testing.T) {
 	check("prescriber search", 1)
 	b.open(href)
 	check("structure page, public", 3)
-	if text := b.bodyText(); !strings.Contains(text, "Contactez directement la structure") || strings.Contains(text, "en ligne") {
-		t.Errorf("structure page: how to apply today is not said plainly: %s", excerpt(text, "Comment candidater"))
+	// Someone answers applications on Parcours for the demo ACI: the page says how, and offers
+	// the button, without announcing anything for later.
+	if text := b.bodyText(); !strings.Contains(text, "Envoyez votre candidature en ligne") ||
+		eval[int](b, "apply button", `document.querySelectorAll('main a[href$="/postuler"]').length`) != 1 {
+		t.Errorf("structure page: how to apply is not said plainly: %s", excerpt(text, "Comment candidater"))
 	}
 	b.open("/donnees-personnelles")
 	b.checkTruthful("personal data")

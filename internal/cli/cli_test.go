@@ -102,7 +102,13 @@ func TestServeOnAnEmptyPostgreSQLDatabase(t *testing.T) {
 	env := baseEnv(t)
 	env["PARCOURS_DATABASE_URL"] = databasetest.CreateEmptyPostgres(t)
 	addr, _, stop := serve(t, env)
-	if code, body := get(t, "http://"+addr+"/readyz"); code != 200 {
+	// Ready once the searches' read model is built at start (a few seconds on a loaded machine).
+	code, body := get(t, "http://"+addr+"/readyz")
+	for deadline := time.Now().Add(60 * time.Second); code == 503 && strings.Contains(body, "en préparation") && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+		code, body = get(t, "http://"+addr+"/readyz")
+	}
+	if code != 200 {
 		t.Fatalf("readyz: %d %s", code, body)
 	}
 	if code, body := get(t, "http://"+addr+"/"); code != 200 || !strings.Contains(body, "Parcours") {
