@@ -105,3 +105,54 @@ func TestUntouchedApplicationsAreRefusedThenArchived(t *testing.T) {
 		}
 	})
 }
+
+// "Sans solution": a first application more than 30 days ago, none accepted in 6 months.
+func TestStalledPeopleAreFlagged(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		aci, emp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
+		presc := f.prescriber(t, "p@ccas.fr")
+		waiting := f.person(t, presc, "Léa", "Attente", "")
+		hired := f.person(t, presc, "Max", "Embauche", "")
+		var hiredApp uuid.UUID
+		for _, p := range []uuid.UUID{waiting.ID, hired.ID} {
+			a, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hiredApp = a.ID
+		}
+		stalled := func() map[uuid.UUID]bool {
+			list, err := f.people.Followed(ctx, presc, "", 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[uuid.UUID]bool{}
+			for _, s := range list {
+				out[s.ID] = s.Stalled
+			}
+			return out
+		}
+		f.clock.Advance(29 * 24 * time.Hour)
+		if s := stalled(); s[waiting.ID] || s[hired.ID] {
+			t.Fatalf("flagged before 30 days: %v", s)
+		}
+		if _, err := f.svc.Decide(ctx, emp, hiredApp, application.Accept, application.Decision{Hire: f.hire(offer.KindACI)}); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(2 * 24 * time.Hour)
+		if s := stalled(); !s[waiting.ID] || s[hired.ID] {
+			t.Fatalf("after 31 days: %v (want only the one without a hire)", s)
+		}
+		only, err := f.people.FollowedStalled(ctx, presc, "", 50)
+		if err != nil || len(only) != 1 || only[0].ID != waiting.ID {
+			t.Fatalf("filter: %+v %v", only, err)
+		}
+		// Six months without any application: no longer "sans solution" (nothing in the window).
+		f.clock.Advance(200 * 24 * time.Hour)
+		if s := stalled(); s[waiting.ID] {
+			t.Fatal("still flagged with no application in six months")
+		}
+	})
+}

@@ -617,26 +617,52 @@ type Summary struct {
 	LastAt     time.Time
 	// HandledByProxy: nobody has taken the account over.
 	HandledByProxy bool
+	// Stalled ("sans solution"): a first application more than 30 days ago, applications in the
+	// last 6 months, none of them accepted.
+	Stalled bool
 }
+
+// StalledAfter is how long after a first application a person without a hire is "sans
+// solution"; StalledWindow is how far back the rule looks for applications and hires.
+const (
+	StalledAfter  = 30 * 24 * time.Hour
+	StalledWindow = 183 * 24 * time.Hour
+)
 
 // Followed lists the people the actor's organisation follows ("Mes candidats"), most recent
 // action first, filtered by a part of the name. The list read is recorded.
 func (s *Service) Followed(ctx context.Context, actor access.Actor, query string, limit int) ([]Summary, error) {
+	return s.followed(ctx, actor, query, false, limit)
+}
+
+// FollowedStalled lists only the people the organisation follows who are "sans solution".
+func (s *Service) FollowedStalled(ctx context.Context, actor access.Actor, query string, limit int) ([]Summary, error) {
+	return s.followed(ctx, actor, query, true, limit)
+}
+
+func (s *Service) followed(ctx context.Context, actor access.Actor, query string, onlyStalled bool, limit int) ([]Summary, error) {
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
 	like := "%" + strings.ToLower(strings.TrimSpace(query)) + "%"
+	now := s.clock.Now()
 	return access.Read(ctx, s.guard, actor, access.Request{Action: access.ViewJobSeeker, Purpose: access.PurposeIAEFollowUp, What: "jobseeker.followed"},
 		func(context.Context, database.Querier) (access.Resource, error) {
 			// The list holds only people the organisation follows: the relation holds for each.
 			return access.Resource{OrgID: actor.OrgID, Relations: access.RelFollowUp}, nil
 		},
 		func(ctx context.Context, q database.Querier) ([]Summary, error) {
-			rows, err := q.QueryContext(ctx, `SELECT j.id, j.first_names, j.birth_name, j.usage_name, j.civility, j.birth_date, j.commune_code,
-					f.last_action, f.last_action_at, u.last_login_at IS NULL
+			// The rule reads the person's applications (package application's table): what the
+			// list shows of them is one flag, the rule of les emplois de l'inclusion.
+			rows, err := q.QueryContext(ctx, `SELECT * FROM (SELECT j.id, j.first_names, j.birth_name, j.usage_name, j.civility, j.birth_date,
+					j.commune_code, f.last_action, f.last_action_at, u.last_login_at IS NULL,
+					(EXISTS (SELECT 1 FROM applications a WHERE a.job_seeker_id = j.id AND a.created_at > $4)
+					 AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.job_seeker_id = j.id AND a.state = 'accepted' AND a.updated_at > $4)
+					 AND (SELECT MIN(a.created_at) FROM applications a WHERE a.job_seeker_id = j.id) < $5) AS stalled
 				FROM job_seeker_followers f JOIN job_seekers j ON j.id = f.job_seeker_id LEFT JOIN users u ON u.id = j.user_id
-				WHERE f.org_id = $1 AND ($2 = '%%' OR lower(j.first_names || ' ' || j.birth_name || ' ' || j.usage_name) LIKE $2)
-				ORDER BY f.last_action_at DESC, j.id LIMIT $3`, actor.OrgID, like, limit)
+				WHERE f.org_id = $1 AND ($2 = '%%' OR lower(j.first_names || ' ' || j.birth_name || ' ' || j.usage_name) LIKE $2)) x
+				WHERE (NOT $6 OR x.stalled)
+				ORDER BY x.last_action_at DESC, x.id LIMIT $3`, actor.OrgID, like, limit, now.Add(-StalledWindow), now.Add(-StalledAfter), onlyStalled)
 			if err != nil {
 				return nil, fmt.Errorf("liste des candidats suivis : %w", err)
 			}
@@ -647,7 +673,7 @@ func (s *Service) Followed(ctx context.Context, actor access.Actor, query string
 				var id Identity
 				var civility string
 				if err := rows.Scan(&sm.ID, &id.FirstNames, &id.BirthName, &id.UsageName, &civility, &sm.BirthDate, &sm.Commune,
-					&sm.LastAction, &sm.LastAt, &sm.HandledByProxy); err != nil {
+					&sm.LastAction, &sm.LastAt, &sm.HandledByProxy, &sm.Stalled); err != nil {
 					return nil, err
 				}
 				id.Civility = Civility(civility)

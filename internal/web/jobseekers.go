@@ -148,7 +148,8 @@ func (s *Server) newProfileView(f form, action, cancel string) profileView {
 
 // followedView is a professional's list of the people their organisation follows.
 type followedView struct {
-	Query  string
+	Query   string
+	Stalled bool
 	People []jobseeker.Summary
 	Find   form
 }
@@ -159,12 +160,17 @@ func (s *Server) followedPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderFollowed(w http.ResponseWriter, r *http.Request, status int, find form, errs fault.Fields) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	people, err := s.jobseekers.Followed(r.Context(), actor(r), q, 100)
+	stalled := r.URL.Query().Get("sans_solution") == "1"
+	list := s.jobseekers.Followed
+	if stalled {
+		list = s.jobseekers.FollowedStalled
+	}
+	people, err := list(r.Context(), actor(r), q, 100)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, status, "jobseekers", "Mes candidats", followedView{Query: q, People: people, Find: find}, errs)
+	s.render(w, r, status, "jobseekers", "Mes candidats", followedView{Query: q, Stalled: stalled, People: people, Find: find}, errs)
 }
 
 func (s *Server) jobSeekerNew(w http.ResponseWriter, r *http.Request) {
