@@ -15,7 +15,6 @@ import (
 	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/fault"
-	"parcours/internal/notify"
 	"parcours/internal/offer"
 )
 
@@ -40,76 +39,113 @@ type Decision struct {
 // makes the person's other pending applications obsolete. Every move is recorded in the
 // history and in the audit trail, in the transaction of the change.
 func (s *Service) Decide(ctx context.Context, actor access.Actor, id uuid.UUID, t Transition, d Decision) (Application, error) {
-	switch t {
-	case Process, Postpone, AddToPool, Refuse, Accept, CancelHire, Transfer, Reset:
-	default:
+	if !decidable(t) {
 		return Application{}, fmt.Errorf("action %q : %w", t, fault.Invalid)
 	}
 	var out Application
 	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		st, err := loadRow(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		res, err := s.describe(ctx, tx, actor, st)
-		if err != nil {
-			return err
-		}
-		if err := access.Can(actor, access.DecideApplication, res); err != nil {
-			return err
-		}
-		a, err := s.open(ctx, tx, st)
-		if err != nil {
-			return err
-		}
-		to, ok := Next(a.State, t)
-		if !ok {
-			return fmt.Errorf("impossible depuis l'état « %s » : %w", a.State.Label(), fault.Conflict)
-		}
-		page, err := s.offer.Structure(ctx, actor, a.ToOrg)
-		if err != nil {
-			return err
-		}
+		var mail letters
 		now := s.clock.Now()
-		switch t {
-		case Refuse:
-			err = s.refuse(ctx, tx, &a, page.Structure.Kind, d, now)
-		case Accept:
-			err = s.accept(ctx, tx, actor, &a, page, d.Hire, now)
-		case Transfer:
-			err = s.transfer(ctx, tx, actor, &a, d.Target, now)
-		case Postpone:
-			if utf8.RuneCountInString(strings.TrimSpace(d.Message)) > maxMessage {
-				return fault.Field("message", fmt.Sprintf("Le message ne doit pas dépasser %d caractères.", maxMessage))
-			}
-		case CancelHire:
-			// The hire's fields stay for the history; the person becomes free again.
-		}
+		a, err := s.decideOne(ctx, tx, actor, id, t, d, now, &mail)
 		if err != nil {
-			return err
-		}
-		from := a.State
-		if err := s.setState(ctx, tx, &a, from, to, now); err != nil {
-			return err
-		}
-		if err := s.recordTransition(ctx, tx, a.ID, t, from, to, actor, d.Target, now); err != nil {
-			return err
-		}
-		if t == Accept {
-			if err := s.obsoleteOthers(ctx, tx, actor, a, now); err != nil {
-				return err
-			}
-			if err := s.jobseekers.Touch(ctx, tx, actor, a.JobSeekerID, "hire"); err != nil {
-				return err
-			}
-		}
-		if err := s.notifyMove(ctx, tx, a, t, d, page.Structure.DisplayName(), now); err != nil {
 			return err
 		}
 		out = a
-		return s.record(ctx, tx, actor, "application."+string(t), a, map[string]string{"from": string(from), "to": string(to)})
+		return s.post(ctx, tx, &mail, now)
 	})
 	return out, err
+}
+
+// decidable are the transitions a member of the structure asks for; the others are the
+// platform's (render_obsolete, external_transfer) or carried by another call (prior actions).
+func decidable(t Transition) bool {
+	switch t {
+	case Process, Postpone, AddToPool, Refuse, Accept, CancelHire, Transfer, Reset:
+		return true
+	}
+	return false
+}
+
+// decideOne is one move, inside the caller's transaction; the messages it sends go to mail.
+func (s *Service) decideOne(ctx context.Context, tx *sql.Tx, actor access.Actor, id uuid.UUID, t Transition, d Decision, now time.Time,
+	mail *letters) (Application, error) {
+	st, err := loadRow(ctx, tx, id)
+	if err != nil {
+		return Application{}, err
+	}
+	res, err := s.describe(ctx, tx, actor, st)
+	if err != nil {
+		return Application{}, err
+	}
+	if err := access.Can(actor, access.DecideApplication, res); err != nil {
+		return Application{}, err
+	}
+	a, err := s.open(ctx, tx, st)
+	if err != nil {
+		return Application{}, err
+	}
+	to, ok := Next(a.State, t)
+	if !ok {
+		return Application{}, stateConflict{a.State}
+	}
+	page, err := s.offer.Structure(ctx, actor, a.ToOrg)
+	if err != nil {
+		return Application{}, err
+	}
+	switch t {
+	case Refuse:
+		err = s.refuse(ctx, tx, &a, page.Structure.Kind, d, now)
+	case Accept:
+		err = s.accept(ctx, tx, actor, &a, page, d.Hire, now)
+	case Transfer:
+		err = s.transfer(ctx, tx, actor, &a, d.Target, now)
+	case Postpone:
+		if utf8.RuneCountInString(strings.TrimSpace(d.Message)) > maxMessage {
+			return Application{}, fault.Field("message", fmt.Sprintf("Le message ne doit pas dépasser %d caractères.", maxMessage))
+		}
+	case CancelHire:
+		// The hire's fields stay for the history; the person becomes free again.
+	}
+	if err != nil {
+		return Application{}, err
+	}
+	if err := s.move(ctx, tx, actor, &a, t, to, d.Target, now); err != nil {
+		return Application{}, err
+	}
+	if t == Accept {
+		if err := s.obsoleteOthers(ctx, tx, actor, a, now); err != nil {
+			return Application{}, err
+		}
+		if err := s.jobseekers.Touch(ctx, tx, actor, a.JobSeekerID, "hire"); err != nil {
+			return Application{}, err
+		}
+	}
+	if err := s.notifyMove(ctx, tx, a, t, d, page.Structure.DisplayName(), mail); err != nil {
+		return Application{}, err
+	}
+	return a, nil
+}
+
+// stateConflict is a move asked from a state it cannot start from.
+type stateConflict struct{ from State }
+
+func (e stateConflict) Error() string {
+	return fmt.Sprintf("impossible depuis l'état « %s » : %s", e.from.Label(), fault.Conflict)
+}
+
+func (e stateConflict) Unwrap() error { return fault.Conflict }
+
+// move changes the state, and records the transition in the history and the audit trail.
+func (s *Service) move(ctx context.Context, q database.Querier, actor access.Actor, a *Application, t Transition, to State,
+	target uuid.UUID, now time.Time) error {
+	from := a.State
+	if err := s.setState(ctx, q, a, from, to, now); err != nil {
+		return err
+	}
+	if err := s.recordTransition(ctx, q, a.ID, t, from, to, actor, target, now); err != nil {
+		return err
+	}
+	return s.record(ctx, q, actor, "application."+string(t), *a, map[string]string{"from": string(from), "to": string(to)})
 }
 
 // processed are the states in which the employer has answered for good.
@@ -330,8 +366,8 @@ func (s *Service) SendOn(ctx context.Context, actor access.Actor, id uuid.UUID, 
 	return next, err
 }
 
-// notifyMove tells the person and the sender what concerns them.
-func (s *Service) notifyMove(ctx context.Context, q database.Querier, a Application, t Transition, d Decision, structure string, now time.Time) error {
+// notifyMove tells the person and the sender what concerns them, through mail.
+func (s *Service) notifyMove(ctx context.Context, q database.Querier, a Application, t Transition, d Decision, structure string, mail *letters) error {
 	var personMsg, senderMsg []string
 	switch t {
 	case Refuse:
@@ -358,32 +394,15 @@ func (s *Service) notifyMove(ctx context.Context, q database.Querier, a Applicat
 	default:
 		return nil
 	}
-	var personEmail, first string
-	if err := q.QueryRowContext(ctx, `SELECT COALESCE(j.email, u.email, ''), j.first_names FROM job_seekers j LEFT JOIN users u ON u.id = j.user_id
-		WHERE j.id = $1`, a.JobSeekerID).Scan(&personEmail, &first); err != nil {
+	person, err := contactOf(ctx, q, a.JobSeekerID)
+	if err != nil {
 		return err
 	}
-	link := s.baseURL + "/candidatures/" + a.ID.String()
-	if personEmail != "" {
-		if err := s.outbox.Enqueue(ctx, q, now, notify.Message{To: personEmail, Kind: notify.KindApplicationUpdate, Data: notify.ApplicationUpdate{
-			FirstName: strings.Fields(first + " ")[0], Structure: structure, Paragraphs: personMsg, Link: link}}); err != nil {
-			return err
-		}
+	mail.add(person.email, person.first, letterItem{application: a.ID, structure: structure, about: "Votre candidature", paragraphs: personMsg})
+	email, first, err := senderContact(ctx, q, a)
+	if err != nil {
+		return err
 	}
-	if len(senderMsg) > 0 && a.SenderKind != SentByJobSeeker && a.SenderUser != uuid.Nil {
-		var email, senderFirst string
-		err := q.QueryRowContext(ctx, `SELECT email, first_name FROM users WHERE id = $1 AND disabled_at IS NULL AND anonymised_at IS NULL`,
-			a.SenderUser).Scan(&email, &senderFirst)
-		if err == sql.ErrNoRows {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := s.outbox.Enqueue(ctx, q, now, notify.Message{To: email, Kind: notify.KindApplicationUpdate, Data: notify.ApplicationUpdate{
-			FirstName: senderFirst, Structure: structure, Paragraphs: senderMsg, Link: link}}); err != nil {
-			return err
-		}
-	}
+	mail.add(email, first, letterItem{application: a.ID, structure: structure, about: "Candidature de " + person.name(), paragraphs: senderMsg})
 	return nil
 }

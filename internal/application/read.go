@@ -161,6 +161,8 @@ type Move struct {
 type Detail struct {
 	Application
 	History []Move
+	// PriorActions are a GEIQ's actions before hiring.
+	PriorActions []PriorAction
 }
 
 // Get reads an application and its history for the purpose stated. The person reads theirs;
@@ -194,7 +196,10 @@ func (s *Service) Get(ctx context.Context, actor access.Actor, id uuid.UUID, pur
 				}
 			}
 			d := Detail{Application: a}
-			d.History, err = history(ctx, q, id)
+			if d.History, err = history(ctx, q, id); err != nil {
+				return d, err
+			}
+			d.PriorActions, err = priorActions(ctx, q, id)
 			return d, err
 		})
 }

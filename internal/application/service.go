@@ -274,6 +274,9 @@ func (s *Service) Send(ctx context.Context, actor access.Actor, in SendInput) (A
 				return err
 			}
 		}
+		if err := s.tellStructure(ctx, tx, a, st.DisplayName(), now); err != nil {
+			return err
+		}
 		return s.record(ctx, tx, actor, "application.sent", a, map[string]string{"sender": string(a.SenderKind)})
 	})
 	if err != nil {

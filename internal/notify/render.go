@@ -39,6 +39,7 @@ const (
 	KindJobDescriptionsDeactivated Kind = "job_descriptions_deactivated"
 	KindAccountActivation          Kind = "account_activation"
 	KindApplicationUpdate          Kind = "application_update"
+	KindApplicationReceived        Kind = "application_received"
 )
 
 // Kinds lists every message kind.
@@ -47,7 +48,7 @@ func Kinds() []Kind {
 		KindJoinDecision, KindHabilitationDecision, KindMembershipChanged, KindInactivityWarning,
 		KindAccountDeleted, KindMFAChanged, KindAccountExists,
 		KindSpontaneousClosed, KindJobDescriptionsStale, KindJobDescriptionsDeactivated, KindAccountActivation,
-		KindApplicationUpdate}
+		KindApplicationUpdate, KindApplicationReceived}
 }
 
 // Data of each kind. Links are absolute URLs (rendering refuses others). Dates may be given as
@@ -59,9 +60,18 @@ type (
 	PasswordReset struct{ FirstName, Link, ExpiresIn string }
 	// ApplicationUpdate tells the person or the sender what became of an application: one
 	// paragraph per fact (the decision, the structure's message, the reason when shared).
+	// Count is how many applications a grouped message is about (0 or 1: one); Structure is
+	// empty when they went to several structures.
 	ApplicationUpdate struct {
 		FirstName, Structure, Link string
 		Paragraphs                 []string
+		Count                      int
+	}
+	// ApplicationReceived tells a member of a structure that an application arrived; it
+	// names no one: the person's name is read on the platform, through the link.
+	ApplicationReceived struct {
+		FirstName, Structure, Link string
+		Spontaneous                bool
 	}
 	// AccountActivation invites a person whose file a professional created to take their
 	// account over, by choosing a password.

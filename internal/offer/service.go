@@ -110,7 +110,7 @@ func (s *Service) record(ctx context.Context, q database.Querier, actor access.A
 // mailAdmins sends one message to each active admin of the structure; build gives each its data.
 func (s *Service) mailAdmins(ctx context.Context, q database.Querier, orgID uuid.UUID, now time.Time, kind notify.Kind,
 	build func(firstName string) any) (int, error) {
-	members, err := org.AdminRecipients(ctx, q, orgID)
+	members, err := org.Recipients(ctx, q, orgID, kind, true)
 	if err != nil {
 		return 0, err
 	}

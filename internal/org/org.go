@@ -14,6 +14,7 @@ import (
 	"parcours/internal/access"
 	"parcours/internal/database"
 	"parcours/internal/fault"
+	"parcours/internal/notify"
 )
 
 // Organisation is any organisation using the platform.
@@ -295,11 +296,29 @@ func IsActorMember(ctx context.Context, q database.Querier, actor access.Actor, 
 	return m, err
 }
 
-// AdminRecipients lists the address and first name of an organisation's active admins, for a
-// notice another domain enqueues in q, its own transaction (a structure's job description
-// deactivated, its spontaneous applications closed). The addresses go to the outbox only.
-func AdminRecipients(ctx context.Context, q database.Querier, orgID uuid.UUID) ([]Member, error) {
-	return activeAdmins(ctx, q, orgID)
+// Recipients lists the address and first name of an organisation's active members (its admins
+// only, when adminsOnly) who have not switched that kind of notice off (notify.SetOff), for a
+// notice another domain enqueues in q, its own transaction (an application received, a job
+// description deactivated). The addresses go to the outbox only.
+func Recipients(ctx context.Context, q database.Querier, orgID uuid.UUID, kind notify.Kind, adminsOnly bool) ([]Member, error) {
+	ms, err := members(ctx, q, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Member
+	for _, m := range ms {
+		if !m.Active || (adminsOnly && !m.Admin) {
+			continue
+		}
+		off, err := notify.SwitchedOff(ctx, q, m.UserID, orgID, kind)
+		if err != nil {
+			return nil, err
+		}
+		if !off {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // activeAdmins lists the e-mail and first name of an organisation's active admins.
