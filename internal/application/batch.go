@@ -25,9 +25,11 @@ type Batch struct {
 	Skipped []Skipped
 }
 
-// Skipped is an application a batch action left alone, and why (in French).
+// Skipped is an application a batch action left alone, and why (in French). Name is the
+// person's first name and initial, when the actor may see the application.
 type Skipped struct {
 	ID     uuid.UUID
+	Name   string
 	Reason string
 }
 
@@ -63,7 +65,15 @@ func (s *Service) DecideMany(ctx context.Context, actor access.Actor, ids []uuid
 		for _, id := range ids {
 			_, err := s.decideOne(ctx, tx, actor, id, t, d, now, &mail)
 			if reason, skip := skipReason(err); skip {
-				out.Skipped = append(out.Skipped, Skipped{ID: id, Reason: reason})
+				sk := Skipped{ID: id, Reason: reason}
+				if sc := (stateConflict{}); errors.As(err, &sc) {
+					c, err := contactOf(ctx, tx, sc.person)
+					if err != nil {
+						return err
+					}
+					sk.Name = c.name()
+				}
+				out.Skipped = append(out.Skipped, sk)
 				continue
 			}
 			if err != nil {
@@ -125,7 +135,15 @@ func (s *Service) Archive(ctx context.Context, actor access.Actor, ids []uuid.UU
 				return err
 			}
 			if reason != "" {
-				out.Skipped = append(out.Skipped, Skipped{ID: id, Reason: reason})
+				st, err := loadRow(ctx, tx, id)
+				if err != nil {
+					return err
+				}
+				c, err := contactOf(ctx, tx, st.JobSeekerID)
+				if err != nil {
+					return err
+				}
+				out.Skipped = append(out.Skipped, Skipped{ID: id, Name: c.name(), Reason: reason})
 				continue
 			}
 			out.Done = append(out.Done, id)

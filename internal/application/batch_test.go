@@ -169,6 +169,9 @@ func TestPriorActionsOfAGEIQ(t *testing.T) {
 		if b, err := f.svc.Archive(ctx, emp, []uuid.UUID{a.ID}, true); err != nil || len(b.Skipped) != 1 {
 			t.Fatalf("archived before a hire: %+v %v", b, err)
 		}
+		if err := f.svc.DeletePriorAction(ctx, presc, a.ID, first.ID); !errors.Is(err, fault.Forbidden) {
+			t.Fatalf("the sender deleted a prior action: %v", err)
+		}
 		if err := f.svc.DeletePriorAction(ctx, emp, a.ID, first.ID); err != nil {
 			t.Fatal(err)
 		}

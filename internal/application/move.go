@@ -86,7 +86,7 @@ func (s *Service) decideOne(ctx context.Context, tx *sql.Tx, actor access.Actor,
 	}
 	to, ok := Next(a.State, t)
 	if !ok {
-		return Application{}, stateConflict{a.State}
+		return Application{}, stateConflict{a.State, a.JobSeekerID}
 	}
 	page, err := s.offer.Structure(ctx, actor, a.ToOrg)
 	if err != nil {
@@ -127,7 +127,10 @@ func (s *Service) decideOne(ctx context.Context, tx *sql.Tx, actor access.Actor,
 }
 
 // stateConflict is a move asked from a state it cannot start from.
-type stateConflict struct{ from State }
+type stateConflict struct {
+	from   State
+	person uuid.UUID
+}
 
 func (e stateConflict) Error() string {
 	return fmt.Sprintf("impossible depuis l'état « %s » : %s", e.from.Label(), fault.Conflict)

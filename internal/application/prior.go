@@ -96,7 +96,7 @@ func (s *Service) AddPriorAction(ctx context.Context, actor access.Actor, id uui
 		}
 		if a.State != PriorToHire {
 			if _, ok := Next(a.State, MovePriorToHire); !ok {
-				return stateConflict{a.State}
+				return stateConflict{a.State, a.JobSeekerID}
 			}
 		}
 		if err := CheckPriorAction(p); err != nil {

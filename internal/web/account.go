@@ -21,6 +21,8 @@ func (s *Server) registerAccountRoutes() {
 	s.handle("POST /compte/double-facteur/confirmation", gateEnrol, s.mfaConfirm)
 	s.handle("POST /compte/double-facteur/desactivation", gateUser, s.mfaDisable)
 	s.handle("POST /compte/double-facteur/codes", gateUser, s.mfaRegenerate)
+	s.handle("GET /compte/notifications", gateUser, s.notificationsPage)
+	s.handle("POST /compte/notifications", gateUser, s.notificationsSave)
 	s.handle("GET /cgu/accepter", gateTerms, s.termsAcceptForm)
 	s.handle("POST /cgu/accepter", gateTerms, s.termsAccept)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -28,6 +29,9 @@ func (s *Server) registerApplicationRoutes() {
 	s.handle("GET /candidatures/{id}/cv", gateUser, s.applicationCV)
 	s.handle("POST /candidatures/{id}/decision", gateUser, s.applicationDecide)
 	s.handle("POST /candidatures/{id}/envoi", gateUser, s.applicationSendOn)
+	s.handle("POST /candidatures/lot", gateUser, s.applicationsBatch)
+	s.handle("POST /candidatures/{id}/actions-prealables", gateUser, s.priorActionAdd)
+	s.handle("POST /candidatures/{id}/actions-prealables/{action}/suppression", gateUser, s.priorActionDelete)
 }
 
 // applyView is the application form.
@@ -179,23 +183,25 @@ type applicationsView struct {
 	Senders  []option
 	Filter   form
 	Archived bool
+	// Jobs are the structure's job descriptions (received view), to filter on; Batch the
+	// actions on the applications checked.
+	Jobs  []option
+	Batch []option
 }
 
 func (s *Server) applicationsPage(w http.ResponseWriter, r *http.Request) {
 	a := actor(r)
 	q := r.URL.Query()
 	v := applicationsView{View: q.Get("vue"), Filter: form{"etat": q.Get("etat"), "depuis": q.Get("depuis"), "jusqu": q.Get("jusqu"),
-		"emetteur": q.Get("emetteur")}, Archived: q.Get("archivees") == "1"}
+		"emetteur": q.Get("emetteur"), "poste": q.Get("poste")}, Archived: q.Get("archivees") == "1"}
 	for _, st := range application.States() {
 		v.States = append(v.States, option{Value: string(st), Label: st.Label()})
 	}
 	for _, k := range []application.SenderKind{application.SentByJobSeeker, application.SentByPrescriber, application.SentByEmployer} {
 		v.Senders = append(v.Senders, option{Value: string(k), Label: k.Label()})
 	}
-	f := application.Filter{Cursor: q.Get("curseur"), Archived: v.Archived, SenderKind: application.SenderKind(q.Get("emetteur"))}
-	if st := q.Get("etat"); st != "" {
-		f.States = []application.State{application.State(st)}
-	}
+	f := filterOf(q)
+	f.Cursor = q.Get("curseur")
 	errs := fault.Fields{}
 	if d := q.Get("depuis"); d != "" {
 		if f.Since, _ = database.ParseDate(d); f.Since.IsZero() {
@@ -224,6 +230,14 @@ func (s *Server) applicationsPage(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusForbidden)
 		return
 	}
+	if v.View == "recues" {
+		if page, err := s.offer.Structure(r.Context(), a, a.OrgID); err == nil {
+			for _, j := range page.JobDescriptions {
+				v.Jobs = append(v.Jobs, option{Value: j.ID.String(), Label: j.Title()})
+			}
+		}
+		v.Batch = batchOptions()
+	}
 	if len(errs) > 0 {
 		s.render(w, r, http.StatusUnprocessableEntity, "applications", "Candidatures", v, errs)
 		return
@@ -236,6 +250,19 @@ func (s *Server) applicationsPage(w http.ResponseWriter, r *http.Request) {
 	v.Rows, v.Next = rows, next
 	title := map[string]string{"recues": "Candidatures reçues", "envoyees": "Candidatures envoyées", "miennes": "Mes candidatures"}[v.View]
 	s.render(w, r, http.StatusOK, "applications", title, v, nil)
+}
+
+// filterOf reads a list's filters from the query string (the dates apart: their errors are
+// the page's).
+func filterOf(q url.Values) application.Filter {
+	f := application.Filter{Archived: q.Get("archivees") == "1", SenderKind: application.SenderKind(q.Get("emetteur"))}
+	if st := q.Get("etat"); st != "" {
+		f.States = []application.State{application.State(st)}
+	}
+	if jd, err := uuid.Parse(q.Get("poste")); err == nil {
+		f.JobDescription = jd
+	}
+	return f
 }
 
 // applicationsExport downloads the list the filters select as CSV or XLSX (format=xlsx).
@@ -254,10 +281,7 @@ func (s *Server) applicationsExport(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusForbidden)
 		return
 	}
-	f := application.Filter{Archived: q.Get("archivees") == "1", SenderKind: application.SenderKind(q.Get("emetteur"))}
-	if st := q.Get("etat"); st != "" {
-		f.States = []application.State{application.State(st)}
-	}
+	f := filterOf(q)
 	f.Since, _ = database.ParseDate(q.Get("depuis"))
 	f.Until, _ = database.ParseDate(q.Get("jusqu"))
 	t, err := s.applications.Export(r.Context(), a, view, f)
@@ -296,6 +320,10 @@ type applicationView struct {
 	Transfers []option
 	Form      form
 	Mine      bool
+	// PriorKinds: a GEIQ records actions before hiring; Archivable: the state lets the
+	// structure archive (or bring back) the application.
+	PriorKinds []option
+	Archivable bool
 }
 
 func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request) {
@@ -347,6 +375,12 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 				}
 			}
 		}
+		if v.Structure.Structure.Kind == offer.KindGEIQ {
+			for _, k := range application.PriorKinds() {
+				v.PriorKinds = append(v.PriorKinds, option{Value: string(k), Label: k.Label()})
+			}
+		}
+		v.Archivable = !d.ArchivedAt.IsZero() || d.State == application.Refused || d.State == application.Cancelled || d.State == application.Obsolete
 	}
 	s.render(w, r, status, "application", "Candidature de "+v.Person.FullName(), v, errs)
 }

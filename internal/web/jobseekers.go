@@ -150,8 +150,8 @@ func (s *Server) newProfileView(f form, action, cancel string) profileView {
 type followedView struct {
 	Query   string
 	Stalled bool
-	People []jobseeker.Summary
-	Find   form
+	People  []jobseeker.Summary
+	Find    form
 }
 
 func (s *Server) followedPage(w http.ResponseWriter, r *http.Request) {

@@ -374,6 +374,13 @@ var flashTexts = map[string]string{
 	"application_cancel":      "L'embauche est annulée.",
 	"application_transfer":    "La candidature est transférée à votre autre structure.",
 	"application_reset":       "La candidature est de nouveau à traiter.",
+	"application_archive":     "La candidature est archivée : elle n'apparaît plus dans la liste par défaut.",
+	"application_unarchive":   "La candidature est désarchivée.",
+	"batch_none_checked":      "Cochez les candidatures sur lesquelles porte l'action.",
+	"batch_no_action":         "Choisissez l'action à appliquer aux candidatures cochées.",
+	"prior_action_added":      "L'action préalable à l'embauche est enregistrée.",
+	"prior_action_deleted":    "L'action préalable à l'embauche est supprimée.",
+	"notifications_saved":     "Vos préférences de notification sont enregistrées.",
 }
 
 const flashCookie = "parcours_flash"

@@ -563,6 +563,37 @@ var routeTable = map[string]routeCase{
 		// A refused application only; these are pending: reached, then refused as a conflict.
 		expect: ownFor([]string{prescriberAdm, employerAdmin, employerMember})},
 
+	"POST /candidatures/lot": {path: fixed("/candidatures/lot"),
+		form: func(w *world, _, target string) url.Values {
+			return url.Values{"ids": {w.app[target].String()}, "action": {"process"}}
+		},
+		// Another structure's applications are not found (404), whatever the role.
+		expect: ownFor([]string{employerAdmin, employerMember})},
+	"POST /candidatures/{id}/actions-prealables": {path: appPath("/actions-prealables"),
+		form: vals("prior_kind", "pmsmp", "prior_start", "2026-12-10", "prior_end", "2026-12-20"),
+		// Reached by the receiving structure's members, then refused as a conflict: structure A
+		// is not a GEIQ (the GEIQ path is tested in package application).
+		expect: ownFor([]string{employerAdmin, employerMember})},
+	"POST /candidatures/{id}/actions-prealables/{action}/suppression": {path: appPath("/actions-prealables/" + uuid.NewString() + "/suppression"),
+		// No prior action exists in this world: 404 for the receiving structure, 403 for the
+		// others (package application tests the deletion and who may).
+		form: vals(), expect: always(deny)},
+	"GET /compte/notifications": {path: fixed("/compte/notifications"), expect: only(noOrg, employerAdmin, employerMember, prescriberAdm, ddets)},
+	"POST /compte/notifications": {path: fixed("/compte/notifications"),
+		form: func(w *world, role, target string) url.Values {
+			k := ownOrg(role)
+			if target == "other" {
+				k = "B"
+			}
+			return url.Values{"org": {w.orgs[k].ID.String()}, "on": {"application_received"}}
+		},
+		expect: func(role, target string) expect {
+			if target == "own" && slices.Contains([]string{employerAdmin, employerMember, prescriberAdm, ddets}, role) {
+				return allow
+			}
+			return deny
+		}},
+
 	// Search and structures (issue 3).
 	"GET /recherche":                {path: fixed("/recherche?commune=69123&rayon=25"), expect: always(public)},
 	"GET /recherche/postes":         {path: fixed("/recherche/postes?commune=69123&rayon=25"), expect: always(public)},
