@@ -190,7 +190,8 @@ func serve(e *Env, args []string) error {
 			"duration", rep.Duration.String())
 	}
 	if c.Demo {
-		res, err := demo.Load(ctx, demo.Deps{DB: a.DB, Clock: a.Clock, Envelope: a.Envelope, Accounts: a.Accounts, Orgs: a.Orgs, Places: a.Places})
+		res, err := demo.Load(ctx, demo.Deps{DB: a.DB, Clock: a.Clock, Envelope: a.Envelope, Accounts: a.Accounts, Orgs: a.Orgs, Places: a.Places,
+			Offer: a.Offer, People: a.JobSeekers, Applications: a.Applications})
 		if err != nil {
 			return fmt.Errorf("données de démonstration : %w", err)
 		}
@@ -248,7 +249,8 @@ func loadDemo(e *Env, args []string) error {
 	if _, _, err := a.ImportRefdata(ctx); err != nil {
 		return err
 	}
-	res, err := demo.Load(ctx, demo.Deps{DB: a.DB, Clock: a.Clock, Envelope: a.Envelope, Accounts: a.Accounts, Orgs: a.Orgs, Places: a.Places})
+	res, err := demo.Load(ctx, demo.Deps{DB: a.DB, Clock: a.Clock, Envelope: a.Envelope, Accounts: a.Accounts, Orgs: a.Orgs, Places: a.Places,
+		Offer: a.Offer, People: a.JobSeekers, Applications: a.Applications})
 	if err != nil {
 		return err
 	}

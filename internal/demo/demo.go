@@ -19,10 +19,13 @@ import (
 
 	"parcours/internal/access"
 	"parcours/internal/account"
+	"parcours/internal/application"
 	"parcours/internal/clock"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/fault"
+	"parcours/internal/jobseeker"
+	"parcours/internal/offer"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
 )
@@ -107,6 +110,11 @@ type Deps struct {
 	Orgs     *org.Service
 	// Places is the reference data the registry is drawn from; loaded when nil.
 	Places *refdata.Data
+	// Offer, People and Applications load the demo's job seekers and applications; without
+	// them, only the accounts and the registry are loaded.
+	Offer        *offer.Service
+	People       *jobseeker.Service
+	Applications *application.Service
 }
 
 // Load creates whatever part of the dataset is missing.
@@ -145,6 +153,9 @@ func Load(ctx context.Context, a Deps) (Result, error) {
 		return res, fmt.Errorf("registre des structures : %w", err)
 	}
 	res.Registry = reg
+	if err := loadApplications(ctx, a, ids); err != nil {
+		return res, fmt.Errorf("candidats et candidatures : %w", err)
+	}
 	return res, database.SetSetting(ctx, a.DB.Writer(), "demo_loaded_at", a.Clock.Now().Format("2006-01-02T15:04:05Z"), a.Clock.Now())
 }
 
@@ -160,6 +171,7 @@ func ensureOrganisation(ctx context.Context, a Deps, staff access.Actor, o organ
 			created = e
 		}
 	}
+	defer func() { ids["org:"+o.name] = created.ID }()
 	if created.ID == uuid.Nil {
 		created, err = a.Orgs.Create(ctx, staff, org.NewOrganisation{Kind: o.kind, Name: o.name, SIRET: s, SAFIR: o.safir, CommuneCode: o.commune, Habilitated: true})
 		if err != nil {

@@ -12,11 +12,15 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/account"
+	"parcours/internal/application"
 	"parcours/internal/clock"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
 	"parcours/internal/demo"
+	"parcours/internal/files"
+	"parcours/internal/jobseeker"
+	"parcours/internal/notify"
 	"parcours/internal/offer"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
@@ -38,12 +42,17 @@ func deps(t *testing.T, db *database.DB, clk clock.Clock, places *refdata.Data) 
 	guard := access.NewGuard(db, audit.NewJournal(env.Pseudonym), clk)
 	accounts := account.NewService(account.Options{DB: db, Clock: clk, Hasher: account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}),
 		Envelope: env, BaseURL: "https://parcours.test", Guard: guard})
+	o := offer.NewService(db, clk, places, "https://parcours.test")
+	o.SetOutbox(notify.Outbox{Envelope: env})
+	people := jobseeker.NewService(db, guard, env, clk, places, accounts)
+	apps := application.NewService(db, guard, env, clk, o, people, files.NewService(db, env, clk, files.Options{}), "https://parcours.test")
 	return demo.Deps{DB: db, Clock: clk, Envelope: env, Accounts: accounts, Orgs: org.NewService(db, guard, clk, places, accounts, "https://parcours.test"),
-		Places: places}
+		Places: places, Offer: o, People: people, Applications: apps}
 }
 
 // tables whose row counts must not change when the demo is loaded again.
-var tables = []string{"users", "organisations", "memberships", "structures", "conventions", "job_descriptions", "audit_events", "outbox"}
+var tables = []string{"users", "organisations", "memberships", "structures", "conventions", "job_descriptions", "audit_events", "outbox",
+	"job_seekers", "applications", "application_transitions"}
 
 func counts(t *testing.T, db *database.DB) map[string]int {
 	t.Helper()
@@ -91,6 +100,15 @@ func TestLoad(t *testing.T) {
 		}
 		if first.Registry != second.Registry || len(first.Accounts) != len(second.Accounts) {
 			t.Fatalf("results differ: %+v / %+v", first, second)
+		}
+		// The lists have real cases: each state an employer's list shows, the job seeker's own.
+		for _, st := range []string{"new", "processing", "postponed", "refused", "accepted", "pool", "obsolete"} {
+			if count(t, db, `SELECT COUNT(*) FROM applications WHERE state = $1`, st) == 0 {
+				t.Errorf("no demo application in state %s", st)
+			}
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM job_seekers j JOIN users u ON u.id = j.user_id WHERE u.email = 'candidat@demo.parcours.test'`); n != 1 {
+			t.Errorf("the demo job seeker has %d files", n)
 		}
 		reg := first.Registry
 		if reg.Structures < 1500 || reg.JobDescriptions < 6000 || reg.Structures != before["structures"] || reg.JobDescriptions != before["job_descriptions"] {

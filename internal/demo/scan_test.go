@@ -52,7 +52,8 @@ func TestNoLiveSecretInTheRawDatabase(t *testing.T) {
 			if _, _, err := a.ImportRefdata(ctx); err != nil {
 				t.Fatal(err)
 			}
-			d := demo.Deps{DB: a.DB, Clock: a.Clock, Envelope: a.Envelope, Accounts: a.Accounts, Orgs: a.Orgs, Places: a.Places}
+			d := demo.Deps{DB: a.DB, Clock: a.Clock, Envelope: a.Envelope, Accounts: a.Accounts, Orgs: a.Orgs, Places: a.Places,
+				Offer: a.Offer, People: a.JobSeekers, Applications: a.Applications}
 			if _, err := demo.Load(ctx, d); err != nil {
 				t.Fatal(err)
 			}
