@@ -87,4 +87,3 @@ func (s *Service) SetNotifications(ctx context.Context, actor access.Actor, orgI
 			"off": strings.Join(off, ","), "on": strings.Join(kept, ",")})
 	})
 }
-
