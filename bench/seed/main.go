@@ -14,6 +14,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -109,9 +110,18 @@ func run() error {
 func writeScript(path string, places *refdata.Data, ds offertest.Dataset, seed uint64, n int) error {
 	where := offertest.NewPlaces(places)
 	r := offertest.NewRand(seed ^ 0x5eed)
-	codes := make([]string, n)
+	// The API takes INSEE codes; the HTML pages what a person chooses in the commune field's
+	// suggestions, "Nyons (26110)" (an INSEE code may also be another commune's postcode, which
+	// the form reads first).
+	codes, labels := make([]string, n), make([]string, n)
 	for i := range codes {
-		codes[i] = `"` + where.Pick(r).Code + `"`
+		c := where.Pick(r)
+		codes[i] = `"` + c.Code + `"`
+		label := c.Name
+		if len(c.Postcodes) > 0 {
+			label += " (" + c.Postcodes[0] + ")"
+		}
+		labels[i] = `"` + url.QueryEscape(label) + `"`
 	}
 	today := offer.Today(ds.Now)
 	var ids []string
@@ -131,6 +141,7 @@ func writeScript(path string, places *refdata.Data, ds offertest.Dataset, seed u
 		b.WriteString("}\n")
 	}
 	list("communes", codes)
+	list("labels", labels)
 	list("structures", ids)
 	b.WriteString(`local radius = os.getenv("BENCH_RADIUS_KM") or "25"
 local target = os.getenv("BENCH_TARGET") or "api"
@@ -149,10 +160,11 @@ end
 function request()
   counter = counter + 1
   local code = communes[(counter % #communes) + 1]
+  local label = labels[(counter % #labels) + 1]
   if target == "recherche" then
-    return wrk.format("GET", "/recherche?commune=" .. code .. "&rayon=" .. radius)
+    return wrk.format("GET", "/recherche?commune=" .. label .. "&rayon=" .. radius)
   elseif target == "postes" then
-    return wrk.format("GET", "/recherche/postes?commune=" .. code .. "&rayon=" .. radius)
+    return wrk.format("GET", "/recherche/postes?commune=" .. label .. "&rayon=" .. radius)
   elseif target == "structures" then
     return wrk.format("GET", "/structures/" .. structures[(counter % #structures) + 1])
   end
