@@ -138,8 +138,16 @@ func (b *browser) checkDSFR(label string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.documentElement.getAttribute('data-fr-js') === 'true'`,
-		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
+	var err error
+	for range 3 {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.documentElement.getAttribute('data-fr-js') === 'true'`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
+		// A page still settling after its navigation replaces the context the poll ran in;
+		// poll again in the new one.
+		if err == nil || !strings.Contains(err.Error(), "Cannot find context") {
+			break
+		}
+	}
 	if err != nil {
 		b.t.Errorf("%s: DSFR's JavaScript did not start (no data-fr-js=\"true\" on <html>): %v", label, err)
 	}

@@ -1,7 +1,8 @@
 // Package access decides who may do what. It is the only place where authorisation is
 // decided: domain services describe the actor, the action and the resource, and ask Can.
 // Anything not explicitly allowed by a rule is denied. Each domain's rules are in their own
-// file (rules_account.go, rules_org.go, rules_offer.go, rules_audit.go).
+// file (rules_account.go, rules_org.go, rules_offer.go, rules_audit.go, rules_jobseeker.go,
+// rules_application.go, rules_eligibility.go).
 //
 // # One way in to personal data
 //
@@ -113,7 +114,7 @@ type policy struct {
 }
 
 // policies holds every action's policy, gathered once from the rules files; never changed after.
-var policies = gather(accountPolicies, orgPolicies, offerPolicies, auditPolicies, jobSeekerPolicies, applicationPolicies)
+var policies = gather(accountPolicies, orgPolicies, offerPolicies, auditPolicies, jobSeekerPolicies, applicationPolicies, eligibilityPolicies)
 
 func gather(files ...map[Action]policy) map[Action]policy {
 	out := map[Action]policy{}

@@ -61,6 +61,10 @@ var tables = map[string]bool{
 	"registry_imports":          false, // reports of registry imports; the staff member who ran one appears as an account id
 	"registry_import_files":     false, // the registry file (structures, legal persons), while its import runs
 	"registry_import_lines":     false, // the refused lines of the registry file, with the reason
+	"eligibility_criteria_sets":     false, // the arrêtés' criteria: reference data
+	"eligibility_criteria":          false,
+	"eligibility_incompatibilities": false,
+	"eligibility_diagnoses":         true, // who is eligible and why; the criteria are sealed
 }
 
 // notDomain are the packages under internal/ that are not domain packages: the layers above
@@ -100,6 +104,7 @@ var exceptions = map[string]string{
 	"account.PurgeThrottle":                     "job: purge of expired login locks",
 	"org.Referenced":                            "job: the inactivity rule asks whether records point at an account",
 	"jobseeker.Referenced":                      "job: the inactivity rule asks whether records point at an account",
+	"eligibility.Referenced":                    "job: the inactivity rule asks whether records point at an account",
 	"application.Service.AutoRefuseJob":         "job: refuses the applications untouched 60 days",
 	"application.Service.RefuseUntouched":       "job: refuses the applications untouched 60 days",
 	"application.Service.ArchiveJob":            "job: archives the applications untouched 180 days",

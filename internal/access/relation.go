@@ -25,9 +25,11 @@ const (
 	RelFollowUp
 	// RelCaseload: the subject is in the adapted-support caseload of the actor's organisation.
 	RelCaseload
+	// RelDiagnosed: the actor's organisation made an eligibility diagnosis about the subject.
+	RelDiagnosed
 )
 
-var relationNames = []string{"self", "colleague", "join_request", "application_received", "application_sent", "follow_up", "caseload"}
+var relationNames = []string{"self", "colleague", "join_request", "application_received", "application_sent", "follow_up", "caseload", "diagnosed"}
 
 // Has tells whether every relation of q is in r.
 func (r Relations) Has(q Relations) bool { return q != 0 && r&q == q }

@@ -29,6 +29,7 @@ import (
 	"parcours/internal/config"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
+	"parcours/internal/eligibility"
 	"parcours/internal/files"
 	"parcours/internal/jobs"
 	"parcours/internal/jobseeker"
@@ -59,6 +60,8 @@ type App struct {
 	// JobSeekers keeps the job seekers' files; Applications their applications.
 	JobSeekers   *jobseeker.Service
 	Applications *application.Service
+	// Eligibility keeps the IAE criteria and the eligibility diagnoses.
+	Eligibility *eligibility.Service
 	// Files is the file store the modules keep people's documents in (scanned by clamd when
 	// PARCOURS_CLAMD_ADDR is set).
 	Files *files.Service
@@ -146,6 +149,13 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	}
 	a.Files = files.NewService(a.DB, a.Envelope, a.Clock, files.Options{Scanner: scanner})
 	a.Applications = application.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.Offer, a.JobSeekers, a.Files, a.Config.BaseURL.String())
+	a.Eligibility = eligibility.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.JobSeekers)
+	if opts.Migrate {
+		// The criteria sets embedded in the binary, loaded with the schema: a new arrêté is a new file.
+		if err := a.Eligibility.EnsureCriteria(ctx); err != nil {
+			return err
+		}
+	}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newDBCollector(a.DB))
 	return nil
 }
@@ -290,7 +300,10 @@ func (a *App) referenced(ctx context.Context, q database.Querier, userID uuid.UU
 	if ref, err := org.Referenced(ctx, q, userID); err != nil || ref {
 		return ref, err
 	}
-	return jobseeker.Referenced(ctx, q, userID)
+	if ref, err := jobseeker.Referenced(ctx, q, userID); err != nil || ref {
+		return ref, err
+	}
+	return eligibility.Referenced(ctx, q, userID)
 }
 
 // NewRunner returns the job runner with every job registered.
@@ -314,7 +327,7 @@ func (a *App) Handler() (http.Handler, error) {
 		demoPages = DemoPages(a.DB, a.Envelope, a.Clock)
 	}
 	return web.New(web.Deps{Config: a.Config, Logger: a.Log, Health: a.DB, Demo: demoPages, Clock: a.Clock, Accounts: a.Accounts,
-		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, JobSeekers: a.JobSeekers, Applications: a.Applications, Files: a.Files,
+		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Files: a.Files,
 		Imports: a.Imports, SearchReady: a.searchReady.Load, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry,
 		MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
 		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy),

@@ -23,9 +23,9 @@ import (
 	"parcours/internal/clock"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
+	"parcours/internal/eligibility"
 	"parcours/internal/fault"
 	"parcours/internal/jobseeker"
-	"parcours/internal/offer"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
 )
@@ -110,11 +110,11 @@ type Deps struct {
 	Orgs     *org.Service
 	// Places is the reference data the registry is drawn from; loaded when nil.
 	Places *refdata.Data
-	// Offer, People and Applications load the demo's job seekers and applications; without
-	// them, only the accounts and the registry are loaded.
-	Offer        *offer.Service
-	People       *jobseeker.Service
+	// JobSeekers, Applications and Eligibility create the demo's people, their applications
+	// and eligibility diagnoses (people.go); without them the demo has none.
+	JobSeekers   *jobseeker.Service
 	Applications *application.Service
+	Eligibility  *eligibility.Service
 }
 
 // Load creates whatever part of the dataset is missing.
@@ -153,8 +153,11 @@ func Load(ctx context.Context, a Deps) (Result, error) {
 		return res, fmt.Errorf("registre des structures : %w", err)
 	}
 	res.Registry = reg
-	if err := loadApplications(ctx, a, ids); err != nil {
-		return res, fmt.Errorf("candidats et candidatures : %w", err)
+	if err := loadPeople(ctx, a, places, staff, ids); err != nil {
+		return res, fmt.Errorf("candidats de démonstration : %w", err)
+	}
+	if err := loadApplications(ctx, a, places, ids); err != nil {
+		return res, fmt.Errorf("candidatures de démonstration : %w", err)
 	}
 	return res, database.SetSetting(ctx, a.DB.Writer(), "demo_loaded_at", a.Clock.Now().Format("2006-01-02T15:04:05Z"), a.Clock.Now())
 }

@@ -18,9 +18,9 @@ import (
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
 	"parcours/internal/demo"
+	"parcours/internal/eligibility"
 	"parcours/internal/files"
 	"parcours/internal/jobseeker"
-	"parcours/internal/notify"
 	"parcours/internal/offer"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
@@ -42,12 +42,16 @@ func deps(t *testing.T, db *database.DB, clk clock.Clock, places *refdata.Data) 
 	guard := access.NewGuard(db, audit.NewJournal(env.Pseudonym), clk)
 	accounts := account.NewService(account.Options{DB: db, Clock: clk, Hasher: account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}),
 		Envelope: env, BaseURL: "https://parcours.test", Guard: guard})
-	o := offer.NewService(db, clk, places, "https://parcours.test")
-	o.SetOutbox(notify.Outbox{Envelope: env})
+	offers := offer.NewService(db, clk, places, "https://parcours.test")
+	offers.SetOutbox(accounts.Outbox())
 	people := jobseeker.NewService(db, guard, env, clk, places, accounts)
-	apps := application.NewService(db, guard, env, clk, o, people, files.NewService(db, env, clk, files.Options{}), "https://parcours.test")
+	apps := application.NewService(db, guard, env, clk, offers, people, files.NewService(db, env, clk, files.Options{}), "https://parcours.test")
+	elig := eligibility.NewService(db, guard, env, clk, people)
+	if err := elig.EnsureCriteria(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return demo.Deps{DB: db, Clock: clk, Envelope: env, Accounts: accounts, Orgs: org.NewService(db, guard, clk, places, accounts, "https://parcours.test"),
-		Places: places, Offer: o, People: people, Applications: apps}
+		Places: places, JobSeekers: people, Applications: apps, Eligibility: elig}
 }
 
 // tables whose row counts must not change when the demo is loaded again.
@@ -109,6 +113,24 @@ func TestLoad(t *testing.T) {
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM job_seekers j JOIN users u ON u.id = j.user_id WHERE u.email = 'candidat@demo.parcours.test'`); n != 1 {
 			t.Errorf("the demo job seeker has %d files", n)
+		}
+		// The demo's people: a prescriber's diagnosis in force, two structures' (one expired).
+		// Four people with diagnoses (people.go), five more for the lists (applications.go).
+		if n := count(t, db, `SELECT COUNT(*) FROM job_seekers`); n != 9 {
+			t.Errorf("%d demo job seekers, want 9", n)
+		}
+		todayDate := offer.Today(clk.Now())
+		for _, c := range []struct {
+			what, where string
+			want        int
+		}{
+			{"prescriber's in force", `author_kind = 'prescriber' AND valid_until >= $1`, 1},
+			{"structures' in force", `author_kind = 'employer' AND valid_until >= $1`, 2},
+			{"expired", `valid_until < $1`, 1},
+		} {
+			if n := count(t, db, `SELECT COUNT(*) FROM eligibility_diagnoses WHERE `+c.where, todayDate); n != c.want {
+				t.Errorf("%d diagnoses %s, want %d", n, c.what, c.want)
+			}
 		}
 		reg := first.Registry
 		if reg.Structures < 1500 || reg.JobDescriptions < 6000 || reg.Structures != before["structures"] || reg.JobDescriptions != before["job_descriptions"] {

@@ -324,6 +324,8 @@ type applicationView struct {
 	// structure archive (or bring back) the application.
 	PriorKinds []option
 	Archivable bool
+	// Eligibility is the person's eligibility for the receiving structure, with why.
+	Eligibility *eligibilityView
 }
 
 func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request) {
@@ -348,6 +350,10 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 		return
 	}
 	if v.Structure, err = s.offer.Structure(r.Context(), a, d.ToOrg); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if v.Eligibility, err = s.eligibilityOf(r, d.JobSeekerID, d.ToOrg, "/candidatures/"+id.String()); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -84,6 +84,8 @@ var auditActions = map[string]string{
 	"application.prior_action_added":    "Action préalable à l'embauche ajoutée",
 	"application.prior_action_deleted":  "Action préalable à l'embauche supprimée",
 	"account.notifications":             "Préférences de notification modifiées",
+	// Eligibility.
+	"eligibility.diagnosis_made": "Diagnostic d'éligibilité à l'IAE",
 }
 
 // readWhats name what a read ("read." + access.Request.What) was about.
@@ -102,6 +104,8 @@ var readWhats = map[string]string{
 	"application.cv":             "du CV d'une candidature",
 	"application.export":         "d'un export de candidatures",
 	"application.counts":         "du décompte des candidatures",
+	"eligibility.status":         "de l'éligibilité d'un candidat",
+	"eligibility.diagnosis":      "d'un diagnostic d'éligibilité",
 }
 
 // auditActionLabel is the French label of an action code, and whether it has one.
@@ -140,6 +144,7 @@ var auditRelations = map[string]string{
 	"application_sent":     "candidature envoyée",
 	"follow_up":            "suivi",
 	"caseload":             "portefeuille",
+	"diagnosed":            "diagnostic d'éligibilité fait",
 }
 
 // auditFields name the fields of a structure's public page that an update changed.

@@ -16,7 +16,7 @@ var recordedAction = regexp.MustCompile(`record\(ctx, tx, (?:actor, |access\.Act
 // Every action the domain packages record has a French label on the journal.
 func TestEveryRecordedActionHasALabel(t *testing.T) {
 	seen := 0
-	for _, dir := range []string{"account", "org", "offer", "audit", "cli", "jobseeker", "application", "files"} {
+	for _, dir := range []string{"account", "org", "offer", "audit", "cli", "jobseeker", "application", "files", "eligibility"} {
 		files, err := filepath.Glob(filepath.Join("..", dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)

@@ -263,6 +263,8 @@ type jobSeekerPageView struct {
 	Person       jobseeker.JobSeeker
 	CanEdit      bool
 	Applications []application.Row
+	// Eligibility is the person's IAE eligibility with why (nil: not the reader's to see).
+	Eligibility *eligibilityView
 }
 
 func (s *Server) jobSeekerPage(w http.ResponseWriter, r *http.Request) {
@@ -278,6 +280,10 @@ func (s *Server) jobSeekerPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := jobSeekerPageView{Person: j, CanEdit: j.HandledByProxy && a.Kind == access.Professional || a.Kind == access.JobSeeker}
+	if v.Eligibility, err = s.eligibilityOf(r, id, uuid.Nil, ""); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var list func(context.Context, access.Actor, application.Filter) ([]application.Row, string, error)
 	switch {
 	case a.Kind == access.JobSeeker:

@@ -381,6 +381,7 @@ var flashTexts = map[string]string{
 	"prior_action_added":      "L'action préalable à l'embauche est enregistrée.",
 	"prior_action_deleted":    "L'action préalable à l'embauche est supprimée.",
 	"notifications_saved":     "Vos préférences de notification sont enregistrées.",
+	"diagnosis_saved":         "Le diagnostic d'éligibilité est enregistré.",
 }
 
 const flashCookie = "parcours_flash"

@@ -52,8 +52,11 @@ type world struct {
 	mailID      string
 	// People and applications: "own" (followed by P, applied to A), "other" (followed by Q,
 	// applied to B), "js" (the job seeker's own file, applied to A).
-	person   map[string]uuid.UUID
-	app      map[string]uuid.UUID
+	person map[string]uuid.UUID
+	app    map[string]uuid.UUID
+	// Diagnoses: "own" by P (authorised) about its person, "other" by Q about theirs, "js" by
+	// the employer A about the job seeker, who applied there.
+	diag     map[string]uuid.UUID
 	importID uuid.UUID // a registry import, queued
 }
 
@@ -74,7 +77,7 @@ func newWorld(t *testing.T, db *database.DB) *world {
 	ctx := context.Background()
 	w := &world{s: s, tokens: map[string]string{}, users: map[string]account.User{}, orgs: map[string]org.Organisation{},
 		joinReq: map[string]uuid.UUID{}, invitation: map[string]uuid.UUID{}, jd: map[string]uuid.UUID{},
-		person: map[string]uuid.UUID{}, app: map[string]uuid.UUID{}}
+		person: map[string]uuid.UUID{}, app: map[string]uuid.UUID{}, diag: map[string]uuid.UUID{}}
 	mk := func(key string, kind access.UserKind) account.User {
 		u := s.user(t, kind, key+"@exemple.fr")
 		w.users[key] = u
@@ -96,6 +99,12 @@ func newWorld(t *testing.T, db *database.DB) *world {
 	w.orgs["P"] = s.createOrg(t, staffActor, "CCAS", "CCAS P", siret("3333333300001"), "69266", pa)
 	w.orgs["Q"] = s.createOrg(t, staffActor, "CCAS", "CCAS Q", siret("4444444400001"), "13055", qa)
 	w.orgs["D"] = s.createOrg(t, staffActor, "DDETS_IAE", "DDETS 69", siret("5555555500001"), "69123", da)
+	// Both prescribers are habilitated: their members make eligibility diagnoses.
+	for _, k := range []string{"P", "Q"} {
+		if err := s.orgs.DecideHabilitation(ctx, staffActor, w.orgs[k].ID, org.Validated, "Vérifié"); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// Both employers are registered structures with a valid convention and a job description.
 	for _, k := range []string{"A", "B"} {
@@ -204,6 +213,16 @@ func newWorld(t *testing.T, db *database.DB) *world {
 		t.Fatal(err)
 	}
 	w.app["js"] = ja.ID
+
+	// Diagnoses: each prescriber's about the person it follows, the employer A's about the job
+	// seeker.
+	for key, by := range map[string]access.Actor{"own": acting(prescriberAdm, "P"), "other": acting("prescripteur-q", "Q"), "js": acting(employerAdmin, "A")} {
+		d, err := s.elig.Make(ctx, by, w.person[key], []string{"RSA"})
+		if err != nil {
+			t.Fatalf("diagnosis %s: %v", key, err)
+		}
+		w.diag[key] = d.ID
+	}
 
 	// Sessions: staff with MFA; the others with a password.
 	w.staffSecret = s.enrol(t, st)
@@ -593,6 +612,19 @@ var routeTable = map[string]routeCase{
 			}
 			return deny
 		}},
+	// Eligibility diagnoses (issue 9). The employer A's person "own" has P's diagnosis, which
+	// takes precedence: A's form says so instead of refusing, and a diagnosis sent is refused
+	// at the form (422), not by access.
+	"GET /candidats/{id}/diagnostic": {path: personPath("/diagnostic"), expect: ownFor([]string{prescriberAdm, employerAdmin, employerMember})},
+	"POST /candidats/{id}/diagnostic": {path: personPath("/diagnostic"), form: vals("criteres", "RSA"),
+		expect: ownFor([]string{prescriberAdm, employerAdmin, employerMember})},
+	"GET /diagnostics/{id}": {path: func(w *world, role, target string) string {
+		k := target
+		if target == "own" && role == jobSeeker {
+			k = "js"
+		}
+		return "/diagnostics/" + w.diag[k].String()
+	}, expect: ownFor([]string{jobSeeker, prescriberAdm, employerAdmin, employerMember})},
 
 	// Search and structures (issue 3).
 	"GET /recherche":                {path: fixed("/recherche?commune=69123&rayon=25"), expect: always(public)},

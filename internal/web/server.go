@@ -18,6 +18,7 @@ import (
 	"parcours/internal/audit"
 	"parcours/internal/clock"
 	"parcours/internal/config"
+	"parcours/internal/eligibility"
 	"parcours/internal/files"
 	"parcours/internal/jobseeker"
 	"parcours/internal/offer"
@@ -40,6 +41,8 @@ type Deps struct {
 	// JobSeekers and Applications are the IAE processing's files of people and applications.
 	JobSeekers   *jobseeker.Service
 	Applications *application.Service
+	// Eligibility keeps the IAE criteria and eligibility diagnoses (nil: pages show none).
+	Eligibility *eligibility.Service
 	// Files checks uploads (CVs) before a service stores them.
 	Files  *files.Service
 	Places *refdata.Data
@@ -74,6 +77,7 @@ type Server struct {
 	trail        *audit.Trail
 	jobseekers   *jobseeker.Service
 	applications *application.Service
+	eligibility  *eligibility.Service
 	files        *files.Service
 	offer        *offer.Service
 	imports      *registrycsv.Importer
@@ -139,6 +143,7 @@ func New(d Deps) (*Server, error) {
 		"jobTitle":      jobTitle,
 		"euros":         euros,
 		"lower":         strings.ToLower,
+		"hasPrefix":     strings.HasPrefix,
 		"formatPhone":   offer.FormatPhone,
 		"communeName": func(code string) string {
 			if c, ok := d.Places.Commune(code); ok {
@@ -159,7 +164,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, searchReady: d.SearchReady, clock: d.Clock, accounts: d.Accounts,
-		orgs: d.Orgs, trail: d.Trail, jobseekers: d.JobSeekers, applications: d.Applications, files: d.Files,
+		orgs: d.Orgs, trail: d.Trail, jobseekers: d.JobSeekers, applications: d.Applications, eligibility: d.Eligibility, files: d.Files,
 		offer: d.Offer, imports: d.Imports, places: d.Places,
 		templates: t, search: search, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
 		mux: http.NewServeMux(), limits: newLimits(d.Config.FormRateLimit, d.Config.SignupRateLimit, d.Clock.Now),
@@ -223,6 +228,9 @@ func (s *Server) registerRoutes() {
 	s.registerOfferRoutes()
 	s.registerJobSeekerRoutes()
 	s.registerApplicationRoutes()
+	if s.eligibility != nil {
+		s.registerEligibilityRoutes()
+	}
 	if s.demo != nil {
 		s.handle("GET /demo/courriels", gatePublic, s.demoMails)
 		s.handle("GET /demo/courriels/{id}", gatePublic, s.demoMail)

@@ -24,6 +24,7 @@ import (
 	"parcours/internal/config"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
+	"parcours/internal/eligibility"
 	"parcours/internal/files"
 	"parcours/internal/jobseeker"
 	"parcours/internal/offer"
@@ -53,6 +54,7 @@ type stack struct {
 	offer    *offer.Service
 	people   *jobseeker.Service
 	apps     *application.Service
+	elig     *eligibility.Service
 	files    *files.Service
 	imports  *registrycsv.Importer
 	server   *web.Server
@@ -95,6 +97,10 @@ func newStackConfig(t *testing.T, db *database.DB, demo bool, baseURL string, lo
 	people := jobseeker.NewService(db, guard, env, clk, places, accounts)
 	fileStore := files.NewService(db, env, clk, files.Options{})
 	apps := application.NewService(db, guard, env, clk, offers, people, fileStore, base.String())
+	elig := eligibility.NewService(db, guard, env, clk, people)
+	if err := elig.EnsureCriteria(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	reg := prometheus.NewRegistry()
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	var demoPages web.Demo
@@ -104,7 +110,7 @@ func newStackConfig(t *testing.T, db *database.DB, demo bool, baseURL string, lo
 	imports := registrycsv.NewImporter(offers, places, logger, "test")
 	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, Health: db, Demo: demoPages, Clock: clk,
 		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers, Imports: imports, SearchReady: offers.SearchReady,
-		JobSeekers: people, Applications: apps, Files: fileStore, Places: places, Registry: reg, Gatherer: reg,
+		JobSeekers: people, Applications: apps, Eligibility: elig, Files: fileStore, Places: places, Registry: reg, Gatherer: reg,
 		API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now})})
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +121,7 @@ func newStackConfig(t *testing.T, db *database.DB, demo bool, baseURL string, lo
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, people: people, apps: apps, files: fileStore, imports: imports, server: srv, ts: ts, cfg: cfg}
+	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, people: people, apps: apps, elig: elig, files: fileStore, imports: imports, server: srv, ts: ts, cfg: cfg}
 }
 
 func (s *stack) cookieName() string { return "__Host-parcours_session" }
