@@ -21,46 +21,46 @@ import (
 // tables classifies every table the migrations create. A new table fails the test until it is
 // classified here: personal data or not.
 var tables = map[string]bool{
-	"settings":                  false, // configuration; the secrets it holds are sealed (crypto.Envelope)
-	"regions":                   false,
-	"departements":              false,
-	"communes":                  false,
-	"rome_codes":                false,
-	"appellations":              false,
-	"subject_keys":              false, // wrapped key material: decrypts nothing without a ciphertext read elsewhere
-	"audit_events":              true,
-	"audit_hashes":              false, // hashes of entries, no content
-	"audit_checkpoints":         false,
-	"audit_sequencer":           false,
-	"job_runs":                  false,
-	"outbox":                    true,
-	"users":                     true,
-	"user_tokens":               true,
-	"sessions":                  true,
-	"recovery_codes":            true,
-	"login_throttle":            true,  // keyed pseudonyms of addresses
-	"account_deletions":         false, // counts only
-	"organisations":             false, // legal persons; people appear only as account ids
-	"memberships":               true,
-	"invitations":               true,
-	"join_requests":             true,
-	"habilitation_decisions":    true,
-	"conventions":               false,
-	"structures":                false,
-	"job_descriptions":          false,
-	"offer_state":               false,
-	"job_seekers":               true,
-	"job_seeker_followers":      true,
-	"applications":              true,
-	"application_jobs":          false, // which job descriptions an application names
-	"application_transitions":   true,
-	"application_prior_actions": false, // a GEIQ's actions before hiring: kind and dates of an application
-	"notification_settings":     true,  // which notices a professional switched off
-	"files":                     true,  // documents of people: subject, kind, sealed name and content
-	"file_contents":             false, // sealed bytes under an opaque id: they open only with the files row (subject, binding), read through files.Service.Open
-	"registry_imports":          false, // reports of registry imports; the staff member who ran one appears as an account id
-	"registry_import_files":     false, // the registry file (structures, legal persons), while its import runs
-	"registry_import_lines":     false, // the refused lines of the registry file, with the reason
+	"settings":                      false, // configuration; the secrets it holds are sealed (crypto.Envelope)
+	"regions":                       false,
+	"departements":                  false,
+	"communes":                      false,
+	"rome_codes":                    false,
+	"appellations":                  false,
+	"subject_keys":                  false, // wrapped key material: decrypts nothing without a ciphertext read elsewhere
+	"audit_events":                  true,
+	"audit_hashes":                  false, // hashes of entries, no content
+	"audit_checkpoints":             false,
+	"audit_sequencer":               false,
+	"job_runs":                      false,
+	"outbox":                        true,
+	"users":                         true,
+	"user_tokens":                   true,
+	"sessions":                      true,
+	"recovery_codes":                true,
+	"login_throttle":                true,  // keyed pseudonyms of addresses
+	"account_deletions":             false, // counts only
+	"organisations":                 false, // legal persons; people appear only as account ids
+	"memberships":                   true,
+	"invitations":                   true,
+	"join_requests":                 true,
+	"habilitation_decisions":        true,
+	"conventions":                   false,
+	"structures":                    false,
+	"job_descriptions":              false,
+	"offer_state":                   false,
+	"job_seekers":                   true,
+	"job_seeker_followers":          true,
+	"applications":                  true,
+	"application_jobs":              false, // which job descriptions an application names
+	"application_transitions":       true,
+	"application_prior_actions":     false, // a GEIQ's actions before hiring: kind and dates of an application
+	"notification_settings":         true,  // which notices a professional switched off
+	"files":                         true,  // documents of people: subject, kind, sealed name and content
+	"file_contents":                 false, // sealed bytes under an opaque id: they open only with the files row (subject, binding), read through files.Service.Open
+	"registry_imports":              false, // reports of registry imports; the staff member who ran one appears as an account id
+	"registry_import_files":         false, // the registry file (structures, legal persons), while its import runs
+	"registry_import_lines":         false, // the refused lines of the registry file, with the reason
 	"eligibility_criteria_sets":     false, // the arrêtés' criteria: reference data
 	"eligibility_criteria":          false,
 	"eligibility_incompatibilities": false,
