@@ -1,14 +1,16 @@
 // Builds the front-end assets the binary embeds (internal/web/static/vendor, never committed)
 // from the npm packages and the platform's own files:
 //
-//   - one DSFR stylesheet holding the core and only the components and icons the templates
-//     use (found from the fr-* classes in internal/web/templates), in the DSFR's own order, with
-//     the components they depend on (their README's "Dépendances");
+//   - one stylesheet (css/site.css) holding the DSFR's core and only the components and icons
+//     the templates use (found from the fr-* classes in internal/web/templates), in the DSFR's
+//     own order, with the components they depend on (their README's "Dépendances"), purged of
+//     the rules that need a class no template or script uses, then the platform's own rules;
+//   - one DSFR script of the core and the scripts of those components;
 //   - every file under a name carrying a hash of its content (dsfr/dsfr.3f2a1b9c0d.css), so
 //     that browsers may keep it for a year; the stylesheet's url()s point at those names;
 //   - a gzip and a brotli copy of each text file, for the server to send by content
 //     negotiation;
-//   - manifest.json, from the names the templates ask for ({{asset "dsfr/dsfr.css"}}) to the
+//   - manifest.json, from the names the templates ask for ({{asset "css/site.css"}}) to the
 //     hashed ones.
 //
 // Run by scripts/assets.sh (make assets). Node's standard library only.
@@ -88,6 +90,77 @@ if (missingIcons.length > 0) {
   process.exit(1);
 }
 
+// The classes that may appear on a page: the templates', and those the DSFR's and the
+// platform's scripts add (every string literal of the scripts, prefixed, so that a class the
+// DSFR builds with ns("collapse--expanded") is kept).
+const scripted = new Set();
+for (const file of [path.join(dist, "dsfr.module.js"), path.join(own, "js/parcours.js")]) {
+  for (const m of read(file).matchAll(/["'`]([a-zA-Z][a-zA-Z0-9_-]*)/g)) {
+    scripted.add(m[1].startsWith("fr-") ? m[1] : `fr-${m[1]}`);
+  }
+}
+const known = (cls) => used.has(cls) || scripted.has(cls);
+
+// Drops the rules none of whose selectors can match a page: a selector is kept unless it
+// requires a DSFR class no template or script uses. Classes inside parentheses (:not(),
+// :is(), :where(), :has()) are not requirements and never drop a selector. At-rules with a
+// block of rules (@media, @supports, @layer) are purged inside; other at-rules are kept.
+function purge(css) {
+  let out = "";
+  let i = 0;
+  const blockEnd = (from) => { // index just after the } closing the block opened at from
+    let depth = 0;
+    for (let j = from; j < css.length; j++) {
+      const c = css[j];
+      if (c === '"' || c === "'") { j = css.indexOf(c, j + 1); continue; }
+      if (c === "{") depth++;
+      else if (c === "}" && --depth === 0) return j + 1;
+    }
+    return css.length;
+  };
+  while (i < css.length) {
+    if (css.startsWith("/*", i)) {
+      const end = css.indexOf("*/", i + 2) + 2;
+      i = end > 1 ? end : css.length;
+      continue;
+    }
+    const open = css.indexOf("{", i);
+    if (open < 0) { out += css.slice(i); break; }
+    const prelude = css.slice(i, open);
+    const end = blockEnd(open);
+    const head = prelude.trim();
+    if (head.startsWith("@")) {
+      if (/^@(media|supports|layer)\b/.test(head)) {
+        const inner = purge(css.slice(open + 1, end - 1));
+        if (inner.trim() !== "") out += `${prelude}{${inner}}`;
+      } else {
+        out += css.slice(i, end);
+      }
+    } else {
+      const kept = selectors(prelude).filter((sel) => {
+        const outside = sel.replace(/\((?:[^()]|\([^()]*\))*\)/g, "");
+        return [...outside.matchAll(/\.(fr-[a-zA-Z0-9_-]+)/g)].every((m) => known(m[1]));
+      });
+      if (kept.length > 0) out += `${kept.join(",")}${css.slice(open, end)}`;
+    }
+    i = end;
+  }
+  return out;
+}
+// A selector list split at its top-level commas.
+function selectors(list) {
+  const parts = [];
+  let depth = 0, start = 0;
+  for (let j = 0; j < list.length; j++) {
+    const c = list[j];
+    if (c === "(" || c === "[") depth++;
+    else if (c === ")" || c === "]") depth--;
+    else if (c === "," && depth === 0) { parts.push(list.slice(start, j)); start = j + 1; }
+  }
+  parts.push(list.slice(start));
+  return parts;
+}
+
 // Output: hashed names, compressed copies, manifest.
 fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(out, { recursive: true });
@@ -131,7 +204,9 @@ function rewrite(css, from) {
   });
 }
 
-const piece = (file) => rewrite(body(read(file)), file);
+// One stylesheet, the only resource that blocks the first paint: the DSFR's core, components
+// and icons, purged of the rules no page can use, then the platform's own rules.
+const piece = (file) => rewrite(purge(body(read(file))), file);
 const core = path.join(dist, "core/core.main.min.css");
 let css = banner(read(core)) + piece(core);
 for (const c of ordered) css += piece(path.join(componentDir, c, `${c}.main.min.css`));
@@ -142,16 +217,31 @@ for (const c of ordered) {
   const print = path.join(componentDir, c, `${c}.print.min.css`);
   if (fs.existsSync(print)) css += piece(print);
 }
-emit("dsfr/dsfr.css", Buffer.from(css));
+const unpurged = body(read(core)).length + ordered.reduce((n, c) => n + body(read(path.join(componentDir, c, `${c}.main.min.css`))).length, 0);
+css += "\n" + rewrite(read(path.join(own, "css/parcours.css")), path.join(own, "css/parcours.css"));
+emit("css/site.css", Buffer.from(css));
+
+// One script for the DSFR: its core and the components the pages use that have a script,
+// in the DSFR's order (what dsfr.module.min.js holds for every component).
+let script = read(path.join(dist, "core/core.module.min.js"));
+const scriptedComponents = [];
+for (const c of ordered) {
+  const file = path.join(componentDir, c, `${c}.module.min.js`);
+  if (fs.existsSync(file)) {
+    // Each component's script declares its own top-level names (const e = window.dsfr):
+    // a block keeps them apart in the one module.
+    script += `\n{\n${body(read(file))}\n}`;
+    scriptedComponents.push(c);
+  }
+}
+emit("dsfr/dsfr.module.min.js", Buffer.from(script));
 
 for (const [logical, source] of [
-  ["dsfr/dsfr.module.min.js", path.join(dist, "dsfr.module.min.js")],
   ["dsfr/dsfr.nomodule.min.js", path.join(dist, "dsfr.nomodule.min.js")],
   ["dsfr/favicon/favicon.svg", path.join(dist, "favicon/favicon.svg")],
   ["dsfr/favicon/favicon.ico", path.join(dist, "favicon/favicon.ico")],
   ["dsfr/favicon/apple-touch-icon.png", path.join(dist, "favicon/apple-touch-icon.png")],
   ["htmx/htmx.min.js", path.join(root, "node_modules/htmx.org/dist/htmx.min.js")],
-  ["css/parcours.css", path.join(own, "css/parcours.css")],
   ["js/parcours.js", path.join(own, "js/parcours.js")],
 ]) {
   const content = fs.readFileSync(source);
@@ -161,7 +251,10 @@ fs.writeFileSync(path.join(out, "manifest.json"), JSON.stringify(manifest, null,
 
 const size = (name) => fs.statSync(path.join(out, name)).size;
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
-const sheet = manifest["dsfr/dsfr.css"];
+const sheet = manifest["css/site.css"];
+const js = manifest["dsfr/dsfr.module.min.js"];
 console.log(`assets: DSFR ${JSON.parse(read(path.join(dist, "../package.json"))).version} stylesheet of ${ordered.length} components ` +
-  `(${ordered.join(", ")}) and ${icons.length} icons: ${kb(size(sheet))}, ${kb(size(sheet + ".br"))} with brotli; ` +
+  `(${ordered.join(", ")}) and ${icons.length} icons, purged of unused rules (${kb(unpurged)} before): ${kb(size(sheet))}, ` +
+  `${kb(size(sheet + ".br"))} with brotli; DSFR script of the core and ${scriptedComponents.length} components: ` +
+  `${kb(size(js))}, ${kb(size(js + ".br"))} with brotli; ` +
   `${Object.keys(manifest).length} files named by their content, in ${path.relative(root, out)}`);

@@ -27,7 +27,7 @@ var staticFS embed.FS
 // cheaply after an upgrade.
 type staticFiles struct {
 	fsys fs.FS
-	// manifest maps a logical name ("dsfr/dsfr.css") to its hashed file under vendor/.
+	// manifest maps a logical name ("css/site.css") to its hashed file under vendor/.
 	manifest map[string]string
 	// hashed holds the hashed files' paths (vendor/…), immutable.
 	hashed map[string]bool
@@ -157,6 +157,6 @@ func accepts(header, coding string) bool {
 
 // hasVendorAssets tells whether `make assets` ran before the build.
 func (sf *staticFiles) hasVendorAssets() bool {
-	_, ok := sf.manifest["dsfr/dsfr.css"]
+	_, ok := sf.manifest["css/site.css"]
 	return ok
 }
