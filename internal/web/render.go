@@ -192,14 +192,29 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		s.renderError(w, r, http.StatusInternalServerError)
 		return
 	}
+	body := s.withoutUnusedHTMX(buf.Bytes())
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Pages may show personal data: never keep them in a shared or browser cache.
 	h.Set("Cache-Control", "no-store")
 	// The length lets net/http send the page in one piece rather than in chunks.
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
+}
+
+// withoutUnusedHTMX drops the layout's htmx script from a rendered page that carries no hx-
+// attribute (login, account, most employer pages): one script less to fetch and evaluate on a
+// phone. Which partials a page reaches depends on its data, so the rendered page decides. The
+// page is changed in place.
+func (s *Server) withoutUnusedHTMX(page []byte) []byte {
+	tag := s.htmxTag
+	i := bytes.Index(page, tag)
+	if i < 0 || bytes.Contains(page, []byte("hx-")) {
+		return page
+	}
+	n := copy(page[i:], page[i+len(tag):])
+	return page[:i+n]
 }
 
 // capitalised returns the messages with a capital first letter, as every sentence shown.
