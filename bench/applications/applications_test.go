@@ -55,7 +55,7 @@ var (
 	openErr  error
 )
 
-func url(tb testing.TB) string {
+func benchURL(tb testing.TB) string {
 	u := os.Getenv("PARCOURS_BENCH_DATABASE_URL")
 	if u == "" {
 		tb.Skip("PARCOURS_BENCH_DATABASE_URL not set: seed a database with go run ./bench/seed and name it (postgres://… or sqlite:PATH)")
@@ -64,7 +64,7 @@ func url(tb testing.TB) string {
 }
 
 func open(tb testing.TB) *bench {
-	u := url(tb)
+	u := benchURL(tb)
 	openOnce.Do(func() { opened, openErr = openBench(context.Background(), u) })
 	if openErr != nil {
 		tb.Fatal(openErr)

@@ -263,7 +263,14 @@ const day = 24 * time.Hour
 
 func (g *generator) person(b *crypto.Bulk, c *chunk, i int) error {
 	r, w := g.r, g.w
-	created := w.now.Add(-time.Duration(r.Int64N(int64(3 * 365 * day))))
+	// People arrive in order over three years (two weeks of jitter), so that the tables are
+	// written in time order, as the platform writes them: a job or a list that walks recent
+	// rows reads neighbouring pages, not the whole file.
+	span := 3 * 365 * day
+	created := w.now.Add(-span + time.Duration(float64(span)*float64(i)/float64(g.o.jobSeekers)) + time.Duration(r.Int64N(int64(14*day))) - 7*day)
+	if latest := w.now.Add(-time.Hour); created.After(latest) {
+		created = latest
+	}
 	home := w.where.Pick(r)
 	j := jobseeker.JobSeeker{ID: newID(r, created), CreatedAt: created, UpdatedAt: created}
 	p := &j.Profile
@@ -368,7 +375,8 @@ func (g *generator) application(b *crypto.Bulk, c *chunk, j jobseeker.JobSeeker,
 	} else {
 		t = &w.targets[w.national.pick(r)]
 	}
-	span := w.now.Sub(j.CreatedAt)
+	// Most applications go in the first months after the person's file was opened.
+	span := min(w.now.Sub(j.CreatedAt), 120*day)
 	created := j.CreatedAt.Add(time.Duration(r.Int64N(int64(span) + 1)))
 	a := application.Application{ID: newID(r, created), JobSeekerID: j.ID, ToOrg: t.id, CreatedAt: created}
 	switch x := r.IntN(100); {
