@@ -20,6 +20,8 @@ const (
 	// EditSupport: record or change the health data and the record, close it, set a
 	// litigation hold, handle the person's requests. Resource: as ViewSupport.
 	EditSupport Action = "support.edit"
+	// ListSupport: list the caseload of the actor's organisation. Resource: Habilitated.
+	ListSupport Action = "support.list"
 	// BreakGlass: open an emergency access to the record of a person outside the caseload.
 	// Resource: as ViewSupport.
 	BreakGlass Action = "support.break_glass"
@@ -57,6 +59,10 @@ var supportPolicies = map[Action]policy{
 			}
 			return supportAdvisor(a, r) && r.Relations.Any(RelCaseload|RelEmergency)
 		},
+		purposes: supportPurposes,
+	},
+	ListSupport: {
+		allow:    supportAdvisor,
 		purposes: supportPurposes,
 	},
 	EditSupport: {

@@ -49,6 +49,8 @@ func TestSupportRules(t *testing.T) {
 		{"not staff", staff, access.ViewSupport, on(access.RelCaseload, true), false},
 		{"the person reads their own", js, access.ViewSupport, on(access.RelSelf, false), true},
 		{"a job seeker does not read someone else", js, access.ViewSupport, on(0, false), false},
+		{"a habilitated advisor lists the caseload", ft, access.ListSupport, on(0, true), true},
+		{"not without the habilitation", ft, access.ListSupport, on(0, false), false},
 		{"the caseload edits", capEmploi, access.EditSupport, on(access.RelCaseload, true), true},
 		{"an emergency access does not edit", capEmploi, access.EditSupport, on(access.RelEmergency, true), false},
 		{"the person does not edit", js, access.EditSupport, on(access.RelSelf, false), false},

@@ -335,7 +335,7 @@ func (a *App) Handler() (http.Handler, error) {
 		demoPages = DemoPages(a.DB, a.Envelope, a.Clock)
 	}
 	return web.New(web.Deps{Config: a.Config, Logger: a.Log, Health: a.DB, Demo: demoPages, Clock: a.Clock, Accounts: a.Accounts,
-		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Files: a.Files,
+		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Support: a.Support, Files: a.Files,
 		Imports: a.Imports, SearchReady: a.searchReady.Load, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry,
 		MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
 		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy),

@@ -25,9 +25,6 @@ const minReason = 15
 // advisor's organisation reviews it afterwards.
 func (s *Service) BreakGlass(ctx context.Context, actor access.Actor, person uuid.UUID, reason string) error {
 	reason = strings.TrimSpace(reason)
-	if n := utf8.RuneCountInString(reason); n < minReason || n > maxComment {
-		return fault.Field("reason", fmt.Sprintf("Justifiez l'accès d'urgence (%d à %d caractères).", minReason, maxComment))
-	}
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		st, err := s.describe(ctx, tx, actor, person)
 		if err != nil {
@@ -35,6 +32,9 @@ func (s *Service) BreakGlass(ctx context.Context, actor access.Actor, person uui
 		}
 		if err := access.Can(actor, access.BreakGlass, st.res); err != nil {
 			return err
+		}
+		if n := utf8.RuneCountInString(reason); n < minReason || n > maxComment {
+			return fault.Field("reason", fmt.Sprintf("Justifiez l'accès d'urgence (%d à %d caractères).", minReason, maxComment))
 		}
 		if st.record == uuid.Nil {
 			return errNoRecord

@@ -139,6 +139,15 @@ func (s *Service) load(ctx context.Context, q database.Querier, id uuid.UUID, op
 	} else {
 		r.Withheld = true
 	}
+	var first, birth, usage string
+	if err := q.QueryRowContext(ctx, `SELECT first_names, birth_name, usage_name, birth_date FROM job_seekers WHERE id = $1`, r.PersonID).
+		Scan(&first, &birth, &usage, &r.BirthDate); err != nil {
+		return Record{}, fmt.Errorf("personne : %w", err)
+	}
+	if usage != "" {
+		birth = usage
+	}
+	r.PersonName = first + " " + birth
 	if r.Caseload, err = caseload(ctx, q, id); err != nil {
 		return Record{}, err
 	}

@@ -130,8 +130,11 @@ func (in *Input) Validate(today database.Date) error {
 
 // Record is a person's support record, opened for a reader allowed to see it.
 type Record struct {
-	ID             uuid.UUID
-	PersonID       uuid.UUID
+	ID       uuid.UUID
+	PersonID uuid.UUID
+	// PersonName and BirthDate identify the person on the record's pages.
+	PersonName     string
+	BirthDate      database.Date
 	StartedOn      database.Date
 	EndedOn        database.Date
 	ClosingReason  string

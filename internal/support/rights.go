@@ -19,16 +19,6 @@ import (
 // right to object (art. 21) does not apply (see the information notice): the processing is
 // required by the Code du travail for the public employment service's mission.
 func (s *Service) Ask(ctx context.Context, actor access.Actor, kind, message string) error {
-	if kind != RequestRectification && kind != RequestRestriction {
-		return fault.Field("kind", "Choisissez le type de demande.")
-	}
-	message = strings.TrimSpace(message)
-	if message == "" {
-		return fault.Field("message", "Expliquez votre demande.")
-	}
-	if utf8.RuneCountInString(message) > maxComment {
-		return fault.Field("message", fmt.Sprintf("%d caractères au plus.", maxComment))
-	}
 	person, err := s.personOf(ctx, actor)
 	if err != nil {
 		return err
@@ -43,6 +33,19 @@ func (s *Service) Ask(ctx context.Context, actor access.Actor, kind, message str
 		}
 		if st.record == uuid.Nil {
 			return errNoRecord
+		}
+		f := fault.Fields{}
+		if kind != RequestRectification && kind != RequestRestriction {
+			f.Add("kind", "Choisissez le type de demande.")
+		}
+		message = strings.TrimSpace(message)
+		if message == "" {
+			f.Add("message", "Expliquez votre demande.")
+		} else if utf8.RuneCountInString(message) > maxComment {
+			f.Add("message", fmt.Sprintf("%d caractères au plus.", maxComment))
+		}
+		if err := f.Err(); err != nil {
+			return err
 		}
 		id := uuid.Must(uuid.NewV7())
 		sealed, err := s.env.Seal(ctx, tx, subject(st.record), rowBinding("support_requests", "message", id), []byte(message))
@@ -59,7 +62,11 @@ func (s *Service) Ask(ctx context.Context, actor access.Actor, kind, message str
 				return err
 			}
 		}
-		return s.record(ctx, tx, actor, "support.request_"+kind, person, access.PurposeSupport, map[string]string{"record": st.record.String()})
+		action := "support.request_rectification"
+		if kind == RequestRestriction {
+			action = "support.request_restriction"
+		}
+		return s.record(ctx, tx, actor, action, person, access.PurposeSupport, map[string]string{"record": st.record.String()})
 	})
 }
 

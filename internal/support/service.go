@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/google/uuid"
@@ -144,10 +145,6 @@ func (s *Service) seal(ctx context.Context, q database.Querier, id uuid.UUID, t 
 // follows the person with it (joint controllers). Only a habilitated advisor whose
 // organisation follows the person may; a person has one record at a time.
 func (s *Service) Open(ctx context.Context, actor access.Actor, person uuid.UUID, in Input, joint uuid.UUID) (uuid.UUID, error) {
-	today := s.today()
-	if err := in.Validate(today); err != nil {
-		return uuid.Nil, err
-	}
 	id := uuid.Must(uuid.NewV7())
 	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		st, err := s.describe(ctx, tx, actor, person)
@@ -159,6 +156,9 @@ func (s *Service) Open(ctx context.Context, actor access.Actor, person uuid.UUID
 		}
 		if st.record != uuid.Nil {
 			return fmt.Errorf("un accompagnement adapté existe déjà pour cette personne : %w", fault.Conflict)
+		}
+		if err := in.Validate(s.today()); err != nil {
+			return err
 		}
 		if joint != uuid.Nil {
 			var kind string
@@ -231,10 +231,10 @@ func (s *Service) change(ctx context.Context, actor access.Actor, person uuid.UU
 
 // Update records the health data and the record's dates and title.
 func (s *Service) Update(ctx context.Context, actor access.Actor, person uuid.UUID, in Input) error {
-	if err := in.Validate(s.today()); err != nil {
-		return err
-	}
 	return s.change(ctx, actor, person, "support.updated", func(tx *sql.Tx, id uuid.UUID) error {
+		if err := in.Validate(s.today()); err != nil {
+			return err
+		}
 		title, health, err := s.seal(ctx, tx, id, in.Title, in.Health)
 		if err != nil {
 			return err
@@ -249,13 +249,13 @@ func (s *Service) Update(ctx context.Context, actor access.Actor, person uuid.UU
 // Close ends the support with a reason; the caseload ends with it. The record stays until
 // its purge day.
 func (s *Service) Close(ctx context.Context, actor access.Actor, person uuid.UUID, reason string, on database.Date) error {
-	if !known(ClosingReasons, reason) {
-		return fault.Field("closing_reason", "Choisissez le motif de fin.")
-	}
-	if on.IsZero() || on.After(s.today()) {
-		return fault.Field("ended_on", "Indiquez une date de fin passée ou du jour.")
-	}
 	return s.change(ctx, actor, person, "support.closed", func(tx *sql.Tx, id uuid.UUID) error {
+		if !known(ClosingReasons, reason) {
+			return fault.Field("closing_reason", "Choisissez le motif de fin.")
+		}
+		if on.IsZero() || on.After(s.today()) {
+			return fault.Field("ended_on", "Indiquez une date de fin passée ou du jour.")
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE support_records SET ended_on = $2, closing_reason = $3 WHERE id = $1 AND ended_on IS NULL`, id, on, reason)
 		if err != nil {
 			return err
@@ -316,4 +316,12 @@ func nullDate(d database.Date) any {
 // rowBinding binds a sealed value of an attached table to its row.
 func rowBinding(table, column string, id uuid.UUID) crypto.Binding {
 	return crypto.Binding{Table: table, Column: column, Row: id.String()}
+}
+
+// AcceptProof checks a title's document before SetProof (see files.Service.Accept).
+func (s *Service) AcceptProof(ctx context.Context, actor access.Actor, r io.Reader, name string) (files.Upload, error) {
+	if s.files == nil {
+		return files.Upload{}, fmt.Errorf("dépôt de documents : %w", fault.Unavailable)
+	}
+	return s.files.Accept(ctx, actor, r, name, ProofRules())
 }

@@ -364,3 +364,62 @@ func TestEraseShredsTheKey(t *testing.T) {
 		}
 	})
 }
+
+// The caseload list and what each actor may do, as the pages ask it.
+func TestCaseloadAndStance(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		other, _ := f.newPerson(t, f.capAdvisor, "autre@exemple.fr")
+		st, err := f.svc.StanceOf(ctx, f.capAdvisor, f.person)
+		if err != nil || !st.CanOpen || st.CanRead {
+			t.Fatalf("before opening: %+v %v", st, err)
+		}
+		f.open(t, f.person, "CANARI")
+		for name, c := range map[string]struct {
+			a    access.Actor
+			want support.Stance
+		}{
+			"Cap emploi":      {f.capAdvisor, support.Stance{Habilitated: true, CanRead: true, CanEdit: true}},
+			"France Travail":  {f.ftAdvisor, support.Stance{Habilitated: true, CanRead: true, CanEdit: true}},
+			"another agency":  {f.otherAdvisor, support.Stance{Habilitated: true, CanBreakGlass: true}},
+			"no habilitation": {f.ftPlain, support.Stance{}},
+			"staff":           {f.staff, support.Stance{}},
+			"the person":      {f.personActor, support.Stance{CanRead: true}},
+		} {
+			if got, err := f.svc.StanceOf(ctx, c.a, f.person); err != nil || got != c.want {
+				t.Errorf("%s: %+v, want %+v (%v)", name, got, c.want, err)
+			}
+		}
+		if st, _ := f.svc.StanceOf(ctx, f.capAdvisor, other); !st.CanOpen {
+			t.Fatalf("a person followed without record: %+v", st)
+		}
+		list, err := f.svc.Caseload(ctx, f.ftAdvisor, access.PurposeSupport)
+		if err != nil || len(list) != 1 || list[0].PersonID != f.person {
+			t.Fatalf("caseload: %+v %v", list, err)
+		}
+		// Cap emploi's advisor opened it and is its referent there.
+		list, err = f.svc.Caseload(ctx, f.capAdvisor, access.PurposeSupport)
+		if err != nil || len(list) != 1 || list[0].Referent == "" {
+			t.Fatalf("caseload: %+v %v", list, err)
+		}
+		if list, err := f.svc.Caseload(ctx, f.otherAdvisor, access.PurposeSupport); err != nil || len(list) != 0 {
+			t.Fatalf("another agency's caseload: %+v %v", list, err)
+		}
+		if _, err := f.svc.Caseload(ctx, f.ftPlain, access.PurposeSupport); !errors.Is(err, fault.Forbidden) {
+			t.Fatalf("without habilitation: %v", err)
+		}
+		if err := f.svc.Close(ctx, f.capAdvisor, f.person, "employment", f.today().AddDays(-1)); err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := f.svc.Caseload(ctx, f.ftAdvisor, access.PurposeSupport); len(list) != 0 {
+			t.Fatalf("a closed support stays in the caseload: %+v", list)
+		}
+		if _, err := f.svc.Get(ctx, f.ftAdvisor, f.person, access.PurposeSupport); !errors.Is(err, fault.Forbidden) {
+			t.Fatalf("read after the end of the support: %v", err)
+		}
+		if r, err := f.svc.Mine(ctx, f.personActor); err != nil || r.Open() || r.ClosingReason != "employment" {
+			t.Fatalf("the person after the end: %+v %v", r, err)
+		}
+	})
+}
