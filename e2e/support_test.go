@@ -82,12 +82,12 @@ func TestSupportPath(t *testing.T) {
 	c.shoot("support-open")
 	c.click(`label[for="f-types-cognitive"]`)
 	c.click(`label[for="f-origins-illness"]`)
-	c.typeInto("#f-disability_comment", "Fatigabilité en fin de journée.")
+	c.setValue("#f-disability_comment", "Fatigabilité en fin de journée.")
 	c.click(`label[for="f-compensation-working_time"]`)
-	c.typeInto("#f-compensation_comment", "Temps partiel thérapeutique possible.")
-	c.typeInto("#f-recovery", "Reprendre un rythme régulier, aime le travail en équipe.")
+	c.setValue("#f-compensation_comment", "Temps partiel thérapeutique possible.")
+	c.setValue("#f-recovery", "Reprendre un rythme régulier, aime le travail en équipe.")
 	c.click(`label[for="f-limitations-concentration"]`)
-	c.typeInto("#f-limitations_comment", "Tâches courtes et variées.")
+	c.setValue("#f-limitations_comment", "Tâches courtes et variées.")
 	eval[bool](c, "choose title and joint controller", `(() => {
   document.querySelector('#f-boeth_category').value = 'rqth';
   const joint = document.querySelector('#f-joint_org');
@@ -154,7 +154,7 @@ func TestSupportPath(t *testing.T) {
 	check(p, "own support record")
 	p.shoot("support-mine")
 	p.click(`label[for="f-kind-rect"]`)
-	p.typeInto("#f-message", "La date de décision de ma RQTH est le 3 mars.")
+	p.setValue("#f-message", "La date de décision de ma RQTH est le 3 mars.")
 	p.clickThrough(`main form[action="/mon-accompagnement/demandes"] button[type=submit]`)
 	p.expectFlash("Votre demande est transmise à votre conseiller.")
 
