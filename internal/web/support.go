@@ -34,6 +34,7 @@ func (s *Server) registerSupportRoutes() {
 	s.handle("POST /candidats/{id}/accompagnement/bris-de-glace", gateUser, s.supportBreakGlass)
 	s.handle("GET /mon-accompagnement", gateUser, s.supportMine)
 	s.handle("POST /mon-accompagnement/demandes", gateUser, s.supportAsk)
+	s.handle("GET /mon-accompagnement/justificatif", gateUser, s.supportMyProof)
 }
 
 // supportLink is the person's adapted-support page for a habilitated advisor of an FT agency
@@ -445,6 +446,22 @@ func (s *Server) supportProofUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setFlash(w, "support_proof_saved")
 	redirect(w, r, "/candidats/"+id.String()+"/accompagnement")
+}
+
+// supportMyProof lets the person download their own title's document.
+func (s *Server) supportMyProof(w http.ResponseWriter, r *http.Request) {
+	a := actor(r)
+	rec, err := s.support.Mine(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	file, err := s.support.Proof(r.Context(), a, rec.PersonID, access.PurposeSupportDocuments)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeFile(w, r, file)
 }
 
 type supportAdminView struct {

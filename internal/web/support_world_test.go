@@ -39,9 +39,9 @@ var healthCanaries = []struct {
 	values []string
 	seenBy []string
 }{
-	{[]string{"SANTE-PROPRE-TYPE", "SANTE-PROPRE-COMPENSATION", "SANTE-PROPRE-RETABLISSEMENT", "SANTE-PROPRE-LIMITATIONS"}, []string{capAdvisor, ftAdvisor}},
-	{[]string{"SANTE-CANDIDAT-TYPE", "SANTE-CANDIDAT-COMPENSATION", "SANTE-CANDIDAT-RETABLISSEMENT", "SANTE-CANDIDAT-LIMITATIONS"}, []string{jobSeeker, capAdvisor, ftAdvisor}},
-	{[]string{"SANTE-AUTRE-TYPE", "SANTE-AUTRE-COMPENSATION", "SANTE-AUTRE-RETABLISSEMENT", "SANTE-AUTRE-LIMITATIONS"}, []string{otherAgency}},
+	{[]string{"SANTE-PROPRE-TYPE", "SANTE-PROPRE-COMPENSATION", "SANTE-PROPRE-RETABLISSEMENT", "SANTE-PROPRE-LIMITATIONS", "SANTE-PROPRE-JUSTIFICATIF"}, []string{capAdvisor, ftAdvisor}},
+	{[]string{"SANTE-CANDIDAT-TYPE", "SANTE-CANDIDAT-COMPENSATION", "SANTE-CANDIDAT-RETABLISSEMENT", "SANTE-CANDIDAT-LIMITATIONS", "SANTE-CANDIDAT-JUSTIFICATIF"}, []string{jobSeeker, capAdvisor, ftAdvisor}},
+	{[]string{"SANTE-AUTRE-TYPE", "SANTE-AUTRE-COMPENSATION", "SANTE-AUTRE-RETABLISSEMENT", "SANTE-AUTRE-LIMITATIONS", "SANTE-AUTRE-JUSTIFICATIF"}, []string{otherAgency}},
 }
 
 // supportWorld is what plantSupport adds to the world.
@@ -108,7 +108,7 @@ func (w *world) plantSupport(t *testing.T) {
 		if _, err := s.support.Open(ctx, open.by, w.person[key], in, open.joint); err != nil {
 			t.Fatalf("support %s: %v", key, err)
 		}
-		if key != "js" {
+		{
 			up, err := s.files.Accept(ctx, open.by, strings.NewReader("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n% "+open.canary+"-JUSTIFICATIF\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"),
 				"rqth.pdf", support.ProofRules())
 			if err != nil {
@@ -225,8 +225,9 @@ var supportRouteTable = map[string]routeCase{
 			}
 			return deny
 		}},
-	"GET /mon-accompagnement":           {path: fixed("/mon-accompagnement"), expect: only(jobSeeker)},
-	"POST /mon-accompagnement/demandes": {path: fixed("/mon-accompagnement/demandes"), form: vals("kind", "rectification", "message", "Ma date est fausse."), expect: only(jobSeeker)},
+	"GET /mon-accompagnement":              {path: fixed("/mon-accompagnement"), expect: only(jobSeeker)},
+	"GET /mon-accompagnement/justificatif": {path: fixed("/mon-accompagnement/justificatif"), expect: only(jobSeeker)},
+	"POST /mon-accompagnement/demandes":    {path: fixed("/mon-accompagnement/demandes"), form: vals("kind", "rectification", "message", "Ma date est fausse."), expect: only(jobSeeker)},
 }
 
 // mergedRoutes is routeTable with supportRouteTable.
