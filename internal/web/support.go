@@ -109,8 +109,8 @@ type supportLists struct {
 var lists = supportLists{Types: support.DisabilityTypes, Origins: support.DisabilityOrigins, Compensation: support.CompensationNeeds,
 	Limitations: support.Limitations, BOETH: support.BOETHCategories}
 
-// supportPerson reads the person's file as the support's reader may: the adapted-support
-// purpose when the actor's organisation follows the person, nothing more.
+// supportPersonOf reads the file of a person the actor's organisation follows, for the
+// opening form (its name and birth date).
 func (s *Server) supportPersonOf(r *http.Request, id uuid.UUID) (jobseeker.JobSeeker, error) {
 	return s.jobseekers.Get(r.Context(), actor(r), id, access.PurposeIAEFollowUp)
 }
