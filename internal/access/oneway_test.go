@@ -65,6 +65,11 @@ var tables = map[string]bool{
 	"eligibility_criteria":          false,
 	"eligibility_incompatibilities": false,
 	"eligibility_diagnoses":         true, // who is eligible and why; the criteria are sealed
+	"support_habilitations":         true, // who may read health data
+	"support_records":               true, // health data (D5312-51), sealed
+	"support_caseload":              true, // which organisations follow a disabled person
+	"support_emergency_accesses":    true, // emergency accesses; the reason is sealed
+	"support_requests":              true, // the person's rectification and restriction requests, sealed
 }
 
 // notDomain are the packages under internal/ that are not domain packages: the layers above
@@ -105,6 +110,10 @@ var exceptions = map[string]string{
 	"org.Referenced":                            "job: the inactivity rule asks whether records point at an account",
 	"jobseeker.Referenced":                      "job: the inactivity rule asks whether records point at an account",
 	"eligibility.Referenced":                    "job: the inactivity rule asks whether records point at an account",
+	"support.Referenced":                        "job: the inactivity rule asks whether records point at an account",
+	"support.Service.Purge":                     "job: the D5312-54 purge of health data, counts only",
+	"support.Service.Erase":                     "erasure of a person, in the caller's transaction (the purge, the person's erasure): deletes and shreds, returns nothing",
+	"support.Service.PurgeJob":                  "job: the D5312-54 purge of health data, counts only",
 	"application.Service.AutoRefuseJob":         "job: refuses the applications untouched 60 days",
 	"application.Service.RefuseUntouched":       "job: refuses the applications untouched 60 days",
 	"application.Service.ArchiveJob":            "job: archives the applications untouched 180 days",
@@ -137,9 +146,10 @@ var exceptions = map[string]string{
 	// The file store decides nothing: the owning domain (application, support) decides who
 	// may read a person's files and records the read, in its access.Read, whose transaction
 	// and resolved subject it hands to these.
-	"files.Service.Stat": "read inside the owning domain's access.Read transaction, which decides and records",
-	"files.Service.Open": "read inside the owning domain's access.Read transaction, which decides and records",
-	"files.Service.List": "read inside the owning domain's access.Read transaction, which decides and records",
+	"audit.Journal.About": "the person's access list, read inside support's access.Read transaction, which decides and records",
+	"files.Service.Stat":  "read inside the owning domain's access.Read transaction, which decides and records",
+	"files.Service.Open":  "read inside the owning domain's access.Read transaction, which decides and records",
+	"files.Service.List":  "read inside the owning domain's access.Read transaction, which decides and records",
 	// Erasure of a person, in the owner's erasure transaction (which shreds the key and records).
 	"files.Service.PurgeSubject": "erasure: the owning domain's erasure of a person or retention job, which records it",
 }

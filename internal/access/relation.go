@@ -27,9 +27,12 @@ const (
 	RelCaseload
 	// RelDiagnosed: the actor's organisation made an eligibility diagnosis about the subject.
 	RelDiagnosed
+	// RelEmergency: the actor holds a live emergency access ("bris de glace") to the subject's
+	// adapted-support record.
+	RelEmergency
 )
 
-var relationNames = []string{"self", "colleague", "join_request", "application_received", "application_sent", "follow_up", "caseload", "diagnosed"}
+var relationNames = []string{"self", "colleague", "join_request", "application_received", "application_sent", "follow_up", "caseload", "diagnosed", "emergency"}
 
 // Has tells whether every relation of q is in r.
 func (r Relations) Has(q Relations) bool { return q != 0 && r&q == q }

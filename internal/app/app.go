@@ -38,6 +38,7 @@ import (
 	"parcours/internal/offer/registrycsv"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
+	"parcours/internal/support"
 	"parcours/internal/web"
 )
 
@@ -62,6 +63,8 @@ type App struct {
 	Applications *application.Service
 	// Eligibility keeps the IAE criteria and the eligibility diagnoses.
 	Eligibility *eligibility.Service
+	// Support keeps the adapted support of disabled job seekers (health data).
+	Support *support.Service
 	// Files is the file store the modules keep people's documents in (scanned by clamd when
 	// PARCOURS_CLAMD_ADDR is set).
 	Files *files.Service
@@ -150,6 +153,7 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	a.Files = files.NewService(a.DB, a.Envelope, a.Clock, files.Options{Scanner: scanner})
 	a.Applications = application.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.Offer, a.JobSeekers, a.Files, a.Config.BaseURL.String())
 	a.Eligibility = eligibility.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.JobSeekers)
+	a.Support = support.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.Journal, a.JobSeekers, a.Files)
 	if opts.Migrate {
 		// The criteria sets embedded in the binary, loaded with the schema: a new arrêté is a new file.
 		if err := a.Eligibility.EnsureCriteria(ctx); err != nil {
@@ -219,6 +223,7 @@ func (a *App) Jobs() []jobs.Job {
 		a.Applications.AutoRefuseJob(),
 		a.Applications.ArchiveJob(),
 		a.Offer.RegistryImportsPurgeJob(400 * 24 * time.Hour),
+		a.Support.PurgeJob(),
 	}
 }
 
@@ -303,7 +308,10 @@ func (a *App) referenced(ctx context.Context, q database.Querier, userID uuid.UU
 	if ref, err := jobseeker.Referenced(ctx, q, userID); err != nil || ref {
 		return ref, err
 	}
-	return eligibility.Referenced(ctx, q, userID)
+	if ref, err := eligibility.Referenced(ctx, q, userID); err != nil || ref {
+		return ref, err
+	}
+	return support.Referenced(ctx, q, userID)
 }
 
 // NewRunner returns the job runner with every job registered.
@@ -327,7 +335,7 @@ func (a *App) Handler() (http.Handler, error) {
 		demoPages = DemoPages(a.DB, a.Envelope, a.Clock)
 	}
 	return web.New(web.Deps{Config: a.Config, Logger: a.Log, Health: a.DB, Demo: demoPages, Clock: a.Clock, Accounts: a.Accounts,
-		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Files: a.Files,
+		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Support: a.Support, Files: a.Files,
 		Imports: a.Imports, SearchReady: a.searchReady.Load, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry,
 		MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
 		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy),

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 
 	"parcours/internal/clock"
 	"parcours/internal/crypto"
@@ -35,4 +36,14 @@ func (d demoOutbox) Mail(ctx context.Context, id string) (notify.Mail, error) {
 func (d demoOutbox) AdminCode(ctx context.Context) (string, string, bool, error) {
 	code, ok, err := demo.AdminCode(ctx, d.db.Reader(), d.outbox.Envelope, d.clock.Now())
 	return demo.AdminEmail, code, ok, err
+}
+
+func (d demoOutbox) Codes(ctx context.Context) ([]web.DemoCode, error) {
+	codes, err := demo.Codes(ctx, d.db.Reader(), d.outbox.Envelope, d.clock.Now())
+	out := make([]web.DemoCode, 0, len(codes))
+	for _, c := range codes {
+		slug, _, _ := strings.Cut(c.Email, "@")
+		out = append(out, web.DemoCode{Email: c.Email, Code: c.Code, Slug: strings.ReplaceAll(slug, ".", "-")})
+	}
+	return out, err
 }

@@ -54,7 +54,7 @@ func commands() []command {
 		{"import", "importe des données : « import refdata » charge les référentiels (communes, ROME…), « import structures FICHIER.csv » le registre des SIAE", importCmd},
 		{"audit", "journal d'audit : « audit verify » vérifie son intégrité, « audit key » affiche la clé publique de vérification", auditCmd},
 		{"keys", "trousseau de clés : « keys rotate » renouvelle la clé maîtresse, « keys retire » retire les anciennes", keysCmd},
-		{"purge", "exécute une fois les tâches de conservation (comptes inactifs, sessions, courriels)", purge},
+		{"purge", "exécute une fois les tâches de conservation (comptes inactifs, sessions, courriels, données de santé échues)", purge},
 	}
 }
 
@@ -191,7 +191,7 @@ func serve(e *Env, args []string) error {
 	}
 	if c.Demo {
 		res, err := demo.Load(ctx, demo.Deps{DB: a.DB, Clock: a.Clock, Envelope: a.Envelope, Accounts: a.Accounts, Orgs: a.Orgs, Places: a.Places,
-			JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility})
+			JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Support: a.Support})
 		if err != nil {
 			return fmt.Errorf("données de démonstration : %w", err)
 		}
@@ -250,7 +250,7 @@ func loadDemo(e *Env, args []string) error {
 		return err
 	}
 	res, err := demo.Load(ctx, demo.Deps{DB: a.DB, Clock: a.Clock, Envelope: a.Envelope, Accounts: a.Accounts, Orgs: a.Orgs, Places: a.Places,
-		JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility})
+		JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Support: a.Support})
 	if err != nil {
 		return err
 	}
@@ -399,7 +399,7 @@ func keysCmd(e *Env, args []string) error {
 }
 
 func purge(e *Env, args []string) error {
-	fs, l := flags(e, "purge", "Exécute une fois les tâches de conservation : comptes inactifs (avertissement à 12 mois, suppression à 13), sessions expirées, courriels envoyés anciens.")
+	fs, l := flags(e, "purge", "Exécute une fois les tâches de conservation : comptes inactifs (avertissement à 12 mois, suppression à 13), sessions expirées, courriels envoyés anciens, données de santé de l'accompagnement adapté 6 mois après la fin de la RQTH ou la radiation.")
 	c, err := parse(fs, l, args)
 	if err != nil {
 		return err
@@ -414,7 +414,7 @@ func purge(e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range []string{"account.inactivity", "account.sessions_purge", "notify.purge"} {
+	for _, name := range []string{"account.inactivity", "account.sessions_purge", "notify.purge", "support.retention"} {
 		res, err := runner.RunNow(ctx, name)
 		if err != nil {
 			return fmt.Errorf("%s : %w", name, err)

@@ -28,6 +28,7 @@ import (
 	"parcours/internal/jobseeker"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
+	"parcours/internal/support"
 )
 
 // Password is the demo accounts' shared password.
@@ -71,7 +72,9 @@ var people = []person{
 	{"admin@demo.parcours.test", "Alice", "Administratrice", "administratrice de la plateforme (double authentification)", access.Staff},
 	{"candidat@demo.parcours.test", "Karim", "Benali", "candidat", access.JobSeeker},
 	{"prescripteur@demo.parcours.test", "Sophie", "Martin", "conseillère France Travail (prescriptrice habilitée)", access.Professional},
-	{"cap-emploi@demo.parcours.test", "Julien", "Lefèvre", "conseiller Cap emploi (prescripteur habilité)", access.Professional},
+	{"cap-emploi@demo.parcours.test", "Julien", "Lefèvre", "conseiller Cap emploi habilité à l'accompagnement adapté, administrateur (double authentification)", access.Professional},
+	{"accompagnement.ft@demo.parcours.test", "Léa", "Rousseau", "conseillère France Travail habilitée à l'accompagnement adapté, administratrice (double authentification)", access.Professional},
+	{"accueil.cap-emploi@demo.parcours.test", "Hugo", "Mercier", "conseiller d'accueil Cap emploi habilité, auteur d'un accès d'urgence (double authentification)", access.Professional},
 	{"orienteur@demo.parcours.test", "Nadia", "Haddad", "travailleuse sociale d'un CCAS (prescriptrice en attente d'habilitation)", access.Professional},
 	{"employeur@demo.parcours.test", "Marc", "Dubois", "employeur de deux structures d'insertion (ACI et EI), administrateur", access.Professional},
 	{"employeur.ai@demo.parcours.test", "Aïcha", "Benmansour", "directrice d'une association intermédiaire, administratrice", access.Professional},
@@ -80,8 +83,8 @@ var people = []person{
 }
 
 var organisations = []organisation{
-	{"FT", "France Travail Lyon Part-Dieu", "1300054810012", "69031", "69383", org.Validated, []string{"prescripteur@demo.parcours.test"}},
-	{"CAP_EMPLOI", "Cap emploi Rhône", "7751234500011", "", "69383", org.Validated, []string{"cap-emploi@demo.parcours.test"}},
+	{"FT", "France Travail Lyon Part-Dieu", "1300054810012", "69031", "69383", org.Validated, []string{"prescripteur@demo.parcours.test", "accompagnement.ft@demo.parcours.test"}},
+	{"CAP_EMPLOI", "Cap emploi Rhône", "7751234500011", "", "69383", org.Validated, []string{"cap-emploi@demo.parcours.test", "accueil.cap-emploi@demo.parcours.test"}},
 	{"CCAS", "CCAS de Villeurbanne", "2669001000012", "", "69266", org.NotSet, []string{"orienteur@demo.parcours.test"}},
 	{"ACI", "Les Jardins du Rhône", "8123456700015", "", "69381", "", []string{"employeur@demo.parcours.test"}},
 	{"EI", "Rhône Insertion Services", "8234567800013", "", "69266", "", []string{"employeur@demo.parcours.test"}},
@@ -115,6 +118,8 @@ type Deps struct {
 	JobSeekers   *jobseeker.Service
 	Applications *application.Service
 	Eligibility  *eligibility.Service
+	// Support creates the adapted-support records (support.go); without it the demo has none.
+	Support *support.Service
 }
 
 // Load creates whatever part of the dataset is missing.
@@ -158,6 +163,9 @@ func Load(ctx context.Context, a Deps) (Result, error) {
 	}
 	if err := loadApplications(ctx, a, places, ids); err != nil {
 		return res, fmt.Errorf("candidatures de démonstration : %w", err)
+	}
+	if err := loadSupport(ctx, a, ids); err != nil {
+		return res, fmt.Errorf("accompagnement adapté de démonstration : %w", err)
 	}
 	return res, database.SetSetting(ctx, a.DB.Writer(), "demo_loaded_at", a.Clock.Now().Format("2006-01-02T15:04:05Z"), a.Clock.Now())
 }

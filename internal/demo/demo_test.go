@@ -24,6 +24,7 @@ import (
 	"parcours/internal/offer"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
+	"parcours/internal/support"
 )
 
 // A Tuesday in spring, 10:00 in Paris.
@@ -45,18 +46,20 @@ func deps(t *testing.T, db *database.DB, clk clock.Clock, places *refdata.Data) 
 	offers := offer.NewService(db, clk, places, "https://parcours.test")
 	offers.SetOutbox(accounts.Outbox())
 	people := jobseeker.NewService(db, guard, env, clk, places, accounts)
-	apps := application.NewService(db, guard, env, clk, offers, people, files.NewService(db, env, clk, files.Options{}), "https://parcours.test")
+	fileStore := files.NewService(db, env, clk, files.Options{})
+	apps := application.NewService(db, guard, env, clk, offers, people, fileStore, "https://parcours.test")
 	elig := eligibility.NewService(db, guard, env, clk, people)
 	if err := elig.EnsureCriteria(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return demo.Deps{DB: db, Clock: clk, Envelope: env, Accounts: accounts, Orgs: org.NewService(db, guard, clk, places, accounts, "https://parcours.test"),
-		Places: places, JobSeekers: people, Applications: apps, Eligibility: elig}
+		Places: places, JobSeekers: people, Applications: apps, Eligibility: elig,
+		Support: support.NewService(db, guard, env, clk, audit.NewJournal(env.Pseudonym), people, fileStore)}
 }
 
 // tables whose row counts must not change when the demo is loaded again.
 var tables = []string{"users", "organisations", "memberships", "structures", "conventions", "job_descriptions", "audit_events", "outbox",
-	"job_seekers", "applications", "application_transitions"}
+	"job_seekers", "applications", "application_transitions", "support_records", "support_habilitations", "support_emergency_accesses"}
 
 func counts(t *testing.T, db *database.DB) map[string]int {
 	t.Helper()
@@ -118,6 +121,20 @@ func TestLoad(t *testing.T) {
 		// Four people with diagnoses (people.go), five more for the lists (applications.go).
 		if n := count(t, db, `SELECT COUNT(*) FROM job_seekers`); n != 9 {
 			t.Errorf("%d demo job seekers, want 9", n)
+		}
+		// Adapted support: Karim's record (Cap emploi with France Travail), Samira's and Bernard's
+		// (France Travail), an emergency access to review, three habilitations, two advisor codes.
+		if n := count(t, db, `SELECT COUNT(*) FROM support_records`); n != 3 {
+			t.Errorf("%d support records, want 3", n)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM support_caseload`); n != 4 {
+			t.Errorf("%d caseload rows, want 4", n)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM support_emergency_accesses WHERE reviewed_at IS NULL`); n != 1 {
+			t.Errorf("%d emergency accesses to review, want 1", n)
+		}
+		if codes, err := demo.Codes(ctx, db.Reader(), d.Envelope, clk.Now()); err != nil || len(codes) != 3 {
+			t.Errorf("advisor codes: %v %v", codes, err)
 		}
 		todayDate := offer.Today(clk.Now())
 		for _, c := range []struct {

@@ -86,6 +86,23 @@ var auditActions = map[string]string{
 	"account.notifications":             "Préférences de notification modifiées",
 	// Eligibility.
 	"eligibility.diagnosis_made": "Diagnostic d'éligibilité à l'IAE",
+	// Adapted support (health data).
+	"support.opened":                 "Ouverture d'un accompagnement adapté",
+	"support.updated":                "Modification d'un accompagnement adapté",
+	"support.closed":                 "Fin d'un accompagnement adapté",
+	"support.hold_set":               "Conservation suspendue pour contentieux",
+	"support.hold_lifted":            "Fin de la suspension pour contentieux",
+	"support.proof_stored":           "Dépôt du justificatif d'obligation d'emploi",
+	"support.break_glass":            "Accès d'urgence (bris de glace)",
+	"support.break_glass_reviewed":   "Revue d'un accès d'urgence",
+	"support.habilitation_granted":   "Habilitation « accompagnement adapté » accordée",
+	"support.habilitation_withdrawn": "Habilitation « accompagnement adapté » retirée",
+	"support.request_rectification":  "Demande de rectification",
+	"support.request_restriction":    "Demande de limitation du traitement",
+	"support.request_handled":        "Demande de la personne traitée",
+	"support.restriction_lifted":     "Limitation du traitement levée",
+	"support.purged":                 "Purge des données de santé (durée de conservation échue)",
+	"support.erased":                 "Effacement des données de santé",
 }
 
 // readWhats name what a read ("read." + access.Request.What) was about.
@@ -106,6 +123,12 @@ var readWhats = map[string]string{
 	"application.counts":         "du décompte des candidatures",
 	"eligibility.status":         "de l'éligibilité d'un candidat",
 	"eligibility.diagnosis":      "d'un diagnostic d'éligibilité",
+	"support.record":             "d'un accompagnement adapté (données de santé)",
+	"support.proof":              "du justificatif d'obligation d'emploi",
+	"support.caseload":           "de la file active d'accompagnement adapté",
+	"support.accesses":           "de la liste des accès à son dossier",
+	"support.habilitations":      "des habilitations « accompagnement adapté »",
+	"support.emergencies":        "des accès d'urgence à examiner",
 }
 
 // auditActionLabel is the French label of an action code, and whether it has one.
@@ -126,13 +149,15 @@ var auditOutcomes = map[string]string{"ok": "Réussie", "denied": "Refusée", "f
 
 // auditObjectTypes name what an entry is about.
 var auditObjectTypes = map[string]string{
-	"user":            "Compte",
-	"organisation":    "Organisation",
-	"structure":       "Structure",
-	"job_description": "Fiche de poste",
-	"person":          "Personne",
-	"list":            "Liste",
-	"registry_file":   "Fichier du registre",
+	"user":             "Compte",
+	"organisation":     "Organisation",
+	"structure":        "Structure",
+	"job_description":  "Fiche de poste",
+	"person":           "Personne",
+	"list":             "Liste",
+	"registry_file":    "Fichier du registre",
+	"account":          "Compte",
+	"emergency_access": "Accès d'urgence",
 }
 
 // auditRelations name how the reader's organisation stood to the person read about.
@@ -145,6 +170,7 @@ var auditRelations = map[string]string{
 	"follow_up":            "suivi",
 	"caseload":             "portefeuille",
 	"diagnosed":            "diagnostic d'éligibilité fait",
+	"emergency":            "accès d'urgence",
 }
 
 // auditFields name the fields of a structure's public page that an update changed.

@@ -17,6 +17,8 @@ type dashboardView struct {
 	// filled in their file.
 	Applications application.Counts
 	HasFile      bool
+	// Support tells a habilitated advisor where the adapted support is.
+	Support bool
 }
 
 // dashboard shows each role where to start. Later modules add their sections.
@@ -30,6 +32,14 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.Pending, v.IsDDETS = len(pending), !a.IsStaff()
+	}
+	if s.support != nil {
+		supportOK, err := s.support.Habilitated(r.Context(), a)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.Support = supportOK
 	}
 	var view application.View
 	switch {

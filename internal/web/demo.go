@@ -21,6 +21,14 @@ type Demo interface {
 	// AdminCode is the demo administrator's address and current TOTP code (ok is false before
 	// the demo is loaded).
 	AdminCode(ctx context.Context) (email, code string, ok bool, err error)
+	// Codes are the current TOTP codes of the other demo accounts with a second factor (the
+	// adapted-support advisors).
+	Codes(ctx context.Context) ([]DemoCode, error)
+}
+
+// DemoCode is a demo account's current second-factor code; Slug names its element on the page.
+type DemoCode struct {
+	Email, Code, Slug string
 }
 
 // demoMails shows the outbox in demo mode, where no mail is sent: the demo user reads the
@@ -40,6 +48,10 @@ func (s *Server) demoMails(w http.ResponseWriter, r *http.Request) {
 	if ok {
 		v.AdminCode = code
 	}
+	if v.Codes, err = s.demo.Codes(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "demo_mails", "Courriels de démonstration", v, nil)
 }
 
@@ -47,6 +59,7 @@ type demoMailsView struct {
 	Mails      []notify.Mail
 	AdminEmail string
 	AdminCode  string
+	Codes      []DemoCode
 }
 
 func (s *Server) demoMail(w http.ResponseWriter, r *http.Request) {

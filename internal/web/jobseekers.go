@@ -265,6 +265,8 @@ type jobSeekerPageView struct {
 	Applications []application.Row
 	// Eligibility is the person's IAE eligibility with why (nil: not the reader's to see).
 	Eligibility *eligibilityView
+	// Support is the adapted-support link for a habilitated advisor ("" for anyone else).
+	Support string
 }
 
 func (s *Server) jobSeekerPage(w http.ResponseWriter, r *http.Request) {
@@ -281,6 +283,10 @@ func (s *Server) jobSeekerPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v := jobSeekerPageView{Person: j, CanEdit: j.HandledByProxy && a.Kind == access.Professional || a.Kind == access.JobSeeker}
 	if v.Eligibility, err = s.eligibilityOf(r, id, uuid.Nil, ""); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if v.Support, err = s.supportLink(r, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}

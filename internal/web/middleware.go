@@ -147,7 +147,7 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		if r.URL.Path == "/admin/structures/import" {
 			limit = importBodyLimit
 		}
-		if strings.HasSuffix(r.URL.Path, "/postuler") {
+		if strings.HasSuffix(r.URL.Path, "/postuler") || strings.HasSuffix(r.URL.Path, "/accompagnement/justificatif") {
 			limit = applicationBodyLimit
 		}
 		if r.ContentLength > limit {

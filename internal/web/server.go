@@ -25,6 +25,7 @@ import (
 	"parcours/internal/offer/registrycsv"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
+	"parcours/internal/support"
 )
 
 // Deps are what the web layer needs: services, never the database itself, so that every read
@@ -43,6 +44,8 @@ type Deps struct {
 	Applications *application.Service
 	// Eligibility keeps the IAE criteria and eligibility diagnoses (nil: pages show none).
 	Eligibility *eligibility.Service
+	// Support keeps the adapted support of disabled job seekers (nil: no such pages).
+	Support *support.Service
 	// Files checks uploads (CVs) before a service stores them.
 	Files  *files.Service
 	Places *refdata.Data
@@ -78,6 +81,7 @@ type Server struct {
 	jobseekers   *jobseeker.Service
 	applications *application.Service
 	eligibility  *eligibility.Service
+	support      *support.Service
 	files        *files.Service
 	offer        *offer.Service
 	imports      *registrycsv.Importer
@@ -147,6 +151,7 @@ func New(d Deps) (*Server, error) {
 		"lower":         strings.ToLower,
 		"hasPrefix":     strings.HasPrefix,
 		"formatPhone":   offer.FormatPhone,
+		"joinLabels":    joinLabels,
 		"communeName": func(code string) string {
 			if c, ok := d.Places.Commune(code); ok {
 				return communeLabel(c)
@@ -166,7 +171,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, searchReady: d.SearchReady, clock: d.Clock, accounts: d.Accounts,
-		orgs: d.Orgs, trail: d.Trail, jobseekers: d.JobSeekers, applications: d.Applications, eligibility: d.Eligibility, files: d.Files,
+		orgs: d.Orgs, trail: d.Trail, jobseekers: d.JobSeekers, applications: d.Applications, eligibility: d.Eligibility, support: d.Support, files: d.Files,
 		offer: d.Offer, imports: d.Imports, places: d.Places,
 		templates: t, search: search, static: sf, htmxTag: []byte(`<script src="` + sf.url("htmx/htmx.min.js") + `" defer></script>`), metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
 		mux: http.NewServeMux(), limits: newLimits(d.Config.FormRateLimit, d.Config.SignupRateLimit, d.Clock.Now),
@@ -232,6 +237,9 @@ func (s *Server) registerRoutes() {
 	s.registerApplicationRoutes()
 	if s.eligibility != nil {
 		s.registerEligibilityRoutes()
+	}
+	if s.support != nil {
+		s.registerSupportRoutes()
 	}
 	if s.demo != nil {
 		s.handle("GET /demo/courriels", gatePublic, s.demoMails)

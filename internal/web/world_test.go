@@ -31,6 +31,7 @@ import (
 	"parcours/internal/offer/registrycsv"
 	"parcours/internal/org"
 	"parcours/internal/refdata"
+	"parcours/internal/support"
 	"parcours/internal/web"
 )
 
@@ -55,6 +56,7 @@ type stack struct {
 	people   *jobseeker.Service
 	apps     *application.Service
 	elig     *eligibility.Service
+	support  *support.Service
 	files    *files.Service
 	imports  *registrycsv.Importer
 	server   *web.Server
@@ -101,6 +103,7 @@ func newStackConfig(t *testing.T, db *database.DB, demo bool, baseURL string, lo
 	if err := elig.EnsureCriteria(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	supp := support.NewService(db, guard, env, clk, journal, people, fileStore)
 	reg := prometheus.NewRegistry()
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	var demoPages web.Demo
@@ -110,7 +113,7 @@ func newStackConfig(t *testing.T, db *database.DB, demo bool, baseURL string, lo
 	imports := registrycsv.NewImporter(offers, places, logger, "test")
 	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, Health: db, Demo: demoPages, Clock: clk,
 		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers, Imports: imports, SearchReady: offers.SearchReady,
-		JobSeekers: people, Applications: apps, Eligibility: elig, Files: fileStore, Places: places, Registry: reg, Gatherer: reg,
+		JobSeekers: people, Applications: apps, Eligibility: elig, Support: supp, Files: fileStore, Places: places, Registry: reg, Gatherer: reg,
 		API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now})})
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +124,7 @@ func newStackConfig(t *testing.T, db *database.DB, demo bool, baseURL string, lo
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, people: people, apps: apps, elig: elig, files: fileStore, imports: imports, server: srv, ts: ts, cfg: cfg}
+	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, people: people, apps: apps, elig: elig, support: supp, files: fileStore, imports: imports, server: srv, ts: ts, cfg: cfg}
 }
 
 func (s *stack) cookieName() string { return "__Host-parcours_session" }

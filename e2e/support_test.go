@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The demo's adapted-support accounts (issue 10): habilitated advisors with a second factor.
+const (
+	demoCapEmploi = "cap-emploi@demo.parcours.test"
+	demoSupportFT = "accompagnement.ft@demo.parcours.test"
+	demoAgefiph   = "agefiph@demo.parcours.test"
+)
+
+// demoNIR is the demo loader's NIR of a man born in Villeurbanne-Lyon (69123), n-th person.
+func demoNIR(year, month, n int) string {
+	base := fmt.Sprintf("1%02d%02d69123%03d", year%100, month, 400+n)
+	v, _ := strconv.ParseUint(base, 10, 64)
+	return fmt.Sprintf("%s%02d", base, 97-v%97)
+}
+
+// loginWithCode logs in an account with a second factor, reading its current code on the demo
+// page (element id), and lands on the dashboard.
+func (b *browser) loginWithCode(email, codeID string) {
+	b.t.Helper()
+	b.open("/demo/courriels")
+	code := b.text("#" + codeID)
+	if len(code) != 6 {
+		b.t.Fatalf("demo code of %s: %q", email, code)
+	}
+	if status := b.login(email, demoPassword); status != 200 {
+		b.t.Fatalf("login of %s answered %d", email, status)
+	}
+	b.expectPath("/connexion/double-facteur")
+	b.typeInto("#f-code", code)
+	b.clickThrough(`form[action="/connexion/double-facteur"] button[type=submit]`)
+	b.expectPath("/tableau-de-bord")
+}
+
+// TestSupportPath walks the adapted support from the demo: Cap emploi's habilitated advisor
+// finds Lucas Girard by his NIR and records the five categories with France Travail as joint
+// controller; France Travail's habilitated advisor reads them; the agency's prescriber without
+// the habilitation, an employer, the Agefiph agent and staff cannot; Cap emploi's admin reviews
+// the demo's emergency access; the demo job seeker sees his record and who accessed it, and asks
+// for a rectification; the daily purge has removed Bernard Petit's record, whose RQTH ended
+// more than 6 months ago. axe-core checks the pages.
+func TestSupportPath(t *testing.T) {
+	t.Parallel()
+	chromiumPath(t)
+	srv := startServer(t)
+	srv.keepPrivate(demoPassword)
+	check := func(b *browser, label string) {
+		t.Helper()
+		b.checkDSFR(label)
+		b.checkAccessibility(label)
+	}
+	// The demo confirms each enrolment with the previous step's code; wait for a fresh step, as
+	// TestFlows does for the administrator.
+	next := time.Unix((srv.readyAt.Unix()/30+1)*30, 0)
+	if wait := time.Until(next); wait > 0 {
+		time.Sleep(wait + 200*time.Millisecond)
+	}
+
+	// Cap emploi finds Lucas Girard and opens his support.
+	c := newBrowser(t, srv)
+	c.loginWithCode(demoCapEmploi, "code-cap-emploi")
+	c.open("/candidats")
+	c.typeInto("#f-find_nir", demoNIR(2003, 9, 1))
+	c.setValue("#f-find_birth_date", "2003-09-02")
+	c.clickThrough(`form[action="/candidats/retrouver"] button[type=submit]`)
+	lucas := c.path()
+	if !strings.HasPrefix(lucas, "/candidats/") {
+		t.Fatalf("retrouver led to %s", lucas)
+	}
+	c.clickThrough("#lien-accompagnement")
+	c.expectHeading("Ouvrir l'accompagnement adapté")
+	c.expectText("opening form", "Ne jamais y écrire de diagnostic ni de traitement")
+	check(c, "support opening form")
+	c.shoot("support-open")
+	c.click(`label[for="f-types-cognitive"]`)
+	c.click(`label[for="f-origins-illness"]`)
+	c.setValue("#f-disability_comment", "Fatigabilité en fin de journée.")
+	c.click(`label[for="f-compensation-working_time"]`)
+	c.setValue("#f-compensation_comment", "Temps partiel thérapeutique possible.")
+	c.setValue("#f-recovery", "Reprendre un rythme régulier, aime le travail en équipe.")
+	c.click(`label[for="f-limitations-concentration"]`)
+	c.setValue("#f-limitations_comment", "Tâches courtes et variées.")
+	eval[bool](c, "choose title and joint controller", `(() => {
+  document.querySelector('#f-boeth_category').value = 'rqth';
+  const joint = document.querySelector('#f-joint_org');
+  for (const o of joint.options) { if (o.textContent.includes('Lyon Part-Dieu')) joint.value = o.value; }
+  return true;
+})()`)
+	c.setValue("#f-boeth_decided_on", "2025-06-01")
+	c.setValue("#f-boeth_valid_until", "2030-05-31")
+	c.clickThrough(`main form[action$="/accompagnement"] button[type=submit]`)
+	c.expectFlash("L'accompagnement adapté est ouvert.")
+	c.expectText("record", "Cognitif", "Fatigabilité en fin de journée.", "Aménagement du temps de travail", "Reprendre un rythme régulier",
+		"Concentration prolongée", "Reconnaissance de la qualité de travailleur handicapé", "France Travail Lyon Part-Dieu")
+	check(c, "support record")
+	c.shoot("support-record-cap-emploi")
+
+	// Cap emploi's admin reviews the emergency access of its reception advisor.
+	c.open("/accompagnement/administration")
+	c.expectText("admin page", "Hugo Mercier", "Mme Haddad se présente", "Samira H.")
+	check(c, "support administration")
+	c.clickThrough(`main form[action^="/accompagnement/acces-urgence/"] button[value="justifie"]`)
+	c.expectFlash("L'accès d'urgence est examiné.")
+	c.expectText("after review", "Justifié")
+
+	// France Travail Lyon Part-Dieu's habilitated advisor reads Lucas's record (joint controllers).
+	f := newBrowser(t, srv)
+	f.loginWithCode(demoSupportFT, "code-accompagnement-ft")
+	f.open("/accompagnement")
+	f.expectText("caseload", "Lucas Girard", "Karim Benali", "Samira Haddad")
+	if strings.Contains(f.bodyText(), "Bernard") {
+		// The purge runs at start-up; give it a moment.
+		time.Sleep(3 * time.Second)
+		f.open("/accompagnement")
+		if strings.Contains(f.bodyText(), "Bernard") {
+			t.Fatal("Bernard Petit's record, 6 months past its RQTH end, is still in the caseload")
+		}
+	}
+	check(f, "caseload")
+	f.open(lucas + "/accompagnement?finalite=support.plan")
+	f.expectText("joint controller", "Fatigabilité en fin de journée.", "Reprendre un rythme régulier", "Tâches courtes et variées.")
+
+	// Nobody else reads it.
+	for _, who := range []string{demoPrescriber, demoEmployer, demoAgefiph} {
+		o := newBrowser(t, srv)
+		if status := o.login(who, demoPassword); status != 200 {
+			t.Fatalf("login of %s answered %d", who, status)
+		}
+		if status := o.open(lucas + "/accompagnement"); status != 403 {
+			t.Fatalf("%s opened the record: %d", who, status)
+		}
+		if strings.Contains(o.bodyText(), "Fatigabilité") {
+			t.Fatalf("%s sees the health data", who)
+		}
+	}
+
+	// The demo job seeker sees his record and who accessed it, and asks for a rectification.
+	p := newBrowser(t, srv)
+	if status := p.login(demoJobSeeker, demoPassword); status != 200 {
+		t.Fatalf("login answered %d", status)
+	}
+	p.open("/mon-accompagnement")
+	p.expectHeading("Mon accompagnement adapté")
+	p.expectText("own record", "Séquelles d'un accident du travail", "Cap emploi Rhône", "France Travail Lyon Part-Dieu",
+		"Consultation du dossier", "Information, accueil, orientation et accompagnement adapté", "Le droit d'opposition ne s'applique pas")
+	check(p, "own support record")
+	p.shoot("support-mine")
+	p.click(`label[for="f-kind-rect"]`)
+	p.setValue("#f-message", "La date de décision de ma RQTH est le 3 mars.")
+	p.clickThrough(`main form[action="/mon-accompagnement/demandes"] button[type=submit]`)
+	p.expectFlash("Votre demande est transmise à votre conseiller.")
+
+	// The purge is in the journal, with counts and pseudonyms only.
+	a := newBrowser(t, srv)
+	a.loginWithCode(demoAdmin, "code-demo")
+	if status := a.open("/candidats/" + strings.TrimPrefix(lucas, "/candidats/") + "/accompagnement"); status != 403 {
+		t.Fatalf("staff opened the record: %d", status)
+	}
+	a.open("/admin/journal?action=support.purged")
+	a.expectText("journal", "Purge des données de santé")
+}
