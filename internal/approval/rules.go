@@ -84,7 +84,9 @@ type Suspension struct {
 func (s Suspension) Days() int { return DaysBetween(s.Start, s.End) + 1 }
 
 // Contains tells whether the suspension runs on day.
-func (s Suspension) Contains(day database.Date) bool { return !day.Before(s.Start) && !day.After(s.End) }
+func (s Suspension) Contains(day database.Date) bool {
+	return !day.Before(s.Start) && !day.After(s.End)
+}
 
 // Prolongation extends a PASS past its end; the end moves by its length.
 type Prolongation struct {
