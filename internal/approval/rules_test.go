@@ -80,7 +80,7 @@ func TestStateOn(t *testing.T) {
 	}
 }
 
-func TestWaitingPeriod(t *testing.T) {
+func TestInWaitingPeriod(t *testing.T) {
 	last := day("2026-03-31")
 	for _, tc := range []struct {
 		on   string

@@ -15,6 +15,7 @@ import (
 
 	"parcours/internal/account"
 	"parcours/internal/application"
+	"parcours/internal/approval"
 	"parcours/internal/audit"
 	"parcours/internal/clock"
 	"parcours/internal/config"
@@ -24,6 +25,7 @@ import (
 	"parcours/internal/offer"
 	"parcours/internal/offer/registrycsv"
 	"parcours/internal/org"
+	"parcours/internal/ratelimit"
 	"parcours/internal/refdata"
 )
 
@@ -43,6 +45,8 @@ type Deps struct {
 	Applications *application.Service
 	// Eligibility keeps the IAE criteria and eligibility diagnoses (nil: pages show none).
 	Eligibility *eligibility.Service
+	// Approvals runs the PASS IAE (nil: no PASS pages).
+	Approvals *approval.Service
 	// Files checks uploads (CVs) before a service stores them.
 	Files  *files.Service
 	Places *refdata.Data
@@ -78,14 +82,17 @@ type Server struct {
 	jobseekers   *jobseeker.Service
 	applications *application.Service
 	eligibility  *eligibility.Service
-	files        *files.Service
-	offer        *offer.Service
-	imports      *registrycsv.Importer
-	places       *refdata.Data
-	templates    templates
-	pageBuffers  sync.Pool
-	search       *searchRenderer
-	static       *staticFiles
+	approvals    *approval.Service
+	// verifyLimiter bounds the public PASS IAE verifications per client address.
+	verifyLimiter *ratelimit.Limiter
+	files         *files.Service
+	offer         *offer.Service
+	imports       *registrycsv.Importer
+	places        *refdata.Data
+	templates     templates
+	pageBuffers   sync.Pool
+	search        *searchRenderer
+	static        *staticFiles
 	// htmxTag is the layout's script element loading htmx (withoutUnusedHTMX).
 	htmxTag      []byte
 	metrics      *httpMetrics
@@ -167,7 +174,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, searchReady: d.SearchReady, clock: d.Clock, accounts: d.Accounts,
 		orgs: d.Orgs, trail: d.Trail, jobseekers: d.JobSeekers, applications: d.Applications, eligibility: d.Eligibility, files: d.Files,
-		offer: d.Offer, imports: d.Imports, places: d.Places,
+		offer: d.Offer, imports: d.Imports, places: d.Places, approvals: d.Approvals, verifyLimiter: ratelimit.PerMinute(10, d.Clock.Now),
 		templates: t, search: search, static: sf, htmxTag: []byte(`<script src="` + sf.url("htmx/htmx.min.js") + `" defer></script>`), metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
 		mux: http.NewServeMux(), limits: newLimits(d.Config.FormRateLimit, d.Config.SignupRateLimit, d.Clock.Now),
 	}
@@ -232,6 +239,9 @@ func (s *Server) registerRoutes() {
 	s.registerApplicationRoutes()
 	if s.eligibility != nil {
 		s.registerEligibilityRoutes()
+	}
+	if s.approvals != nil {
+		s.registerApprovalRoutes()
 	}
 	if s.demo != nil {
 		s.handle("GET /demo/courriels", gatePublic, s.demoMails)
