@@ -340,7 +340,7 @@ func (a *App) Handler() (http.Handler, error) {
 		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Approvals: a.Approvals, Files: a.Files,
 		Imports: a.Imports, SearchReady: a.searchReady.Load, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry,
 		MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
-		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy),
+		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, PASS: a.Approvals, ClientIP: web.ClientIP(a.Config.TrustProxy),
 			PerMinute: a.Config.APIRateLimit})})
 }
 

@@ -374,7 +374,11 @@ func (s *Service) Decide(ctx context.Context, actor access.Actor, request uuid.U
 				return err
 			}
 		}
-		return s.record(ctx, tx, actor, "approval.prolongation_"+string(state), p.JobSeekerID, map[string]string{"approval": p.ID.String(),
+		action := "approval.prolongation_granted"
+		if !grant {
+			action = "approval.prolongation_denied"
+		}
+		return s.record(ctx, tx, actor, action, p.JobSeekerID, map[string]string{"approval": p.ID.String(),
 			"request": r.ID.String(), "deny_reason": deny})
 	})
 }

@@ -39,6 +39,8 @@ func AttestationPDF(p PASS, today database.Date) ([]byte, error) {
 	pdf.SetLang("fr-FR")
 	pdf.SetCreationDate(today.Time())
 	pdf.SetModificationDate(today.Time())
+	// Uncompressed: the attestation is one page, and its text stays readable by any tool.
+	pdf.SetCompression(false)
 	pdf.SetMargins(20, 20, 20)
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "B", 18)

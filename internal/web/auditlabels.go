@@ -86,6 +86,18 @@ var auditActions = map[string]string{
 	"account.notifications":             "Préférences de notification modifiées",
 	// Eligibility.
 	"eligibility.diagnosis_made": "Diagnostic d'éligibilité à l'IAE",
+	// PASS IAE.
+	"approval.issued":                 "PASS IAE délivré",
+	"approval.reused":                 "PASS IAE repris par une nouvelle embauche",
+	"approval.delivery_queued":        "PASS IAE à délivrer manuellement",
+	"approval.suspended":              "PASS IAE suspendu",
+	"approval.suspension_ended":       "Fin de suspension du PASS IAE",
+	"approval.prolonged":              "PASS IAE prolongé",
+	"approval.prolongation_requested": "Prolongation du PASS IAE demandée",
+	"approval.prolongation_granted":   "Prolongation du PASS IAE accordée",
+	"approval.prolongation_denied":    "Prolongation du PASS IAE refusée",
+	"approval.interrupted":            "Parcours IAE interrompu",
+	"approval.verified":               "Vérification publique d'un PASS IAE",
 }
 
 // readWhats name what a read ("read." + access.Request.What) was about.
@@ -106,6 +118,13 @@ var readWhats = map[string]string{
 	"application.counts":         "du décompte des candidatures",
 	"eligibility.status":         "de l'éligibilité d'un candidat",
 	"eligibility.diagnosis":      "d'un diagnostic d'éligibilité",
+	"approval":                   "d'un PASS IAE",
+	"approval.person":            "des PASS IAE d'un candidat",
+	"approval.structure":         "des PASS IAE d'une structure",
+	"approval.attestation":       "de l'attestation d'un PASS IAE",
+	"approval.requests":          "des demandes de prolongation",
+	"approval.request":           "d'une demande de prolongation",
+	"approval.deliveries":        "des PASS IAE à délivrer",
 }
 
 // auditActionLabel is the French label of an action code, and whether it has one.

@@ -116,7 +116,7 @@ func newStackConfig(t *testing.T, db *database.DB, demo bool, baseURL string, lo
 	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, Health: db, Demo: demoPages, Clock: clk,
 		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers, Imports: imports, SearchReady: offers.SearchReady,
 		JobSeekers: people, Applications: apps, Eligibility: elig, Approvals: passes, Files: fileStore, Places: places, Registry: reg, Gatherer: reg,
-		API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now})})
+		API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now, PASS: passes})})
 	if err != nil {
 		t.Fatal(err)
 	}
