@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
+	"parcours/internal/clock"
 	"parcours/internal/database"
 )
 
@@ -32,3 +33,11 @@ type HireHook func(ctx context.Context, tx *sql.Tx, h Hired) error
 
 // SetHireHook sets the hook called on every hire (wired once by package app).
 func (s *Service) SetHireHook(h HireHook) { s.hireHook = h }
+
+// WithClock returns the service reading the time from c: the demo dates hires in the past
+// through it, so that they obey every rule.
+func (s *Service) WithClock(c clock.Clock) *Service {
+	cp := *s
+	cp.clock = c
+	return &cp
+}

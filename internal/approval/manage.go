@@ -510,3 +510,41 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 func ReminderDue(created time.Time, sent int, now time.Time) bool {
 	return sent < 3 && !now.Before(created.Add(time.Duration(sent+1)*10*24*time.Hour))
 }
+
+// Earlier is a PASS IAE issued before the platform knew the person (an agrément delivered on
+// paper), which staff register so that its rules apply from now on.
+type Earlier struct {
+	JobSeekerID, OrgID uuid.UUID
+	Start              database.Date
+}
+
+// Register records an earlier PASS, numbered from the sequence, managed by the structure named.
+func (s *Service) Register(ctx context.Context, actor access.Actor, in Earlier) (uuid.UUID, error) {
+	if err := access.Can(actor, access.DeliverApproval, access.Resource{}); err != nil {
+		return uuid.Nil, err
+	}
+	if in.Start.IsZero() || in.Start.After(s.today()) {
+		return uuid.Nil, fault.Field("start", "Indiquez le début du PASS IAE, aujourd'hui au plus tard.")
+	}
+	id := uuid.Must(uuid.NewV7())
+	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+		var kind, category string
+		if err := tx.QueryRowContext(ctx, `SELECT kind, category FROM organisations WHERE id = $1`, in.OrgID).Scan(&kind, &category); err != nil {
+			return fmt.Errorf("structure : %w", err)
+		}
+		if category != "siae" || !slices.Contains(SIAEKinds, kind) {
+			return fault.Field("org", "Choisissez une structure d'insertion par l'activité économique.")
+		}
+		number, err := nextNumber(ctx, tx)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO approvals (id, number, job_seeker_id, start_on, end_on, org_id, hire_start, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $4, $7, $7)`, id, number, in.JobSeekerID, in.Start, DefaultEnd(in.Start), in.OrgID, now); err != nil {
+			return fmt.Errorf("enregistrement du PASS IAE : %w", err)
+		}
+		return s.record(ctx, tx, actor, "approval.registered", in.JobSeekerID, map[string]string{"approval": id.String()})
+	})
+	return id, err
+}

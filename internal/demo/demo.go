@@ -20,6 +20,7 @@ import (
 	"parcours/internal/access"
 	"parcours/internal/account"
 	"parcours/internal/application"
+	"parcours/internal/approval"
 	"parcours/internal/clock"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
@@ -115,6 +116,8 @@ type Deps struct {
 	JobSeekers   *jobseeker.Service
 	Applications *application.Service
 	Eligibility  *eligibility.Service
+	// Approvals gives the demo's hires their PASS IAE in every state (passes.go).
+	Approvals *approval.Service
 }
 
 // Load creates whatever part of the dataset is missing.
@@ -158,6 +161,9 @@ func Load(ctx context.Context, a Deps) (Result, error) {
 	}
 	if err := loadApplications(ctx, a, places, ids); err != nil {
 		return res, fmt.Errorf("candidatures de démonstration : %w", err)
+	}
+	if err := loadPasses(ctx, a, places, staff, ids); err != nil {
+		return res, fmt.Errorf("PASS IAE de démonstration : %w", err)
 	}
 	return res, database.SetSetting(ctx, a.DB.Writer(), "demo_loaded_at", a.Clock.Now().Format("2006-01-02T15:04:05Z"), a.Clock.Now())
 }
