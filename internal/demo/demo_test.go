@@ -120,10 +120,10 @@ func TestLoad(t *testing.T) {
 			t.Errorf("the demo job seeker has %d files", n)
 		}
 		// The demo's people: a prescriber's diagnosis in force, two structures' (one expired).
-		// Four people with diagnoses (people.go), five more for the lists (applications.go), two
-		// hired long ago (passes.go).
-		if n := count(t, db, `SELECT COUNT(*) FROM job_seekers`); n != 11 {
-			t.Errorf("%d demo job seekers, want 11", n)
+		// Four people with diagnoses (people.go), five more for the lists (applications.go),
+		// three with earlier PASS (passes.go).
+		if n := count(t, db, `SELECT COUNT(*) FROM job_seekers`); n != 12 {
+			t.Errorf("%d demo job seekers, want 12", n)
 		}
 		todayDate := offer.Today(clk.Now())
 		for _, c := range []struct {
@@ -145,7 +145,7 @@ func TestLoad(t *testing.T) {
 			want        int
 		}{
 			{"future", `start_on > $1`, 1},
-			{"running", `start_on <= $1 AND end_on >= $1`, 3},
+			{"running", `start_on <= $1 AND end_on >= $1`, 4},
 			{"suspended", `EXISTS (SELECT 1 FROM approval_suspensions s WHERE s.approval_id = a.id AND s.start_on <= $1 AND s.end_on >= $1)`, 1},
 			{"expired", `end_on < $1`, 1},
 			{"prolonged", `EXISTS (SELECT 1 FROM approval_prolongations p WHERE p.approval_id = a.id) AND $1 = $1`, 1},

@@ -24,9 +24,11 @@ import (
 //   - Nadia Roche, whose PASS (from the ACI, 760 days ago, registered by staff) was prolonged
 //     for a training, with a request for an RQTH prolongation waiting for the France Travail
 //     adviser (prescripteur@demo); she applied to the ACI again;
+//   - Sophie Marchand, whose PASS from the ACI (420 days ago, registered by staff) may be
+//     prolonged now;
 //   - Marc Lefèvre, whose PASS from the EI (900 days ago, suspended a month once) has expired:
-//     he applied to the EI again, and the waiting period stops his hire unless an authorised
-//     prescriber diagnoses him.
+//     the CCAS (a prescriber not habilitated) applied for him to the EI again, and the waiting
+//     period stops his hire unless an authorised prescriber diagnoses him.
 // The earlier PASS are registered by staff: no diagnosis could be made that long ago under the
 // criteria in force (arrêté of 4 September 2025).
 // Chantal Perrin's hire by the EI (applications.go) waits in the staff's manual delivery queue:
@@ -128,8 +130,22 @@ func loadPasses(ctx context.Context, a Deps, places *refdata.Data, staff access.
 		End: p.End.AddDays(120 + 365)}}); err != nil {
 		return fmt.Errorf("demande de prolongation du PASS de Nadia Roche : %w", err)
 	}
+	// Sophie: her PASS from the ACI is 420 days old, in its prolongation window.
+	if _, err := l.earlier(ctx, presc, aciID, jobseeker.Madame, "Sophie", "Marchand", "1970-02-11", 420, 12); err != nil {
+		return err
+	}
 	// Marc: hired 900 days ago by the EI, suspended a month in his first year: expired.
-	marc, err := l.earlier(ctx, presc, eiID, jobseeker.Monsieur, "Marc", "Lefèvre", "1972-10-05", 900, 11)
+	// The CCAS's social worker, a prescriber not habilitated, follows him and applied for him:
+	// the waiting period applies to that application.
+	ccas, err := l.structureID(ctx, siret("2669001000012"), "CCAS")
+	if err != nil {
+		return err
+	}
+	orienteur, err := l.actorFor(ctx, "orienteur@demo.parcours.test", ccas)
+	if err != nil {
+		return err
+	}
+	marc, err := l.earlier(ctx, orienteur, eiID, jobseeker.Monsieur, "Marc", "Lefèvre", "1972-10-05", 900, 11)
 	if err != nil {
 		return err
 	}
@@ -170,11 +186,11 @@ func (l *registryLoader) passOf(ctx context.Context, emp access.Actor, person uu
 }
 
 // earlier registers, as staff, a PASS the person got ago days back from a structure (before
-// the platform: no diagnosis existed then under the criteria in force), and has the adviser
-// apply for them to that structure today.
-func (l *registryLoader) earlier(ctx context.Context, presc access.Actor, structure uuid.UUID, civ jobseeker.Civility,
+// the platform: no diagnosis existed then under the criteria in force), and has the
+// professional who follows them (by) apply for them to that structure today.
+func (l *registryLoader) earlier(ctx context.Context, by access.Actor, structure uuid.UUID, civ jobseeker.Civility,
 	first, last, born string, ago, n int) (uuid.UUID, error) {
-	if found, err := l.deps.JobSeekers.Followed(ctx, presc, first+" "+last, 1); err != nil || len(found) > 0 {
+	if found, err := l.deps.JobSeekers.Followed(ctx, by, first+" "+last, 1); err != nil || len(found) > 0 {
 		if err != nil {
 			return uuid.Nil, err
 		}
@@ -184,7 +200,7 @@ func (l *registryLoader) earlier(ctx context.Context, presc access.Actor, struct
 	if err != nil {
 		return uuid.Nil, err
 	}
-	j, err := l.deps.JobSeekers.Create(ctx, presc, jobseeker.CreateInput{Confirmed: true, Profile: jobseeker.Profile{
+	j, err := l.deps.JobSeekers.Create(ctx, by, jobseeker.CreateInput{Confirmed: true, Profile: jobseeker.Profile{
 		Identity: jobseeker.Identity{Civility: civ, BirthName: last, FirstNames: first, BirthDate: b, BornInFrance: true, BirthCommune: "69123"},
 		NIR:      demoNIR(civ, b, "69123", n), NoFTIDReason: jobseeker.FTNotRegistered, CommuneCode: "69123"}})
 	if err != nil {
@@ -194,11 +210,11 @@ func (l *registryLoader) earlier(ctx context.Context, presc access.Actor, struct
 	if _, err := l.deps.Approvals.Register(ctx, l.staff, approval.Earlier{JobSeekerID: j.ID, OrgID: structure, Start: start}); err != nil {
 		return uuid.Nil, err
 	}
-	jobs, err := l.firstJob(ctx, presc, structure)
+	jobs, err := l.firstJob(ctx, by, structure)
 	if err != nil {
 		return uuid.Nil, err
 	}
-	_, err = l.deps.Applications.Send(ctx, presc, application.SendInput{JobSeekerID: j.ID, StructureID: structure, JobDescriptions: jobs,
+	_, err = l.deps.Applications.Send(ctx, by, application.SendInput{JobSeekerID: j.ID, StructureID: structure, JobDescriptions: jobs,
 		Message: first + " souhaite reprendre un emploi dans votre structure."})
 	return j.ID, err
 }
