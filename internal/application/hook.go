@@ -25,10 +25,12 @@ type Hired struct {
 	Actor            access.Actor
 	// Today is the day of the decision.
 	Today database.Date
+	// Cancel: the hire is cancelled (the structure's "annuler l'embauche"), not made.
+	Cancel bool
 }
 
-// HireHook runs inside the transaction that accepts an application: an error refuses the hire
-// and nothing of it is written. The PASS IAE module issues or reuses the PASS through it.
+// HireHook runs inside the transaction that accepts an application, or cancels its hire: an
+// error refuses the move and nothing of it is written. The PASS IAE module issues or reuses the PASS through it.
 type HireHook func(ctx context.Context, tx *sql.Tx, h Hired) error
 
 // SetHireHook sets the hook called on every hire (wired once by package app).

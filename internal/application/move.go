@@ -109,6 +109,10 @@ func (s *Service) decideOne(ctx context.Context, tx *sql.Tx, actor access.Actor,
 		}
 	case CancelHire:
 		// The hire's fields stay for the history; the person becomes free again.
+		if s.hireHook != nil {
+			err = s.hireHook(ctx, tx, Hired{Application: a.ID, JobSeekerID: a.JobSeekerID, Structure: a.ToOrg, Start: a.Hire.Start,
+				SenderKind: a.SenderKind, SenderAuthorized: a.SenderAuthorized, Actor: actor, Today: database.DateOf(clock.DateOf(now)), Cancel: true})
+		}
 	}
 	if err != nil {
 		return Application{}, err

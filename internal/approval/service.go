@@ -302,6 +302,9 @@ func (s *Service) Hook(ctx context.Context, tx *sql.Tx, h application.Hired) err
 	if category != "siae" || !slices.Contains(SIAEKinds, kind) {
 		return nil
 	}
+	if h.Cancel {
+		return s.cancel(ctx, tx, h)
+	}
 	latest, found, err := s.latest(ctx, tx, h.JobSeekerID)
 	if err != nil {
 		return err
@@ -419,4 +422,35 @@ func validDiagnosis(ctx context.Context, q database.Querier, person, structure u
 		return uuid.Nil, false, fmt.Errorf("diagnostic d'éligibilité : %w", err)
 	}
 	return id, kind == "prescriber", nil
+}
+
+// cancel undoes what a hire did: a hire waiting for staff leaves the queue; a PASS that carried
+// only this hire is deleted (its number is never handed out again: the counter only grows); a
+// PASS that carried others keeps them.
+func (s *Service) cancel(ctx context.Context, tx *sql.Tx, h application.Hired) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM approval_deliveries WHERE application_id = $1 AND state = 'pending'`, h.Application); err != nil {
+		return fmt.Errorf("annulation de la demande de PASS IAE : %w", err)
+	}
+	var id uuid.UUID
+	err := tx.QueryRowContext(ctx, `SELECT approval_id FROM approval_hires WHERE application_id = $1`, h.Application).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var hires int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM approval_hires WHERE approval_id = $1`, id).Scan(&hires); err != nil {
+		return err
+	}
+	query := `DELETE FROM approval_hires WHERE application_id = $1`
+	arg := any(h.Application)
+	if hires == 1 {
+		query, arg = `DELETE FROM approvals WHERE id = $1`, id
+	}
+	if _, err := tx.ExecContext(ctx, query, arg); err != nil {
+		return fmt.Errorf("annulation du PASS IAE : %w", err)
+	}
+	return s.record(ctx, tx, h.Actor, "approval.cancelled", h.JobSeekerID, map[string]string{"approval": id.String(),
+		"application": h.Application.String(), "deleted": fmt.Sprint(hires == 1)})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
+	"parcours/internal/application"
 	"parcours/internal/approval"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
@@ -56,6 +57,36 @@ func TestIssueOnHire(t *testing.T) {
 		list, err := f.svc.ForStructure(ctx, emp, approval.Filter{})
 		if err != nil || len(list) != 1 || list[0].State() != approval.Valid || list[0].Left() != 730-193 {
 			t.Errorf("structure list: %d %v", len(list), err)
+		}
+	})
+}
+
+// A cancelled hire takes its PASS with it; the number is never handed out again.
+func TestCancelledHire(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		st, emp, jd := f.structure(t, offer.KindACI, "aci@exemple.fr")
+		first := f.person(t, emp, true)
+		app := f.applyTo(t, emp, first.ID, st, jd)
+		f.diagnose(t, emp, first.ID)
+		if err := f.accept(emp, app, offer.KindACI, f.today().AddDays(3)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.apps.Decide(ctx, emp, app, application.CancelHire, application.Decision{}); err != nil {
+			t.Fatal(err)
+		}
+		if all, err := f.svc.ForPerson(ctx, emp, first.ID, access.PurposeIAEFollowUp); err != nil || len(all) != 0 {
+			t.Fatalf("the PASS outlived its hire: %d %v", len(all), err)
+		}
+		second := f.person(t, emp, true)
+		app2 := f.applyTo(t, emp, second.ID, st, jd)
+		f.diagnose(t, emp, second.ID)
+		if err := f.accept(emp, app2, offer.KindACI, f.today()); err != nil {
+			t.Fatal(err)
+		}
+		if p := f.only(t, emp, second.ID); p.Number != "999990000002" {
+			t.Errorf("number %s: a cancelled number was handed out again", p.Number)
 		}
 	})
 }

@@ -88,6 +88,7 @@ var auditActions = map[string]string{
 	"eligibility.diagnosis_made": "Diagnostic d'éligibilité à l'IAE",
 	// PASS IAE.
 	"approval.issued":                 "PASS IAE délivré",
+	"approval.cancelled":              "PASS IAE annulé avec l'embauche",
 	"approval.registered":             "PASS IAE antérieur enregistré",
 	"approval.reused":                 "PASS IAE repris par une nouvelle embauche",
 	"approval.delivery_queued":        "PASS IAE à délivrer manuellement",
