@@ -112,6 +112,7 @@ func TestPASSPath(t *testing.T) {
 	e.clickThrough(`main a[href^="/candidatures/"]`)
 	e.hireForm(day(0))
 	e.expectFlash("L'embauche est enregistrée ; le candidat et l'émetteur sont prévenus.")
+	e.expectText("application of the hire", "PASS IAE", "n° 99999 ")
 	e.open("/pass-iae")
 	e.expectHeading("PASS IAE de la structure")
 	check(e, "structure's PASS list")

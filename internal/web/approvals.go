@@ -430,3 +430,22 @@ func (s *Server) verifySubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "verify", "Vérifier un PASS IAE", verifyView{Form: f, Asked: true, Result: res}, nil)
 }
+
+// runningPASS is the person's PASS IAE not expired, for a page about them; nothing for those
+// who may not read it.
+func (s *Server) runningPASS(r *http.Request, person uuid.UUID) ([]approval.View, error) {
+	if s.approvals == nil {
+		return nil, nil
+	}
+	all, err := s.approvals.ForPerson(r.Context(), actor(r), person, access.PurposeIAERecruitment)
+	if errors.Is(err, fault.Forbidden) {
+		return nil, nil
+	}
+	var out []approval.View
+	for _, p := range all {
+		if p.State() != approval.Expired {
+			out = append(out, p)
+		}
+	}
+	return out, err
+}
