@@ -49,11 +49,11 @@ const (
 	DenyIAE      DenyReason = "iae"
 	DenySIAE     DenyReason = "siae"
 	DenyDuration DenyReason = "duration"
-	DenyReason_  DenyReason = "reason"
+	DenyMotive   DenyReason = "reason"
 )
 
 // DenyReasons in the order of the form.
-var DenyReasons = []DenyReason{DenyIAE, DenySIAE, DenyDuration, DenyReason_}
+var DenyReasons = []DenyReason{DenyIAE, DenySIAE, DenyDuration, DenyMotive}
 
 // Label is the French wording.
 func (r DenyReason) Label() string {
@@ -64,7 +64,7 @@ func (r DenyReason) Label() string {
 		return "La typologie de la structure n'est pas adaptée aux besoins de la personne"
 	case DenyDuration:
 		return "La durée de prolongation demandée n'est pas adaptée"
-	case DenyReason_:
+	case DenyMotive:
 		return "Le motif de prolongation n'est pas adapté à la situation"
 	}
 	return string(r)
@@ -231,7 +231,6 @@ func (s *Service) Prolong(ctx context.Context, actor access.Actor, id uuid.UUID,
 		}
 		pro, err := CheckProlongation(p.Dates, p.OrgKind, in.ProlongationInput, s.today())
 		rule, _ := RuleOf(in.Reason)
-		var toName string
 		if rule.Prescriber {
 			f := fault.FieldsOf(err)
 			if f == nil && err != nil {
@@ -240,7 +239,7 @@ func (s *Service) Prolong(ctx context.Context, actor access.Actor, id uuid.UUID,
 			if f == nil {
 				f = fault.Fields{}
 			}
-			if toName, err = authorisedPrescriber(ctx, tx, in.Prescriber); err != nil {
+			if _, err := authorisedPrescriber(ctx, tx, in.Prescriber); err != nil {
 				f.Add("prescriber", "Choisissez l'organisation de prescripteurs habilités qui décidera de la prolongation.")
 			}
 			err = f.Err()
@@ -271,7 +270,6 @@ func (s *Service) Prolong(ctx context.Context, actor access.Actor, id uuid.UUID,
 			if err := s.notifyRequest(ctx, tx, in.Prescriber, p.OrgName, out, false); err != nil {
 				return err
 			}
-			_ = toName
 			return s.record(ctx, tx, actor, "approval.prolongation_requested", p.JobSeekerID, map[string]string{"approval": p.ID.String(),
 				"reason": string(pro.Reason), "days": fmt.Sprint(pro.Days())})
 		}

@@ -255,7 +255,8 @@ func (s *Service) lock(ctx context.Context, tx *sql.Tx, id uuid.UUID) (PASS, err
 	return all[0], nil
 }
 
-// saveEnd writes the start and end computed by the rules.
+// saveDates writes the start and end computed by the rules, after checking the end is
+// start + 729 days + the suspended and prolonged days.
 func (s *Service) saveDates(ctx context.Context, q database.Querier, p PASS, d Dates) error {
 	if d.End != d.ComputeEnd() {
 		return fmt.Errorf("fin du PASS IAE incohérente : %s au lieu de %s", d.End, d.ComputeEnd())
