@@ -197,6 +197,23 @@ func TestPASSPath(t *testing.T) {
 	v.clickThrough(`main form button[type=submit]`)
 	v.expectText("verification, wrong birth date", "Aucun PASS IAE ne correspond")
 
+	// Karim, the demo job seeker, reads his PASS and why he was eligible.
+	j := newBrowser(t, srv)
+	if status := j.login(demoJobSeeker, demoPassword); status != 200 {
+		t.Fatalf("login answered %d", status)
+	}
+	j.open("/pass-iae")
+	j.expectHeading("Mon PASS IAE")
+	check(j, "job seeker's PASS list")
+	j.clickThrough(`main table a[href^="/pass-iae/"]`)
+	j.expectText("job seeker's PASS", "Les Jardins du Rhône", "730 jours restants")
+	if n := eval[int](j, "print button", `document.querySelectorAll('a[href$="/attestation"], form[action$="/suspension"]').length`); n != 0 {
+		t.Errorf("the job seeker is offered the structure's actions")
+	}
+	check(j, "job seeker's PASS")
+	j.clickThrough(`main a[href^="/diagnostics/"]`)
+	j.expectText("why", "Règle appliquée", "Valable tant que le PASS IAE qui s'appuie sur lui est en cours")
+
 	// Marc's PASS expired: the EI cannot hire him again during the waiting period, until the
 	// adviser, an authorised prescriber, diagnoses him.
 	e.switchTo("Rhône Insertion Services")
