@@ -124,7 +124,7 @@ type Filter struct {
 	State State
 }
 
-// ForStructure lists the PASS of the hires of the actor's structure, the ones ending first
+// ForStructure lists the PASS managed by the actor's structure (its last hire), the latest end
 // first, with the state and days left.
 func (s *Service) ForStructure(ctx context.Context, actor access.Actor, f Filter) ([]View, error) {
 	return access.Read(ctx, s.guard, actor, access.Request{Action: access.ListApprovals, Purpose: access.PurposeIAEFollowUp, What: "approval.structure"},
