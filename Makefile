@@ -35,7 +35,7 @@ vet:
 	$(GO) vet ./...
 
 bench: assets
-	scripts/test.sh -run '^$$' -bench . -benchtime 2s ./internal/refdata/ ./internal/access/ ./internal/account/ ./internal/crypto/ ./internal/files/ ./internal/offer/... ./internal/offer/registrycsv/
+	scripts/test.sh -run '^$$' -bench . -benchtime 2s ./internal/refdata/ ./internal/access/ ./internal/account/ ./internal/crypto/ ./internal/files/ ./internal/offer/... ./internal/offer/registrycsv/ ./bench/applications/
 
 clean:
 	rm -rf bin internal/web/static/vendor node_modules

@@ -1,7 +1,10 @@
 // Command seed fills an empty database with a national-scale IAE registry for load tests:
 // by default 5,000 structures and 25,000 job descriptions from offertest's generator (the one
 // the offer benchmarks and the demo use), dated from now so that conventions are valid when
-// the server reads them. With --wrk-script it also writes the wrk script that bench/http.sh
+// the server reads them; then 2,000 prescribing organisations, 300,000 job seekers and
+// 1,000,000 applications over three years (--national: 10 and 50 million, on PostgreSQL), each
+// person's data sealed under their own key from the keyring the server reads, with progress
+// shown. With --wrk-script it also writes the wrk script that bench/http.sh
 // runs: searches (JSON and HTML) around communes drawn in proportion to population, and
 // structure pages of listed structures.
 //
@@ -22,6 +25,7 @@ import (
 	"time"
 
 	"parcours/internal/clock"
+	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/offer"
 	"parcours/internal/offer/offertest"
@@ -44,6 +48,12 @@ func run() error {
 	seed := fs.Uint64("seed", 1, "graine du générateur (même graine, mêmes données)")
 	wrkScript := fs.String("wrk-script", "", "si donné, écrit à ce chemin le script wrk des recherches (communes tirées selon la population)")
 	communes := fs.Int("communes", 200, "nombre de communes du script wrk")
+	jobSeekers := fs.Int("job-seekers", 300_000, "nombre de candidats (personnes)")
+	applications := fs.Int("applications", 1_000_000, "nombre de candidatures, réparties entre les candidats")
+	prescribers := fs.Int("prescribers", 2000, "nombre d'organisations prescriptrices")
+	untouched := fs.Float64("untouched", 0.05, "part des candidatures de plus de 60 jours restées nouvelles ou à l'étude (ce que le premier refus automatique trouve)")
+	full := fs.Bool("national", false, "échelle nationale complète : 10 millions de candidats et 50 millions de candidatures (PostgreSQL seulement)")
+	keyFile := fs.String("key-file", os.Getenv("PARCOURS_KEY_FILE"), "trousseau de clés (créé s'il manque ; par défaut DATA_DIR/keys/keyring.json, celui que parcours serve lit)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -52,6 +62,12 @@ func run() error {
 	}
 	if *structures <= 0 || *jobs < 0 || *communes <= 0 {
 		return errors.New("--structures et --communes doivent être positifs, --job-descriptions au moins 0")
+	}
+	if *full {
+		*jobSeekers, *applications = 10_000_000, 50_000_000
+	}
+	if *jobSeekers < 0 || *applications < 0 || (*applications > 0 && *jobSeekers == 0) || *prescribers <= 0 || *untouched < 0 || *untouched > 1 {
+		return errors.New("--job-seekers et --applications au moins 0 (des candidatures demandent des candidats), --prescribers positif, --untouched entre 0 et 1")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -70,7 +86,20 @@ func run() error {
 		return err
 	}
 	defer db.Close()
+	if *full && db.Engine() != database.Postgres {
+		return errors.New("--national : 50 millions de candidatures se chargent dans PostgreSQL seulement")
+	}
 	if _, err := db.Migrate(ctx, nil); err != nil {
+		return err
+	}
+	if *keyFile == "" {
+		*keyFile = filepath.Join(*dataDir, "keys", "keyring.json")
+	}
+	if _, _, err := crypto.LoadOrCreateKeyring(*keyFile); err != nil {
+		return err
+	}
+	env, err := crypto.OpenEnvelope(*keyFile, clock.System{})
+	if err != nil {
 		return err
 	}
 	now := clock.System{}.Now()
@@ -98,7 +127,11 @@ func run() error {
 	fmt.Printf("%s : %d structures, %d fiches de poste, %d conventions, %d comptes employeurs, %d rattachements ; générés en %s, insérés en %s.\n",
 		db.Where(), len(ds.Structures), len(ds.JobDescriptions), len(ds.Conventions), len(ds.Users), len(ds.Memberships),
 		generated.Round(time.Millisecond), (time.Since(began) - generated).Round(time.Millisecond))
-	return nil
+	if *jobSeekers == 0 {
+		return nil
+	}
+	return seedPeople(ctx, db, env, places, ds, peopleOptions{jobSeekers: *jobSeekers, applications: *applications,
+		prescribers: *prescribers, untouched: *untouched, seed: *seed})
 }
 
 // writeScript writes a wrk script that requests, depending on BENCH_TARGET, the structures

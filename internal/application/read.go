@@ -412,7 +412,8 @@ func conditions(scopeSQL string, args []any, f Filter) (where []string, arg func
 		where = append(where, "a.sender_kind = "+arg(string(f.SenderKind)))
 	}
 	if f.JobDescription != uuid.Nil {
-		where = append(where, "EXISTS (SELECT 1 FROM application_jobs aj WHERE aj.application_id = a.id AND aj.job_description_id = "+arg(f.JobDescription)+")")
+		// Written as IN so that both engines may start from the job description's applications.
+		where = append(where, "a.id IN (SELECT aj.application_id FROM application_jobs aj WHERE aj.job_description_id = "+arg(f.JobDescription)+")")
 	}
 	if f.Person != uuid.Nil {
 		where = append(where, "a.job_seeker_id = "+arg(f.Person))
@@ -433,7 +434,11 @@ func conditions(scopeSQL string, args []any, f Filter) (where []string, arg func
 	return where, arg, all, nil
 }
 
-// query runs a list: scope is a WHERE clause on alias a with its arguments first.
+// query runs a list: scope is a WHERE clause on alias a with its arguments first. The page's
+// ids are chosen first, from the applications alone (at national scale an index of the scope
+// holds every column the filters read, migration 00121), and only those rows are joined to the
+// people and organisations: joining before the LIMIT made the planners read and join rows
+// that never reach the page.
 func (s *Service) query(ctx context.Context, q database.Querier, scopeSQL string, args []any, f Filter) ([]Row, string, error) {
 	where, arg, all, err := conditions(scopeSQL, args, f)
 	if err != nil {
@@ -442,10 +447,11 @@ func (s *Service) query(ctx context.Context, q database.Querier, scopeSQL string
 	limit := arg(f.Limit + 1)
 	rows, err := q.QueryContext(ctx, `SELECT a.id, a.job_seeker_id, j.first_names, j.birth_name, j.usage_name, a.to_org, o.name,
 			a.sender_kind, COALESCE(so.name, ''), a.state, a.created_at, a.updated_at, a.archived_at IS NOT NULL
-		FROM applications a JOIN job_seekers j ON j.id = a.job_seeker_id JOIN organisations o ON o.id = a.to_org
+		FROM (SELECT a.id, a.created_at FROM applications a WHERE `+strings.Join(where, " AND ")+`
+			ORDER BY a.created_at DESC, a.id DESC LIMIT `+limit+`) page
+		JOIN applications a ON a.id = page.id JOIN job_seekers j ON j.id = a.job_seeker_id JOIN organisations o ON o.id = a.to_org
 		LEFT JOIN organisations so ON so.id = a.sender_org
-		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY a.created_at DESC, a.id DESC LIMIT `+limit, all()...)
+		ORDER BY page.created_at DESC, page.id DESC`, all()...)
 	if err != nil {
 		return nil, "", fmt.Errorf("liste des candidatures : %w", err)
 	}

@@ -135,26 +135,55 @@ type sealed struct {
 }
 
 func (s *Service) seal(ctx context.Context, q database.Querier, id uuid.UUID, p Profile) (sealed, error) {
+	return sealProfile(func(subject string, b crypto.Binding, plain []byte) ([]byte, error) {
+		return s.env.Seal(ctx, q, subject, b, plain)
+	}, s.env.BlindIndex, id, p)
+}
+
+// sealProfile seals a profile's identifiers and details under the person's key with seal, and
+// computes the identifiers' blind indexes with blind.
+func sealProfile(seal func(subject string, b crypto.Binding, plain []byte) ([]byte, error), blind func(kind, value string) []byte,
+	id uuid.UUID, p Profile) (sealed, error) {
 	var out sealed
 	var err error
 	if p.NIR != "" {
-		if out.nir, err = s.env.Seal(ctx, q, subject(id), binding(id, "nir"), []byte(p.NIR)); err != nil {
+		if out.nir, err = seal(subject(id), binding(id, "nir"), []byte(p.NIR)); err != nil {
 			return out, err
 		}
-		out.nirIndex = s.env.BlindIndex(indexNIR, p.NIR)
+		out.nirIndex = blind(indexNIR, p.NIR)
 	}
 	if p.FTID != "" {
-		if out.ftID, err = s.env.Seal(ctx, q, subject(id), binding(id, "ft_id"), []byte(p.FTID)); err != nil {
+		if out.ftID, err = seal(subject(id), binding(id, "ft_id"), []byte(p.FTID)); err != nil {
 			return out, err
 		}
-		out.ftIDIndex = s.env.BlindIndex(indexFTID, p.FTID)
+		out.ftIDIndex = blind(indexFTID, p.FTID)
 	}
 	raw, err := json.Marshal(detailsOf(p))
 	if err != nil {
 		return out, err
 	}
-	out.details, err = s.env.Seal(ctx, q, subject(id), binding(id, "details"), raw)
+	out.details, err = seal(subject(id), binding(id, "details"), raw)
 	return out, err
+}
+
+// LoadColumns are the columns of job_seekers that LoadRow fills, in order.
+var LoadColumns = []string{"id", "user_id", "civility", "birth_name", "usage_name", "first_names", "birth_date", "birth_commune",
+	"birth_country", "nir", "nir_index", "no_nir_reason", "ft_id", "ft_id_index", "no_ft_id_reason", "email", "commune_code", "details",
+	"created_at", "created_by_user", "created_by_org", "updated_at", "updated_by"}
+
+// LoadRow is a person's row for a bulk load that bypasses Create (the national load-test seed,
+// bench/seed): the profile, already valid, sealed under the person's own key made by b, exactly
+// as Create stores it, so that every page reads it. The caller stores b's keys with the rows.
+// createdBy is the professional who created the file (uuid.Nil: the person alone).
+func LoadRow(b *crypto.Bulk, j JobSeeker, createdBy uuid.UUID) ([]any, error) {
+	sl, err := sealProfile(b.Seal, b.BlindIndex, j.ID, j.Profile)
+	if err != nil {
+		return nil, err
+	}
+	return []any{j.ID, database.NullUUID(j.UserID), string(j.Civility), j.BirthName, j.UsageName, j.FirstNames, j.BirthDate,
+		j.BirthCommune, j.BirthCountry, sl.nir, sl.nirIndex, string(j.NoNIRReason), sl.ftID, sl.ftIDIndex, string(j.NoFTIDReason),
+		nullString(j.Email), j.CommuneCode, sl.details, j.CreatedAt, database.NullUUID(createdBy), database.NullUUID(j.CreatedByOrg),
+		j.UpdatedAt, database.NullUUID(createdBy)}, nil
 }
 
 // CreateInput is what the creation form sends.

@@ -3,7 +3,9 @@ package jobseeker_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -342,6 +344,63 @@ func TestFollowByNIRNeedsTheBirthDateToo(t *testing.T) {
 		if _, err := f.svc.FollowByNIR(ctx, access.Actor{UserID: uuid.New(), Kind: access.JobSeeker}, "184127645108946",
 			database.Date{Year: 1984, Month: 12, Day: 3}); !errors.Is(err, fault.Forbidden) {
 			t.Fatalf("a job seeker looked someone up: %v", err)
+		}
+	})
+}
+
+// A row loaded in bulk (LoadRow, bench/seed) is stored like one Create writes: the pages open
+// it, and its NIR is found through the blind index.
+func TestLoadRowReadsLikeCreate(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		prescriber := f.member(t, "CCAS", "conseillere@ccas.fr")
+		employer := f.member(t, "ACI", "employeur@aci.fr")
+		p := valid()
+		if err := p.Validate(today, places(t)); err != nil {
+			t.Fatal(err)
+		}
+		now := f.clock.Now()
+		j := jobseeker.JobSeeker{ID: uuid.Must(uuid.NewV7()), Profile: p, CreatedAt: now, UpdatedAt: now, CreatedByOrg: prescriber.OrgID}
+		err := db.WithTx(ctx, func(tx *sql.Tx) error {
+			b, err := f.env.NewBulk(ctx, tx)
+			if err != nil {
+				return err
+			}
+			row, err := jobseeker.LoadRow(b, j, prescriber.UserID)
+			if err != nil {
+				return err
+			}
+			if len(row) != len(jobseeker.LoadColumns) {
+				t.Fatalf("%d values for %d columns", len(row), len(jobseeker.LoadColumns))
+			}
+			marks := make([]string, len(row))
+			for i := range marks {
+				marks[i] = fmt.Sprint("$", i+1)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO job_seekers (`+strings.Join(jobseeker.LoadColumns, ", ")+`) VALUES (`+
+				strings.Join(marks, ", ")+`)`, row...); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO job_seeker_followers (job_seeker_id, org_id, user_id, since, last_action, last_action_at)
+				VALUES ($1, $2, $3, $4, 'create', $4)`, j.ID, prescriber.OrgID, prescriber.UserID, now); err != nil {
+				return err
+			}
+			return b.Insert(ctx, tx)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.svc.Get(ctx, prescriber, j.ID, access.PurposeIAERecruitment)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.NIR != p.NIR || got.FTID != p.FTID || got.Phone != p.Phone || got.Needs[jobseeker.NeedMobility] != "Pas de permis" || got.BirthName != p.BirthName {
+			t.Fatalf("loaded row reads %+v, want %+v", got.Profile, p)
+		}
+		id, err := f.svc.FollowByNIR(ctx, employer, p.NIR, p.BirthDate)
+		if err != nil || id != j.ID {
+			t.Fatalf("FollowByNIR = %v, %v; want %v", id, err, j.ID)
 		}
 	})
 }

@@ -162,6 +162,73 @@ func (o Outbox) Enqueue(ctx context.Context, q database.Querier, now time.Time, 
 	return nil
 }
 
+// enqueueRows is how many messages one INSERT of EnqueueAll writes (4 parameters each).
+const enqueueRows = 500
+
+// EnqueueAll is Enqueue for many messages, for the jobs that tell thousands of people in one
+// run (the automatic refusal of applications): each message is still sealed under a data key of
+// its own, but the keys are made in memory (crypto.Bulk) and the keys and messages are written
+// hundreds per statement, in q, the caller's transaction. A bad address fails the whole call,
+// naming no address.
+func (o Outbox) EnqueueAll(ctx context.Context, q database.Querier, now time.Time, msgs []Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if o.Envelope == nil {
+		return errNoEnvelope
+	}
+	b, err := o.Envelope.NewBulk(ctx, q)
+	if err != nil {
+		return err
+	}
+	now = now.UTC()
+	rows := make([][]any, 0, len(msgs))
+	for _, m := range msgs {
+		if err := ValidateAddress(m.To); err != nil {
+			return fmt.Errorf("message %s : %w", m.Kind, err)
+		}
+		r, err := Render(m.Kind, m.Data)
+		if err != nil {
+			return err
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return fmt.Errorf("message %s : identifiant : %w", m.Kind, err)
+		}
+		plain, err := json.Marshal(content{To: m.To, Subject: r.Subject, Text: r.Text, HTML: r.HTML})
+		if err != nil {
+			return fmt.Errorf("message : encodage : %w", err)
+		}
+		sealed, err := b.Seal(messageSubject(id.String()), messageBinding(id.String()), plain)
+		clear(plain)
+		if err != nil {
+			return fmt.Errorf("message %s : chiffrement : %w", m.Kind, err)
+		}
+		rows = append(rows, []any{id.String(), now, string(m.Kind), sealed})
+	}
+	if err := b.Insert(ctx, q); err != nil {
+		return err
+	}
+	for start := 0; start < len(rows); start += enqueueRows {
+		chunk := rows[start:min(len(rows), start+enqueueRows)]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO outbox (id, created_at, template, sealed, state, attempts, next_attempt_at) VALUES `)
+		args := make([]any, 0, 4*len(chunk))
+		for i, row := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, 'pending', 0, $%d)", n+1, n+2, n+3, n+4, n+2)
+			args = append(args, row...)
+		}
+		if _, err := q.ExecContext(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("messages : mise en file : %w", err)
+		}
+	}
+	return nil
+}
+
 // Mail is a stored message, opened, for the outbox page (demo mode) and tests.
 type Mail struct {
 	ID        string

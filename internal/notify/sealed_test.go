@@ -221,3 +221,55 @@ func TestOutboxRefusesToWorkWithoutKeys(t *testing.T) {
 		}
 	})
 }
+
+// EnqueueAll stores what Enqueue would, each message sealed under its own key, whatever the
+// number of messages; one bad address fails the call.
+func TestEnqueueAllSealsEachMessageUnderItsOwnKey(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		const n = 1200 // more than one statement of keys and of messages
+		msgs := make([]notify.Message, n)
+		for i := range msgs {
+			msgs[i] = notify.Message{To: fmt.Sprintf("personne.%d@example.org", i), Kind: notify.KindApplicationUpdate,
+				Data: notify.ApplicationUpdate{FirstName: firstName, Structure: "Le Relais", Paragraphs: []string{"Sans réponse depuis 60 jours."},
+					Link: "https://parcours.test/candidatures"}}
+		}
+		if err := outbox.EnqueueAll(t.Context(), db.Writer(), t0, msgs); err != nil {
+			t.Fatal(err)
+		}
+		var stored int
+		if err := db.Reader().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM outbox`).Scan(&stored); err != nil || stored != n {
+			t.Fatalf("%d messages (%v), want %d", stored, err, n)
+		}
+		all, err := outbox.List(t.Context(), db.Reader(), n) // List opens at most 500
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, m := range all {
+			if !strings.HasPrefix(m.To, "personne.") || !strings.Contains(m.TextBody, firstName) || m.State != notify.Pending || !m.NextAttemptAt.Equal(t0) {
+				t.Fatalf("message: %s", brief(m))
+			}
+			seen[m.To] = true
+		}
+		if len(seen) != len(all) {
+			t.Fatalf("%d distinct recipients in %d messages", len(seen), len(all))
+		}
+		var keys int
+		if err := db.Reader().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM subject_keys WHERE subject LIKE 'outbox:%'`).Scan(&keys); err != nil || keys != n {
+			t.Fatalf("%d message keys (%v), want %d", keys, err, n)
+		}
+		raw := rowBytes(t, db)
+		for _, secret := range []string{"personne.1@example.org", firstName} {
+			if bytes.Contains(raw, []byte(secret)) {
+				t.Errorf("%q found in clear in the outbox", secret)
+			}
+		}
+		bad := []notify.Message{msgs[0], {To: "pas une adresse", Kind: notify.KindApplicationUpdate, Data: msgs[0].Data}}
+		if err := outbox.EnqueueAll(t.Context(), db.Writer(), t0, bad); err == nil || strings.Contains(err.Error(), "pas une adresse") {
+			t.Fatalf("bad address: %v", err)
+		}
+		if err := outbox.EnqueueAll(t.Context(), db.Writer(), t0, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
