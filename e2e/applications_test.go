@@ -210,6 +210,12 @@ func TestApplicationPath(t *testing.T) {
 
 	e.switchTo("Rhône Insertion Services")
 	e.openApplicationOf(person.FirstName)
+	// An SIAE hires only an eligible person: the EI makes its diagnosis first.
+	e.clickThrough(`a[href*="/diagnostic?retour="]`)
+	e.click(`label[for="f-critere_RSA"]`)
+	e.clickThrough(`main form button[type=submit]`)
+	e.expectFlash("Le diagnostic d'éligibilité est enregistré.")
+	e.clickThrough(`main a[href^="/candidatures/"]`)
 	e.setValue("#f-hiring_start", time.Now().AddDate(0, 0, 10).Format("2006-01-02"))
 	e.setValue("#f-contract_type", "cddi")
 	e.typeInto("#f-hours_per_week", "24")

@@ -126,13 +126,15 @@ func TestEligibilityPath(t *testing.T) {
 	}
 	e.shoot("eligibility-application-precedence")
 
-	// The job seeker sees why they may be hired at the ACI.
+	// The job seeker, hired by the ACI, sees why they were eligible: their PASS IAE keeps the
+	// ACI's diagnosis valid.
 	j := newBrowser(t, srv)
 	if status := j.login(demoJobSeeker, demoPassword); status != 200 {
 		t.Fatalf("login answered %d", status)
 	}
 	j.openApplicationOf("Karim")
-	j.expectText("job seeker's application", "Éligible à l'IAE chez Les Jardins du Rhône", "Bénéficiaire du RSA (niveau 1)", "Valable du")
+	j.expectText("job seeker's application", "Éligible à l'IAE chez Les Jardins du Rhône", "Bénéficiaire du RSA (niveau 1)",
+		"Valable tant que le PASS IAE qui s'appuie sur lui est en cours")
 	check(j, "job seeker's application with eligibility")
 	j.shoot("eligibility-jobseeker")
 }

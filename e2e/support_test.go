@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,13 +12,6 @@ const (
 	demoSupportFT = "accompagnement.ft@demo.parcours.test"
 	demoAgefiph   = "agefiph@demo.parcours.test"
 )
-
-// demoNIR is the demo loader's NIR of a man born in Villeurbanne-Lyon (69123), n-th person.
-func demoNIR(year, month, n int) string {
-	base := fmt.Sprintf("1%02d%02d69123%03d", year%100, month, 400+n)
-	v, _ := strconv.ParseUint(base, 10, 64)
-	return fmt.Sprintf("%s%02d", base, 97-v%97)
-}
 
 // loginWithCode logs in an account with a second factor, reading its current code on the demo
 // page (element id), and lands on the dashboard.
@@ -68,7 +59,7 @@ func TestSupportPath(t *testing.T) {
 	c := newBrowser(t, srv)
 	c.loginWithCode(demoCapEmploi, "code-cap-emploi")
 	c.open("/candidats")
-	c.typeInto("#f-find_nir", demoNIR(2003, 9, 1))
+	c.typeInto("#f-find_nir", demoNIR("1", 2003, 9, "69123", 1))
 	c.setValue("#f-find_birth_date", "2003-09-02")
 	c.clickThrough(`form[action="/candidats/retrouver"] button[type=submit]`)
 	lucas := c.path()

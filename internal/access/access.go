@@ -2,7 +2,7 @@
 // decided: domain services describe the actor, the action and the resource, and ask Can.
 // Anything not explicitly allowed by a rule is denied. Each domain's rules are in their own
 // file (rules_account.go, rules_org.go, rules_offer.go, rules_audit.go, rules_jobseeker.go,
-// rules_application.go, rules_eligibility.go, rules_support.go).
+// rules_application.go, rules_eligibility.go, rules_approval.go, rules_support.go).
 //
 // # One way in to personal data
 //
@@ -117,7 +117,7 @@ type policy struct {
 }
 
 // policies holds every action's policy, gathered once from the rules files; never changed after.
-var policies = gather(accountPolicies, orgPolicies, offerPolicies, auditPolicies, jobSeekerPolicies, applicationPolicies, eligibilityPolicies, supportPolicies)
+var policies = gather(accountPolicies, orgPolicies, offerPolicies, auditPolicies, jobSeekerPolicies, applicationPolicies, eligibilityPolicies, approvalPolicies, supportPolicies)
 
 func gather(files ...map[Action]policy) map[Action]policy {
 	out := map[Action]policy{}

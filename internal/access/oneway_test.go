@@ -21,55 +21,62 @@ import (
 // tables classifies every table the migrations create. A new table fails the test until it is
 // classified here: personal data or not.
 var tables = map[string]bool{
-	"settings":                      false, // configuration; the secrets it holds are sealed (crypto.Envelope)
-	"regions":                       false,
-	"departements":                  false,
-	"communes":                      false,
-	"rome_codes":                    false,
-	"appellations":                  false,
-	"subject_keys":                  false, // wrapped key material: decrypts nothing without a ciphertext read elsewhere
-	"audit_events":                  true,
-	"audit_hashes":                  false, // hashes of entries, no content
-	"audit_checkpoints":             false,
-	"audit_sequencer":               false,
-	"job_runs":                      false,
-	"outbox":                        true,
-	"users":                         true,
-	"user_tokens":                   true,
-	"sessions":                      true,
-	"recovery_codes":                true,
-	"login_throttle":                true,  // keyed pseudonyms of addresses
-	"account_deletions":             false, // counts only
-	"organisations":                 false, // legal persons; people appear only as account ids
-	"memberships":                   true,
-	"invitations":                   true,
-	"join_requests":                 true,
-	"habilitation_decisions":        true,
-	"conventions":                   false,
-	"structures":                    false,
-	"job_descriptions":              false,
-	"offer_state":                   false,
-	"job_seekers":                   true,
-	"job_seeker_followers":          true,
-	"applications":                  true,
-	"application_jobs":              false, // which job descriptions an application names
-	"application_transitions":       true,
-	"application_prior_actions":     false, // a GEIQ's actions before hiring: kind and dates of an application
-	"notification_settings":         true,  // which notices a professional switched off
-	"files":                         true,  // documents of people: subject, kind, sealed name and content
-	"file_contents":                 false, // sealed bytes under an opaque id: they open only with the files row (subject, binding), read through files.Service.Open
-	"registry_imports":              false, // reports of registry imports; the staff member who ran one appears as an account id
-	"registry_import_files":         false, // the registry file (structures, legal persons), while its import runs
-	"registry_import_lines":         false, // the refused lines of the registry file, with the reason
-	"eligibility_criteria_sets":     false, // the arrêtés' criteria: reference data
-	"eligibility_criteria":          false,
-	"eligibility_incompatibilities": false,
-	"eligibility_diagnoses":         true, // who is eligible and why; the criteria are sealed
-	"support_habilitations":         true, // who may read health data
-	"support_records":               true, // health data (D5312-51), sealed
-	"support_caseload":              true, // which organisations follow a disabled person
-	"support_emergency_accesses":    true, // emergency accesses; the reason is sealed
-	"support_requests":              true, // the person's rectification and restriction requests, sealed
+	"settings":                       false, // configuration; the secrets it holds are sealed (crypto.Envelope)
+	"regions":                        false,
+	"departements":                   false,
+	"communes":                       false,
+	"rome_codes":                     false,
+	"appellations":                   false,
+	"subject_keys":                   false, // wrapped key material: decrypts nothing without a ciphertext read elsewhere
+	"audit_events":                   true,
+	"audit_hashes":                   false, // hashes of entries, no content
+	"audit_checkpoints":              false,
+	"audit_sequencer":                false,
+	"job_runs":                       false,
+	"outbox":                         true,
+	"users":                          true,
+	"user_tokens":                    true,
+	"sessions":                       true,
+	"recovery_codes":                 true,
+	"login_throttle":                 true,  // keyed pseudonyms of addresses
+	"account_deletions":              false, // counts only
+	"organisations":                  false, // legal persons; people appear only as account ids
+	"memberships":                    true,
+	"invitations":                    true,
+	"join_requests":                  true,
+	"habilitation_decisions":         true,
+	"conventions":                    false,
+	"structures":                     false,
+	"job_descriptions":               false,
+	"offer_state":                    false,
+	"job_seekers":                    true,
+	"job_seeker_followers":           true,
+	"applications":                   true,
+	"application_jobs":               false, // which job descriptions an application names
+	"application_transitions":        true,
+	"application_prior_actions":      false, // a GEIQ's actions before hiring: kind and dates of an application
+	"notification_settings":          true,  // which notices a professional switched off
+	"files":                          true,  // documents of people: subject, kind, sealed name and content
+	"file_contents":                  false, // sealed bytes under an opaque id: they open only with the files row (subject, binding), read through files.Service.Open
+	"registry_imports":               false, // reports of registry imports; the staff member who ran one appears as an account id
+	"registry_import_files":          false, // the registry file (structures, legal persons), while its import runs
+	"registry_import_lines":          false, // the refused lines of the registry file, with the reason
+	"eligibility_criteria_sets":      false, // the arrêtés' criteria: reference data
+	"eligibility_criteria":           false,
+	"eligibility_incompatibilities":  false,
+	"eligibility_diagnoses":          true,  // who is eligible and why; the criteria are sealed
+	"approval_numbers":               false, // the PASS IAE number sequence
+	"approvals":                      true,  // a person's PASS IAE
+	"approval_hires":                 true,
+	"approval_suspensions":           true,
+	"approval_prolongation_requests": true,
+	"approval_prolongations":         true,
+	"approval_deliveries":            true,
+	"support_habilitations":          true, // who may read health data
+	"support_records":                true, // health data (D5312-51), sealed
+	"support_caseload":               true, // which organisations follow a disabled person
+	"support_emergency_accesses":     true, // emergency accesses; the reason is sealed
+	"support_requests":               true, // the person's rectification and restriction requests, sealed
 }
 
 // notDomain are the packages under internal/ that are not domain packages: the layers above
@@ -128,6 +135,10 @@ var exceptions = map[string]string{
 	"offer.Service.SpontaneousClosingJob":       "job: notices to the structure's admins",
 	"offer.Service.StaleJobDescriptionsJob":     "job: notices to the structure's admins",
 	"audit.Sequencer.Integrate":                 "job: seals the trail",
+	"approval.Service.Remind":                   "job: reminds the authorised prescribers of the prolongation requests still pending",
+	"approval.Service.Verify":                   "public verification: the PASS number and the holder's birth date are the proof; answers only the state and the end, and records each attempt",
+	"approval.KeepsDiagnosis":                   "eligibility asks, inside its own access.Read, whether a running PASS keeps a diagnosis valid (a yes or no)",
+	"approval.Service.Hook":                     "runs inside the transaction of a hire that application.Service.Decide authorised (access.DecideApplication)",
 	// Wiring: hands a checked function to another service, reads nothing itself.
 	"application.NewService": "wires the relations provider (which takes the actor) into the job seekers' service",
 	// Inside another domain's transaction, never handed to a page.

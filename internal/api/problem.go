@@ -103,6 +103,9 @@ type API struct {
 	offer    *offer.Service
 	places   *refdata.Data
 	clientIP func(*http.Request) string
+	// verifyLimiter bounds the PASS IAE verifications per client address; passes answers them.
+	verifyLimiter *ratelimit.Limiter
+	passes        PASSVerifier
 	// cards is the JSON of the structures found by the searches of the current generation.
 	cards atomic.Pointer[cardSet]
 }

@@ -36,6 +36,10 @@ type Options struct {
 	Now func() time.Time
 	// PerMinute is the anonymous rate limit per client address (default 60).
 	PerMinute int
+	// PASS answers the public PASS IAE verification (nil: the route answers 404).
+	PASS PASSVerifier
+	// VerifyPerMinute is the limit of PASS IAE verifications per client address (default 10).
+	VerifyPerMinute int
 }
 
 // New returns the API handler, to be mounted at /api/v1/.
@@ -52,16 +56,23 @@ func New(o Options) *API {
 			return host
 		}
 	}
-	a := &API{log: o.Logger, mux: http.NewServeMux(), limiter: ratelimit.PerMinute(o.PerMinute, o.Now), offer: o.Offer, places: o.Places, clientIP: o.ClientIP}
+	if o.VerifyPerMinute <= 0 {
+		o.VerifyPerMinute = 10
+	}
+	a := &API{log: o.Logger, mux: http.NewServeMux(), limiter: ratelimit.PerMinute(o.PerMinute, o.Now), offer: o.Offer, places: o.Places, clientIP: o.ClientIP,
+		verifyLimiter: ratelimit.PerMinute(o.VerifyPerMinute, o.Now), passes: o.PASS}
 	a.mux.HandleFunc("GET /api/v1/openapi.json", a.openapi)
 	a.mux.HandleFunc("GET /api/v1/structures", a.limited(a.listStructures))
 	a.mux.HandleFunc("GET /api/v1/structures/{id}", a.limited(a.getStructure))
+	if o.PASS != nil {
+		a.mux.HandleFunc("GET /api/v1/pass-iae/verification", a.passVerification)
+	}
 	return a
 }
 
 // Routes lists the API's routes, for the access tests.
 func Routes() []string {
-	return []string{"GET /api/v1/openapi.json", "GET /api/v1/structures", "GET /api/v1/structures/{id}"}
+	return []string{"GET /api/v1/openapi.json", "GET /api/v1/structures", "GET /api/v1/structures/{id}", "GET /api/v1/pass-iae/verification"}
 }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {

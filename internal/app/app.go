@@ -24,6 +24,7 @@ import (
 	"parcours/internal/account"
 	"parcours/internal/api"
 	"parcours/internal/application"
+	"parcours/internal/approval"
 	"parcours/internal/audit"
 	"parcours/internal/clock"
 	"parcours/internal/config"
@@ -63,6 +64,8 @@ type App struct {
 	Applications *application.Service
 	// Eligibility keeps the IAE criteria and the eligibility diagnoses.
 	Eligibility *eligibility.Service
+	// Approvals runs the PASS IAE, issued in the transaction of each hire.
+	Approvals *approval.Service
 	// Support keeps the adapted support of disabled job seekers (health data).
 	Support *support.Service
 	// Files is the file store the modules keep people's documents in (scanned by clamd when
@@ -153,6 +156,9 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	a.Files = files.NewService(a.DB, a.Envelope, a.Clock, files.Options{Scanner: scanner})
 	a.Applications = application.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.Offer, a.JobSeekers, a.Files, a.Config.BaseURL.String())
 	a.Eligibility = eligibility.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.JobSeekers)
+	a.Approvals = approval.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.JobSeekers, a.Files, a.Config.BaseURL.String())
+	a.Applications.SetHireHook(a.Approvals.Hook)
+	a.Eligibility.SetPASSCheck(approval.KeepsDiagnosis)
 	a.Support = support.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.Journal, a.JobSeekers, a.Files)
 	if opts.Migrate {
 		// The criteria sets embedded in the binary, loaded with the schema: a new arrêté is a new file.
@@ -223,6 +229,10 @@ func (a *App) Jobs() []jobs.Job {
 		a.Applications.AutoRefuseJob(),
 		a.Applications.ArchiveJob(),
 		a.Offer.RegistryImportsPurgeJob(400 * 24 * time.Hour),
+		{Name: "approval.prolongation_reminders", Daily: "08:00", Run: func(ctx context.Context) (jobs.Result, error) {
+			n, err := a.Approvals.Remind(ctx)
+			return jobs.Result{"reminded": n}, err
+		}},
 		a.Support.PurgeJob(),
 	}
 }
@@ -335,10 +345,10 @@ func (a *App) Handler() (http.Handler, error) {
 		demoPages = DemoPages(a.DB, a.Envelope, a.Clock)
 	}
 	return web.New(web.Deps{Config: a.Config, Logger: a.Log, Health: a.DB, Demo: demoPages, Clock: a.Clock, Accounts: a.Accounts,
-		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Support: a.Support, Files: a.Files,
+		Orgs: a.Orgs, Trail: a.Trail, Offer: a.Offer, JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Approvals: a.Approvals, Support: a.Support, Files: a.Files,
 		Imports: a.Imports, SearchReady: a.searchReady.Load, Places: a.Places, Registry: a.Registry, Gatherer: a.Registry,
 		MetricsToken: os.Getenv("PARCOURS_METRICS_TOKEN"),
-		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, ClientIP: web.ClientIP(a.Config.TrustProxy),
+		API: api.New(api.Options{Logger: a.Log, Offer: a.Offer, Places: a.Places, PASS: a.Approvals, ClientIP: web.ClientIP(a.Config.TrustProxy),
 			PerMinute: a.Config.APIRateLimit})})
 }
 

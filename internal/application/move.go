@@ -88,7 +88,7 @@ func (s *Service) decideOne(ctx context.Context, tx *sql.Tx, actor access.Actor,
 	if !ok {
 		return Application{}, stateConflict{a.State, a.JobSeekerID}
 	}
-	page, err := s.offer.Structure(ctx, actor, a.ToOrg)
+	page, err := s.offer.StructureIn(ctx, tx, actor, a.ToOrg)
 	if err != nil {
 		return Application{}, err
 	}
@@ -97,6 +97,10 @@ func (s *Service) decideOne(ctx context.Context, tx *sql.Tx, actor access.Actor,
 		err = s.refuse(ctx, tx, &a, page.Structure.Kind, d, now)
 	case Accept:
 		err = s.accept(ctx, tx, actor, &a, page, d.Hire, now)
+		if err == nil && s.hireHook != nil {
+			err = s.hireHook(ctx, tx, Hired{Application: a.ID, JobSeekerID: a.JobSeekerID, Structure: a.ToOrg, Start: d.Hire.Start,
+				SenderKind: a.SenderKind, SenderAuthorized: a.SenderAuthorized, Actor: actor, Today: database.DateOf(clock.DateOf(now))})
+		}
 	case Transfer:
 		err = s.transfer(ctx, tx, actor, &a, d.Target, now)
 	case Postpone:
@@ -105,6 +109,10 @@ func (s *Service) decideOne(ctx context.Context, tx *sql.Tx, actor access.Actor,
 		}
 	case CancelHire:
 		// The hire's fields stay for the history; the person becomes free again.
+		if s.hireHook != nil {
+			err = s.hireHook(ctx, tx, Hired{Application: a.ID, JobSeekerID: a.JobSeekerID, Structure: a.ToOrg, Start: a.Hire.Start,
+				SenderKind: a.SenderKind, SenderAuthorized: a.SenderAuthorized, Actor: actor, Today: database.DateOf(clock.DateOf(now)), Cancel: true})
+		}
 	}
 	if err != nil {
 		return Application{}, err

@@ -102,6 +102,7 @@ type Service struct {
 	files      *files.Service
 	outbox     notify.Outbox
 	baseURL    string
+	hireHook   HireHook
 }
 
 // NewService returns the service and tells the job seekers' service how organisations stand to

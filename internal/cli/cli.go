@@ -191,7 +191,7 @@ func serve(e *Env, args []string) error {
 	}
 	if c.Demo {
 		res, err := demo.Load(ctx, demo.Deps{DB: a.DB, Clock: a.Clock, Envelope: a.Envelope, Accounts: a.Accounts, Orgs: a.Orgs, Places: a.Places,
-			JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Support: a.Support})
+			JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Approvals: a.Approvals, Support: a.Support})
 		if err != nil {
 			return fmt.Errorf("données de démonstration : %w", err)
 		}
@@ -250,7 +250,7 @@ func loadDemo(e *Env, args []string) error {
 		return err
 	}
 	res, err := demo.Load(ctx, demo.Deps{DB: a.DB, Clock: a.Clock, Envelope: a.Envelope, Accounts: a.Accounts, Orgs: a.Orgs, Places: a.Places,
-		JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Support: a.Support})
+		JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Approvals: a.Approvals, Support: a.Support})
 	if err != nil {
 		return err
 	}

@@ -131,6 +131,13 @@ func loadApplications(ctx context.Context, a Deps, places *refdata.Data, ids map
 				d = application.Decision{Reason: application.ReasonNoPosition, ReasonShared: true,
 					Answer: "Nous n'avons plus de poste ouvert cette saison. Merci de votre intérêt.", AnswerToSender: "Nous recrutons de nouveau au printemps."}
 			case application.Accept:
+				// An SIAE hires only an eligible person: the adviser, an authorised
+				// prescriber, diagnoses first.
+				if a.Eligibility != nil {
+					if _, err := a.Eligibility.Make(ctx, presc, person.ID, []string{"RSA", "DETLD"}); err != nil {
+						return fmt.Errorf("diagnostic de %s : %w", p.first, err)
+					}
+				}
 				d.Hire = application.Hire{Start: today.AddDays(14), ContractType: offer.ContractTypesFor(page.Structure.Kind)[0], HoursPerWeek: 26,
 					SalaryCents: 1_450_00}
 			case application.Postpone:

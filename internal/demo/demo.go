@@ -20,6 +20,7 @@ import (
 	"parcours/internal/access"
 	"parcours/internal/account"
 	"parcours/internal/application"
+	"parcours/internal/approval"
 	"parcours/internal/clock"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
@@ -118,6 +119,8 @@ type Deps struct {
 	JobSeekers   *jobseeker.Service
 	Applications *application.Service
 	Eligibility  *eligibility.Service
+	// Approvals gives the demo's hires their PASS IAE in every state (passes.go).
+	Approvals *approval.Service
 	// Support creates the adapted-support records (support.go); without it the demo has none.
 	Support *support.Service
 }
@@ -163,6 +166,9 @@ func Load(ctx context.Context, a Deps) (Result, error) {
 	}
 	if err := loadApplications(ctx, a, places, ids); err != nil {
 		return res, fmt.Errorf("candidatures de démonstration : %w", err)
+	}
+	if err := loadPasses(ctx, a, places, staff, ids); err != nil {
+		return res, fmt.Errorf("PASS IAE de démonstration : %w", err)
 	}
 	if err := loadSupport(ctx, a, ids); err != nil {
 		return res, fmt.Errorf("accompagnement adapté de démonstration : %w", err)

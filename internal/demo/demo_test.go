@@ -13,6 +13,7 @@ import (
 
 	"parcours/internal/account"
 	"parcours/internal/application"
+	"parcours/internal/approval"
 	"parcours/internal/clock"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
@@ -52,14 +53,18 @@ func deps(t *testing.T, db *database.DB, clk clock.Clock, places *refdata.Data) 
 	if err := elig.EnsureCriteria(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	passes := approval.NewService(db, guard, env, clk, people, files.NewService(db, env, clk, files.Options{}), "https://parcours.test")
+	apps.SetHireHook(passes.Hook)
+	elig.SetPASSCheck(approval.KeepsDiagnosis)
 	return demo.Deps{DB: db, Clock: clk, Envelope: env, Accounts: accounts, Orgs: org.NewService(db, guard, clk, places, accounts, "https://parcours.test"),
-		Places: places, JobSeekers: people, Applications: apps, Eligibility: elig,
+		Places: places, JobSeekers: people, Applications: apps, Eligibility: elig, Approvals: passes,
 		Support: support.NewService(db, guard, env, clk, audit.NewJournal(env.Pseudonym), people, fileStore)}
 }
 
 // tables whose row counts must not change when the demo is loaded again.
 var tables = []string{"users", "organisations", "memberships", "structures", "conventions", "job_descriptions", "audit_events", "outbox",
-	"job_seekers", "applications", "application_transitions", "support_records", "support_habilitations", "support_emergency_accesses"}
+	"job_seekers", "applications", "application_transitions", "approvals", "approval_suspensions", "approval_prolongations",
+	"approval_prolongation_requests", "approval_deliveries", "support_records", "support_habilitations", "support_emergency_accesses"}
 
 func counts(t *testing.T, db *database.DB) map[string]int {
 	t.Helper()
@@ -118,9 +123,10 @@ func TestLoad(t *testing.T) {
 			t.Errorf("the demo job seeker has %d files", n)
 		}
 		// The demo's people: a prescriber's diagnosis in force, two structures' (one expired).
-		// Four people with diagnoses (people.go), five more for the lists (applications.go).
-		if n := count(t, db, `SELECT COUNT(*) FROM job_seekers`); n != 9 {
-			t.Errorf("%d demo job seekers, want 9", n)
+		// Four people with diagnoses (people.go), five more for the lists (applications.go),
+		// three with earlier PASS (passes.go).
+		if n := count(t, db, `SELECT COUNT(*) FROM job_seekers`); n != 12 {
+			t.Errorf("%d demo job seekers, want 12", n)
 		}
 		// Adapted support: Karim's record (Cap emploi with France Travail), Samira's and Bernard's
 		// (France Travail), an emergency access to review, three habilitations, two advisor codes.
@@ -141,13 +147,37 @@ func TestLoad(t *testing.T) {
 			what, where string
 			want        int
 		}{
-			{"prescriber's in force", `author_kind = 'prescriber' AND valid_until >= $1`, 1},
+			{"prescriber's in force", `author_kind = 'prescriber' AND valid_until >= $1`, 2},
 			{"structures' in force", `author_kind = 'employer' AND valid_until >= $1`, 2},
 			{"expired", `valid_until < $1`, 1},
 		} {
 			if n := count(t, db, `SELECT COUNT(*) FROM eligibility_diagnoses WHERE `+c.where, todayDate); n != c.want {
 				t.Errorf("%d diagnoses %s, want %d", n, c.what, c.want)
 			}
+		}
+		// PASS IAE in every state, the demo job seeker's running, a request for the adviser to
+		// decide and a hire waiting for staff.
+		for _, c := range []struct {
+			what, where string
+			want        int
+		}{
+			{"future", `start_on > $1`, 1},
+			{"running", `start_on <= $1 AND end_on >= $1`, 4},
+			{"suspended", `EXISTS (SELECT 1 FROM approval_suspensions s WHERE s.approval_id = a.id AND s.start_on <= $1 AND s.end_on >= $1)`, 1},
+			{"expired", `end_on < $1`, 1},
+			{"prolonged", `EXISTS (SELECT 1 FROM approval_prolongations p WHERE p.approval_id = a.id) AND $1 = $1`, 1},
+			{"the demo job seeker's, running", `start_on <= $1 AND end_on >= $1 AND job_seeker_id IN (SELECT j.id FROM job_seekers j JOIN users u ON u.id = j.user_id WHERE u.email = 'candidat@demo.parcours.test')`, 1},
+		} {
+			if n := count(t, db, `SELECT COUNT(*) FROM approvals a WHERE `+c.where, todayDate); n != c.want {
+				t.Errorf("%d PASS IAE %s, want %d", n, c.what, c.want)
+			}
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM approval_prolongation_requests r JOIN memberships m ON m.org_id = r.to_org JOIN users u ON u.id = m.user_id
+			WHERE r.state = 'pending' AND u.email = 'prescripteur@demo.parcours.test'`); n != 1 {
+			t.Errorf("%d prolongation requests for the adviser, want 1", n)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM approval_deliveries WHERE state = 'pending'`); n != 1 {
+			t.Errorf("%d hires waiting for a PASS delivered by hand, want 1", n)
 		}
 		reg := first.Registry
 		if reg.Structures < 1500 || reg.JobDescriptions < 6000 || reg.Structures != before["structures"] || reg.JobDescriptions != before["job_descriptions"] {

@@ -53,7 +53,7 @@ func TestNoLiveSecretInTheRawDatabase(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := demo.Deps{DB: a.DB, Clock: a.Clock, Envelope: a.Envelope, Accounts: a.Accounts, Orgs: a.Orgs, Places: a.Places,
-				JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Support: a.Support}
+				JobSeekers: a.JobSeekers, Applications: a.Applications, Eligibility: a.Eligibility, Approvals: a.Approvals, Support: a.Support}
 			if _, err := demo.Load(ctx, d); err != nil {
 				t.Fatal(err)
 			}

@@ -40,6 +40,7 @@ const (
 	KindAccountActivation          Kind = "account_activation"
 	KindApplicationUpdate          Kind = "application_update"
 	KindApplicationReceived        Kind = "application_received"
+	KindProlongationRequest        Kind = "prolongation_request"
 )
 
 // Kinds lists every message kind.
@@ -48,7 +49,7 @@ func Kinds() []Kind {
 		KindJoinDecision, KindHabilitationDecision, KindMembershipChanged, KindInactivityWarning,
 		KindAccountDeleted, KindMFAChanged, KindAccountExists,
 		KindSpontaneousClosed, KindJobDescriptionsStale, KindJobDescriptionsDeactivated, KindAccountActivation,
-		KindApplicationUpdate, KindApplicationReceived}
+		KindApplicationUpdate, KindApplicationReceived, KindProlongationRequest}
 }
 
 // Data of each kind. Links are absolute URLs (rendering refuses others). Dates may be given as
@@ -72,6 +73,13 @@ type (
 	ApplicationReceived struct {
 		FirstName, Structure, Link string
 		Spontaneous                bool
+	}
+	// ProlongationRequest asks an authorised prescriber's members to decide on a PASS IAE
+	// prolongation a structure requested (Reminder: a reminder of a request still pending). It
+	// names no one: the person is read on the platform, through the link.
+	ProlongationRequest struct {
+		FirstName, Structure, Link string
+		Reminder                   bool
 	}
 	// AccountActivation invites a person whose file a professional created to take their
 	// account over, by choosing a password.

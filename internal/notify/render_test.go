@@ -22,6 +22,8 @@ func samples() map[notify.Kind]any {
 			Link: "https://parcours.example.fr/candidatures/1", Paragraphs: []string{"Votre candidature n'a pas été retenue.", "Message de la structure : merci."}},
 		notify.KindApplicationReceived: notify.ApplicationReceived{FirstName: "Camille", Structure: "Les Jardins du Rhône",
 			Link: "https://parcours.example.fr/candidatures/1", Spontaneous: true},
+		notify.KindProlongationRequest: notify.ProlongationRequest{FirstName: "Camille", Structure: "Les Jardins du Rhône",
+			Link: "https://parcours.example.fr/prolongations/1", Reminder: true},
 		notify.KindAccountActivation: notify.AccountActivation{FirstName: "Karim", CreatorName: "Sophie Martin",
 			OrganisationName: "France Travail Lyon Part-Dieu", Link: "https://parcours.example.fr/mot-de-passe/nouveau/abc", ExpiresIn: "7 jours"},
 		notify.KindInvitation: notify.Invitation{InviterName: "Dominique Leroy", OrganisationName: "Cap emploi 75",

@@ -197,26 +197,38 @@ type StructurePage struct {
 func (s *Service) Structure(ctx context.Context, actor access.Actor, id uuid.UUID) (StructurePage, error) {
 	var p StructurePage
 	err := s.db.ReadTx(ctx, func(tx *sql.Tx) error {
-		st, err := s.loadStructure(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		m, err := member(ctx, tx, actor, st.ID)
-		if err != nil {
-			return err
-		}
-		today := s.today()
-		p = StructurePage{Structure: st, Today: today, Active: st.Active(today), SpontaneousOpen: st.SpontaneousOpen(today),
-			EmployerView: access.Allowed(actor, access.ManageJobDescriptions, st.Resource(m))}
-		if p.SpontaneousOpen {
-			p.SpontaneousClosesOn = SpontaneousClosesOn(st.SpontaneousOpenSince)
-		}
-		if !p.EmployerView && (!p.Active || !st.stored) {
-			return fmt.Errorf("structure : %w", fault.NotFound)
-		}
-		p.JobDescriptions, err = s.structureJobDescriptions(ctx, tx, st.ID, !p.EmployerView)
+		var err error
+		p, err = s.StructureIn(ctx, tx, actor, id)
 		return err
 	})
+	if err != nil {
+		return StructurePage{}, err
+	}
+	return p, nil
+}
+
+// StructureIn is Structure inside the caller's transaction: a hire reads the structure in the
+// transaction that accepts it, so that it never waits for a second connection while holding one.
+func (s *Service) StructureIn(ctx context.Context, q database.Querier, actor access.Actor, id uuid.UUID) (StructurePage, error) {
+	var p StructurePage
+	st, err := s.loadStructure(ctx, q, id)
+	if err != nil {
+		return StructurePage{}, err
+	}
+	m, err := member(ctx, q, actor, st.ID)
+	if err != nil {
+		return StructurePage{}, err
+	}
+	today := s.today()
+	p = StructurePage{Structure: st, Today: today, Active: st.Active(today), SpontaneousOpen: st.SpontaneousOpen(today),
+		EmployerView: access.Allowed(actor, access.ManageJobDescriptions, st.Resource(m))}
+	if p.SpontaneousOpen {
+		p.SpontaneousClosesOn = SpontaneousClosesOn(st.SpontaneousOpenSince)
+	}
+	if !p.EmployerView && (!p.Active || !st.stored) {
+		return StructurePage{}, fmt.Errorf("structure : %w", fault.NotFound)
+	}
+	p.JobDescriptions, err = s.structureJobDescriptions(ctx, q, st.ID, !p.EmployerView)
 	if err != nil {
 		return StructurePage{}, err
 	}

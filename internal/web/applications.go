@@ -11,6 +11,7 @@ import (
 
 	"parcours/internal/access"
 	"parcours/internal/application"
+	"parcours/internal/approval"
 	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/export"
@@ -326,6 +327,8 @@ type applicationView struct {
 	Archivable bool
 	// Eligibility is the person's eligibility for the receiving structure, with why.
 	Eligibility *eligibilityView
+	// PASS is the person's running PASS IAE, once hired.
+	PASS []approval.View
 }
 
 func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request) {
@@ -356,6 +359,12 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 	if v.Eligibility, err = s.eligibilityOf(r, d.JobSeekerID, d.ToOrg, "/candidatures/"+id.String()); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if d.State == application.Accepted {
+		if v.PASS, err = s.runningPASS(r, d.JobSeekerID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	v.CanDecide = a.Kind == access.Professional && a.OrgID == d.ToOrg && v.Structure.EmployerView
 	if v.CanDecide {

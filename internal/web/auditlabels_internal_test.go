@@ -16,7 +16,7 @@ var recordedAction = regexp.MustCompile(`record\(ctx, tx, (?:actor, |access\.Act
 // Every action the domain packages record has a French label on the journal.
 func TestEveryRecordedActionHasALabel(t *testing.T) {
 	seen := 0
-	for _, dir := range []string{"account", "org", "offer", "audit", "cli", "jobseeker", "application", "files", "eligibility", "support"} {
+	for _, dir := range []string{"account", "org", "offer", "audit", "cli", "jobseeker", "application", "files", "eligibility", "approval", "support"} {
 		files, err := filepath.Glob(filepath.Join("..", dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
@@ -46,7 +46,8 @@ func TestEveryRecordedActionHasALabel(t *testing.T) {
 	}
 	// Built at run time: "account." + the inactivity outcome, "application." + a transition
 	// ("read." + What is covered above).
-	codes := []string{"account.deleted", "account.anonymised", "support.request_rectification", "support.request_restriction",
+	codes := []string{"account.deleted", "account.anonymised", "approval.prolongation_granted", "approval.prolongation_denied",
+		"support.request_rectification", "support.request_restriction",
 		"support.purged", "support.erased", "support.updated", "support.closed", "support.proof_stored", "support.request_handled", "support.restriction_lifted"}
 	for _, tr := range []string{"process", "postpone", "add_to_pool", "refuse", "accept", "cancel", "transfer", "reset"} {
 		codes = append(codes, "application."+tr)

@@ -12,6 +12,8 @@ import (
 	"parcours/internal/access"
 	"parcours/internal/account"
 	"parcours/internal/application"
+	"parcours/internal/approval"
+	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
 	"parcours/internal/files"
@@ -61,6 +63,12 @@ type world struct {
 	// secrets are the TOTP keys of the roles with a second factor; sup the adapted support's records.
 	secrets map[string]string
 	sup     *supportWorld
+	// PASS IAE: "own" issued on a hire by A of a person P follows, "other" by B of a person Q
+	// follows, both 400 days old with a prolongation request pending (to P, to Q); delivery is
+	// a hire by A waiting for staff.
+	pass     map[string]uuid.UUID
+	request  map[string]uuid.UUID
+	delivery uuid.UUID
 }
 
 // canaries are values planted in the people's files: each may appear only in responses to the
@@ -227,7 +235,9 @@ func newWorld(t *testing.T, db *database.DB) *world {
 		w.diag[key] = d.ID
 	}
 
+	w.passWorld(t, acting)
 	w.plantSupport(t)
+
 	// Sessions: staff with MFA; the others with a password.
 	w.staffSecret = s.enrol(t, st)
 	w.secrets[staff] = w.staffSecret
@@ -243,6 +253,78 @@ func newWorld(t *testing.T, db *database.DB) *world {
 	w.otherSess = a.Session.ID
 	w.mailID = "00000000-0000-0000-0000-000000000000"
 	return w
+}
+
+// passWorld makes the PASS IAE of the world, 400 days ago, so that today is in their
+// prolongation window.
+func (w *world) passWorld(t *testing.T, acting func(key, orgKey string) access.Actor) {
+	t.Helper()
+	s, ctx := w.s, context.Background()
+	now := s.clock.Now()
+	s.clock.Set(now.AddDate(0, 0, -400))
+	defer s.clock.Set(now)
+	w.pass, w.request = map[string]uuid.UUID{}, map[string]uuid.UUID{}
+	today := database.DateOf(clock.DateOf(s.clock.Now()))
+	hire := application.Hire{Start: today, ContractType: offer.ContractCDDI, HoursPerWeek: 26}
+	for key, k := range map[string][2]string{"own": {"P", "A"}, "other": {"Q", "B"}} {
+		presc := acting(map[string]string{"P": prescriberAdm, "Q": "prescripteur-q"}[k[0]], k[0])
+		emp := acting(map[string]string{"A": employerAdmin, "B": "employeur-b"}[k[1]], k[1])
+		j, err := s.people.Create(ctx, presc, jobseeker.CreateInput{Confirmed: true, Profile: jobseeker.Profile{
+			Identity: jobseeker.Identity{Civility: jobseeker.Madame, BirthName: "Titulaire", FirstNames: "PASS " + key, BirthDate: database.Date{Year: 1980, Month: 1, Day: 2},
+				BornInFrance: true, BirthCommune: "69123"},
+			NoNIRReason: jobseeker.NoNIR, NoFTIDReason: jobseeker.FTNotRegistered, CommuneCode: "69266"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := s.apps.Send(ctx, presc, application.SendInput{JobSeekerID: j.ID, StructureID: w.orgs[k[1]].ID, JobDescriptions: []uuid.UUID{w.jd[k[1]]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.elig.Make(ctx, presc, j.ID, []string{"RSA"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.apps.Decide(ctx, emp, a.ID, application.Accept, application.Decision{Hire: hire}); err != nil {
+			t.Fatalf("hire %s: %v", key, err)
+		}
+		all, err := s.passes.ForPerson(ctx, emp, j.ID, access.PurposeIAEFollowUp)
+		if err != nil || len(all) != 1 {
+			t.Fatalf("PASS %s: %v", key, err)
+		}
+		w.pass[key] = all[0].ID
+		s.clock.Set(now)
+		w.request[key], err = s.passes.Prolong(ctx, emp, all[0].ID, approval.ProlongInput{Prescriber: presc.OrgID,
+			ProlongationInput: approval.ProlongationInput{Reason: approval.Senior, End: all[0].End.AddDays(100)}})
+		if err != nil {
+			t.Fatalf("prolongation request %s: %v", key, err)
+		}
+		s.clock.Set(now.AddDate(0, 0, -400))
+	}
+	s.clock.Set(now)
+	// A hire by A of a person without identifier: staff deliver the PASS by hand.
+	emp := acting(employerAdmin, "A")
+	j, err := s.people.Create(ctx, emp, jobseeker.CreateInput{Confirmed: true, Profile: jobseeker.Profile{
+		Identity: jobseeker.Identity{Civility: jobseeker.Monsieur, BirthName: "Attente", FirstNames: "Sans identifiant", BirthDate: database.Date{Year: 1975, Month: 6, Day: 7},
+			BornInFrance: true, BirthCommune: "69123"},
+		NoNIRReason: jobseeker.NoNIR, NoFTIDReason: jobseeker.FTIDForgotten, CommuneCode: "69266"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.apps.Send(ctx, emp, application.SendInput{JobSeekerID: j.ID, StructureID: w.orgs["A"].ID, JobDescriptions: []uuid.UUID{w.jd["A"]}, SelfHire: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.elig.Make(ctx, emp, j.ID, []string{"RSA"}); err != nil {
+		t.Fatal(err)
+	}
+	hire.Start = database.DateOf(clock.DateOf(s.clock.Now()))
+	if _, err := s.apps.Decide(ctx, emp, a.ID, application.Accept, application.Decision{Hire: hire}); err != nil {
+		t.Fatal(err)
+	}
+	queue, err := s.passes.Deliveries(ctx, access.Actor{UserID: w.users[staff].ID, Kind: access.Staff, MFA: true})
+	if err != nil || len(queue) != 1 {
+		t.Fatalf("queue %v", err)
+	}
+	w.delivery = queue[0].ID
 }
 
 // token returns the role's session, logging in again if an earlier request ended it (logout).
@@ -381,6 +463,18 @@ func appPath(suffix string) func(*world, string, string) string {
 			k = "js"
 		}
 		return "/candidatures/" + w.app[k].String() + suffix
+	}
+}
+
+// passPath targets the PASS of the hire by the role's structure ("own") or by B ("other").
+func passPath(suffix string) func(*world, string, string) string {
+	return func(w *world, _, target string) string { return "/pass-iae/" + w.pass[target].String() + suffix }
+}
+
+// requestPath targets the prolongation request sent to P ("own") or to Q ("other").
+func requestPath(suffix string) func(*world, string, string) string {
+	return func(w *world, _, target string) string {
+		return "/prolongations/" + w.request[target].String() + suffix
 	}
 }
 
@@ -626,6 +720,29 @@ var routeTable = map[string]routeCase{
 		}
 		return "/diagnostics/" + w.diag[k].String()
 	}, expect: ownFor([]string{jobSeeker, prescriberAdm, employerAdmin, employerMember})},
+
+	// PASS IAE (issue 9).
+	"GET /pass-iae":                         {path: fixed("/pass-iae"), expect: only(jobSeeker, employerAdmin, employerMember, prescriberAdm)},
+	"GET /pass-iae/{id}":                    {path: passPath(""), expect: ownFor([]string{prescriberAdm, employerAdmin, employerMember}, staff)},
+	"GET /pass-iae/{id}/attestation":        {path: passPath("/attestation"), expect: ownFor([]string{employerAdmin, employerMember})},
+	"POST /pass-iae/{id}/suspension":        {path: passPath("/suspension"), form: vals("reason", "contract_broken", "start", "2026-11-20"), expect: ownFor([]string{employerAdmin, employerMember})},
+	"POST /pass-iae/{id}/fin-de-suspension": {path: passPath("/fin-de-suspension"), form: vals(), expect: ownFor([]string{employerAdmin, employerMember})},
+	"POST /pass-iae/{id}/prolongation":      {path: passPath("/prolongation"), form: vals("prolongation_reason", "complete_training", "prolongation_end", "2028-06-01"), expect: ownFor([]string{employerAdmin, employerMember})},
+	"POST /pass-iae/{id}/interruption":      {path: passPath("/interruption"), form: vals("interruption_reason", "other"), expect: ownFor([]string{employerAdmin, employerMember})},
+	"GET /prolongations":                    {path: fixed("/prolongations"), expect: only(prescriberAdm)},
+	"GET /prolongations/{id}":               {path: requestPath(""), expect: ownFor([]string{prescriberAdm})},
+	"POST /prolongations/{id}/decision":     {path: requestPath("/decision"), form: vals("decision", "refuser", "deny_reason", "iae"), expect: ownFor([]string{prescriberAdm})},
+	"GET /admin/pass-iae":                   {path: fixed("/admin/pass-iae"), expect: only(staff)},
+	"POST /admin/pass-iae/{id}/delivrance": {path: func(w *world, _, _ string) string { return "/admin/pass-iae/" + w.delivery.String() + "/delivrance" }, form: vals(),
+		// Delivered once: the second request finds nothing to deliver.
+		expect: func(role, target string) expect {
+			if role == staff && target == "own" {
+				return allow
+			}
+			return deny
+		}},
+	"GET /verifier-pass-iae":  {path: fixed("/verifier-pass-iae"), expect: always(public)},
+	"POST /verifier-pass-iae": {path: fixed("/verifier-pass-iae"), form: vals("numero", "999990000001", "date_naissance", "1980-01-02"), expect: always(public)},
 
 	// Search and structures (issue 3).
 	"GET /recherche":                {path: fixed("/recherche?commune=69123&rayon=25"), expect: always(public)},

@@ -15,6 +15,7 @@ import (
 
 	"parcours/internal/account"
 	"parcours/internal/application"
+	"parcours/internal/approval"
 	"parcours/internal/audit"
 	"parcours/internal/clock"
 	"parcours/internal/config"
@@ -24,6 +25,7 @@ import (
 	"parcours/internal/offer"
 	"parcours/internal/offer/registrycsv"
 	"parcours/internal/org"
+	"parcours/internal/ratelimit"
 	"parcours/internal/refdata"
 	"parcours/internal/support"
 )
@@ -46,6 +48,8 @@ type Deps struct {
 	Eligibility *eligibility.Service
 	// Support keeps the adapted support of disabled job seekers (nil: no such pages).
 	Support *support.Service
+	// Approvals runs the PASS IAE (nil: no PASS pages).
+	Approvals *approval.Service
 	// Files checks uploads (CVs) before a service stores them.
 	Files  *files.Service
 	Places *refdata.Data
@@ -81,15 +85,18 @@ type Server struct {
 	jobseekers   *jobseeker.Service
 	applications *application.Service
 	eligibility  *eligibility.Service
-	support      *support.Service
-	files        *files.Service
-	offer        *offer.Service
-	imports      *registrycsv.Importer
-	places       *refdata.Data
-	templates    templates
-	pageBuffers  sync.Pool
-	search       *searchRenderer
-	static       *staticFiles
+	approvals    *approval.Service
+	// verifyLimiter bounds the public PASS IAE verifications per client address.
+	verifyLimiter *ratelimit.Limiter
+	support       *support.Service
+	files         *files.Service
+	offer         *offer.Service
+	imports       *registrycsv.Importer
+	places        *refdata.Data
+	templates     templates
+	pageBuffers   sync.Pool
+	search        *searchRenderer
+	static        *staticFiles
 	// htmxTag is the layout's script element loading htmx (withoutUnusedHTMX).
 	htmxTag      []byte
 	metrics      *httpMetrics
@@ -172,7 +179,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, searchReady: d.SearchReady, clock: d.Clock, accounts: d.Accounts,
 		orgs: d.Orgs, trail: d.Trail, jobseekers: d.JobSeekers, applications: d.Applications, eligibility: d.Eligibility, support: d.Support, files: d.Files,
-		offer: d.Offer, imports: d.Imports, places: d.Places,
+		offer: d.Offer, imports: d.Imports, places: d.Places, approvals: d.Approvals, verifyLimiter: ratelimit.PerMinute(10, d.Clock.Now),
 		templates: t, search: search, static: sf, htmxTag: []byte(`<script src="` + sf.url("htmx/htmx.min.js") + `" defer></script>`), metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
 		mux: http.NewServeMux(), limits: newLimits(d.Config.FormRateLimit, d.Config.SignupRateLimit, d.Clock.Now),
 	}
@@ -237,6 +244,9 @@ func (s *Server) registerRoutes() {
 	s.registerApplicationRoutes()
 	if s.eligibility != nil {
 		s.registerEligibilityRoutes()
+	}
+	if s.approvals != nil {
+		s.registerApprovalRoutes()
 	}
 	if s.support != nil {
 		s.registerSupportRoutes()

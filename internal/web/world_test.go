@@ -20,6 +20,7 @@ import (
 	"parcours/internal/account"
 	"parcours/internal/api"
 	"parcours/internal/application"
+	"parcours/internal/approval"
 	"parcours/internal/clock"
 	"parcours/internal/config"
 	"parcours/internal/crypto"
@@ -56,6 +57,7 @@ type stack struct {
 	people   *jobseeker.Service
 	apps     *application.Service
 	elig     *eligibility.Service
+	passes   *approval.Service
 	support  *support.Service
 	files    *files.Service
 	imports  *registrycsv.Importer
@@ -103,6 +105,9 @@ func newStackConfig(t *testing.T, db *database.DB, demo bool, baseURL string, lo
 	if err := elig.EnsureCriteria(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	passes := approval.NewService(db, guard, env, clk, people, fileStore, base.String())
+	apps.SetHireHook(passes.Hook)
+	elig.SetPASSCheck(approval.KeepsDiagnosis)
 	supp := support.NewService(db, guard, env, clk, journal, people, fileStore)
 	reg := prometheus.NewRegistry()
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
@@ -113,8 +118,8 @@ func newStackConfig(t *testing.T, db *database.DB, demo bool, baseURL string, lo
 	imports := registrycsv.NewImporter(offers, places, logger, "test")
 	srv, err := web.New(web.Deps{Config: cfg, Logger: logger, Health: db, Demo: demoPages, Clock: clk,
 		Accounts: accounts, Orgs: orgs, Trail: audit.NewTrail(guard, journal), Offer: offers, Imports: imports, SearchReady: offers.SearchReady,
-		JobSeekers: people, Applications: apps, Eligibility: elig, Support: supp, Files: fileStore, Places: places, Registry: reg, Gatherer: reg,
-		API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now})})
+		JobSeekers: people, Applications: apps, Eligibility: elig, Approvals: passes, Support: supp, Files: fileStore, Places: places, Registry: reg, Gatherer: reg,
+		API: api.New(api.Options{Logger: logger, Offer: offers, Places: places, Now: clk.Now, PASS: passes})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +129,7 @@ func newStackConfig(t *testing.T, db *database.DB, demo bool, baseURL string, lo
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, people: people, apps: apps, elig: elig, support: supp, files: fileStore, imports: imports, server: srv, ts: ts, cfg: cfg}
+	return &stack{db: db, clock: clk, accounts: accounts, orgs: orgs, offer: offers, people: people, apps: apps, elig: elig, passes: passes, support: supp, files: fileStore, imports: imports, server: srv, ts: ts, cfg: cfg}
 }
 
 func (s *stack) cookieName() string { return "__Host-parcours_session" }
