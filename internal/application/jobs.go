@@ -266,58 +266,51 @@ func (s *Service) autoRefusalMail(email, first string, structures []string) noti
 // them (migration 00121): the text must match for SQLite to use it.
 const archivableSQL = `a.archived_at IS NULL AND a.state IN ('new', 'processing', 'postponed', 'refused', 'cancelled', 'obsolete')`
 
-// ArchiveUntouched is the run of ArchiveJob, a batch per transaction; idempotent.
+// ArchiveUntouched is the run of ArchiveJob, a batch per transaction, each one statement that
+// picks the next candidates in (updated_at, id) order and archives them; idempotent. A batch
+// whose candidates all changed meanwhile would end the run early: the next day's run goes on.
 func (s *Service) ArchiveUntouched(ctx context.Context) (jobs.Result, error) {
 	bound := untouchedBefore(s.clock.Now(), ArchiveDays)
 	res := jobs.Result{"archived": 0}
 	var c cursor
 	for {
-		var seen int
-		var n int64
+		n := 0
 		err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
-			now := s.clock.Now()
-			seen = 0
-			args := []any{bound, batch}
+			n = 0
+			args := []any{s.clock.Now(), bound, batch}
 			arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-			rows, err := tx.QueryContext(ctx, `SELECT a.id, a.updated_at FROM applications a WHERE `+archivableSQL+` AND a.updated_at < $1 AND `+
-				c.after(arg)+` ORDER BY a.updated_at, a.id LIMIT $2`, args...)
-			if err != nil {
-				return fmt.Errorf("candidatures à archiver : %w", err)
-			}
-			var ids []uuid.UUID
-			next := c
-			for rows.Next() {
-				var id uuid.UUID
-				if err := rows.Scan(&id, &next.at); err != nil {
-					rows.Close()
-					return err
-				}
-				next.id, next.from = id, true
-				ids = append(ids, id)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			seen = len(ids)
-			if seen == 0 {
-				return nil
-			}
-			uargs := []any{now, bound}
-			in := placeholders(&uargs, ids)
-			r, err := tx.ExecContext(ctx, `UPDATE applications AS a SET archived_at = $1 WHERE `+archivableSQL+` AND a.updated_at < $2 AND a.id IN (`+in+`)`, uargs...)
+			rows, err := tx.QueryContext(ctx, `UPDATE applications SET archived_at = $1 WHERE id IN (
+				SELECT a.id FROM applications a WHERE `+archivableSQL+` AND a.updated_at < $2 AND `+c.after(arg)+`
+				ORDER BY a.updated_at, a.id LIMIT $3)
+				RETURNING id, updated_at`, args...)
 			if err != nil {
 				return fmt.Errorf("archivage des candidatures : %w", err)
 			}
-			n, _ = r.RowsAffected()
+			defer rows.Close()
+			next := c
+			for rows.Next() {
+				var at time.Time
+				var id uuid.UUID
+				if err := rows.Scan(&id, &at); err != nil {
+					return err
+				}
+				at = at.UTC()
+				if !next.from || at.After(next.at) || (at.Equal(next.at) && id.String() > next.id.String()) {
+					next = cursor{at: at, id: id, from: true}
+				}
+				n++
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
 			c = next
 			return nil
 		})
 		if err != nil {
 			return res, err
 		}
-		res["archived"] += int(n)
-		if seen < batch {
+		res["archived"] += n
+		if n == 0 {
 			return res, nil
 		}
 	}
