@@ -88,7 +88,7 @@ func TestLoadRowReadsLikeSend(t *testing.T) {
 	})
 }
 
-// The jobs walk a table of more than one batch (1,000 per transaction) to the end: every due
+// The jobs walk a table of more than one batch (1,000 per transaction, 100 on SQLite) to the end: every due
 // application is refused or archived once, each refusal recorded, each person told once per
 // batch that refused their applications; others are left alone.
 func TestJobsGoThroughSeveralBatches(t *testing.T) {
