@@ -85,6 +85,16 @@ func TestLoadRowReadsLikeSend(t *testing.T) {
 		if err != nil || len(rows) != 1 || rows[0].ID != a.ID || rows[0].PersonName != "Fatou Diallo" {
 			t.Fatalf("received list: %+v, %v", rows, err)
 		}
+		// The job description filter, which starts from application_jobs.
+		for _, c := range []struct {
+			job  uuid.UUID
+			want int
+		}{{jd.ID, 1}, {uuid.Must(uuid.NewV7()), 0}} {
+			rows, _, err := f.svc.Received(ctx, employer, application.Filter{JobDescription: c.job, States: []application.State{application.Refused}})
+			if err != nil || len(rows) != c.want {
+				t.Fatalf("filtered on job %v: %d rows, %v; want %d", c.job, len(rows), err, c.want)
+			}
+		}
 	})
 }
 
