@@ -85,7 +85,7 @@ func TestLoadRowReadsLikeSend(t *testing.T) {
 		if err != nil || len(rows) != 1 || rows[0].ID != a.ID || rows[0].PersonName != "Fatou Diallo" {
 			t.Fatalf("received list: %+v, %v", rows, err)
 		}
-		// The job description filter, which starts from application_jobs.
+		// The job description filter.
 		for _, c := range []struct {
 			job  uuid.UUID
 			want int
