@@ -14,6 +14,10 @@
 # besides /healthz) --keep (keep the data folder, binaries and server log) --profile (serve
 # through bench/profile, which builds the same handler, and profile the server during each
 # target's measurement: CPU, blocking, lock contention; summaries in TARGET-*.txt).
+# The target "candidatures" (--targets "api candidatures") is an employer's received
+# applications page, logged in, for the structure that received the most of
+# --applications 1000000 applications (seeded with them: minutes, not seconds); without it the
+# seed makes no job seekers nor applications.
 # Results go to bench/results/DATE-ENGINE/ (ignored by git); the summary is printed at the end.
 set -euo pipefail
 
@@ -32,6 +36,7 @@ communes=200
 keep=false
 profile=false
 targets="api recherche postes structures"
+applications=1000000
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--postgres) postgres_admin=$2; shift 2 ;;
@@ -44,9 +49,10 @@ while [ $# -gt 0 ]; do
 	--radius) radius=$2; shift 2 ;;
 	--communes) communes=$2; shift 2 ;;
 	--targets) targets=$2; shift 2 ;;
+	--applications) applications=$2; shift 2 ;;
 	--keep) keep=true; shift ;;
 	--profile) profile=true; shift ;;
-	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
 	*) echo "bench/http.sh : option inconnue $1 (voir --help)" >&2; exit 2 ;;
 	esac
 done
@@ -107,9 +113,14 @@ if [ -n "$postgres_admin" ]; then
 	database_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$postgres_admin" "$bench_db")
 fi
 
-say "seeding $structures structures and $job_descriptions job descriptions ($engine)"
+people=(--job-seekers 0 --applications 0)
+password="Bench-Candidatures-2026"
+case " $targets " in
+*" candidatures "*) people=(--job-seekers $((applications * 3 / 10)) --applications "$applications" --login-password "$password") ;;
+esac
+say "seeding $structures structures and $job_descriptions job descriptions ($engine) ${people[*]:0:4}"
 PARCOURS_DATABASE_URL="$database_url" "$work/seed" --data-dir "$data" --structures "$structures" \
-	--job-descriptions "$job_descriptions" --communes "$communes" --wrk-script "$work/search.lua" | tee "$work/seed.txt"
+	--job-descriptions "$job_descriptions" --communes "$communes" --wrk-script "$work/search.lua" "${people[@]}" | tee "$work/seed.txt"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
@@ -137,6 +148,19 @@ for page in "/recherche?commune=69123&rayon=$radius" "/recherche/postes?commune=
 	[ "${status%% *}" = 200 ] || { echo "$page : statut $status" >&2; exit 1; }
 	echo "sample $page: ${status#* } bytes"
 done
+
+# The received applications page needs an employer's session: log in, keep the cookie.
+export BENCH_COOKIE=""
+case " $targets " in
+*" candidatures "*)
+	employer=$(sed -n 's/^connexion employeur : //p' "$work/seed.txt")
+	curl -s -o /dev/null -c "$work/cookies" --data-urlencode "email=$employer" --data-urlencode "password=$password" "$base/connexion"
+	BENCH_COOKIE=$(awk '{sub(/^#HttpOnly_/, "")} !/^#/ && NF >= 7 {print $6 "=" $7}' "$work/cookies" | head -1)
+	status=$(curl -s -o "$work/sample.html" -w '%{http_code} %{size_download}' -H "Cookie: $BENCH_COOKIE" "$base/candidatures")
+	[ "${status%% *}" = 200 ] || { echo "/candidatures (connecté comme $employer) : statut $status" >&2; exit 1; }
+	echo "sample /candidatures as $employer: ${status#* } bytes"
+	;;
+esac
 
 # One wrk invocation, the same settings for every target.
 load() { # name duration path [target]

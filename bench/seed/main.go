@@ -53,6 +53,7 @@ func run() error {
 	prescribers := fs.Int("prescribers", 2000, "nombre d'organisations prescriptrices")
 	untouched := fs.Float64("untouched", 0.05, "part des candidatures de plus de 60 jours restées nouvelles ou à l'étude (ce que le premier refus automatique trouve)")
 	full := fs.Bool("national", false, "échelle nationale complète : 10 millions de candidats et 50 millions de candidatures (PostgreSQL seulement)")
+	loginPassword := fs.String("login-password", "", "si donné, ce mot de passe ouvre le compte d'un membre de la structure qui a reçu le plus de candidatures, dont l'adresse est écrite (« connexion employeur : … ») : bench/http.sh mesure ainsi la page des candidatures reçues")
 	keyFile := fs.String("key-file", os.Getenv("PARCOURS_KEY_FILE"), "trousseau de clés (créé s'il manque ; par défaut DATA_DIR/keys/keyring.json, celui que parcours serve lit)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -130,8 +131,19 @@ func run() error {
 	if *jobSeekers == 0 {
 		return nil
 	}
-	return seedPeople(ctx, db, env, places, ds, peopleOptions{jobSeekers: *jobSeekers, applications: *applications,
-		prescribers: *prescribers, untouched: *untouched, seed: *seed})
+	if err := seedPeople(ctx, db, env, places, ds, peopleOptions{jobSeekers: *jobSeekers, applications: *applications,
+		prescribers: *prescribers, untouched: *untouched, seed: *seed}); err != nil {
+		return err
+	}
+	if *loginPassword == "" {
+		return nil
+	}
+	email, err := openLogin(ctx, db, *loginPassword, now)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("connexion employeur : %s\n", email)
+	return nil
 }
 
 // writeScript writes a wrk script that requests, depending on BENCH_TARGET, the structures
@@ -198,6 +210,8 @@ function request()
     return wrk.format("GET", "/recherche?commune=" .. label .. "&rayon=" .. radius)
   elseif target == "postes" then
     return wrk.format("GET", "/recherche/postes?commune=" .. label .. "&rayon=" .. radius)
+  elseif target == "candidatures" then
+    return wrk.format("GET", "/candidatures", {["Cookie"] = os.getenv("BENCH_COOKIE")})
   elseif target == "structures" then
     return wrk.format("GET", "/structures/" .. structures[(counter % #structures) + 1])
   end

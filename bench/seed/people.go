@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"parcours/internal/account"
 	"parcours/internal/application"
 	"parcours/internal/clock"
 	"parcours/internal/crypto"
@@ -664,4 +665,26 @@ func thousands(n int) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// openLogin gives password to the first active member of the structure that received the most
+// applications, with the current terms accepted, and returns the account's address.
+func openLogin(ctx context.Context, db *database.DB, password string, now time.Time) (string, error) {
+	hash, err := account.NewHasher(account.DefaultHashParams).Hash(ctx, password)
+	if err != nil {
+		return "", err
+	}
+	var email string
+	err = db.WithTx(ctx, func(tx *sql.Tx) error {
+		var user uuid.UUID
+		if err := tx.QueryRowContext(ctx, `SELECT m.user_id, u.email FROM memberships m JOIN users u ON u.id = m.user_id
+			WHERE m.is_active AND m.org_id = (SELECT to_org FROM applications GROUP BY to_org ORDER BY COUNT(*) DESC LIMIT 1)
+			ORDER BY u.email LIMIT 1`).Scan(&user, &email); err != nil {
+			return fmt.Errorf("membre de la structure qui a reçu le plus de candidatures : %w", err)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $2, password_changed_at = $3, terms_version = $4, terms_accepted_at = $3
+			WHERE id = $1`, user, hash, now, account.CurrentTerms)
+		return err
+	})
+	return email, err
 }

@@ -22,10 +22,12 @@ import (
 const (
 	AutoRefuseDays = 60
 	ArchiveDays    = 180
-	// batch is how many applications one transaction of a job moves: short transactions keep
-	// the pages responsive while the jobs go through a national table (on SQLite, a page's
-	// audit entry waits for the batch being written).
-	batch = 1000
+	// batch is how many applications one transaction of a job moves on PostgreSQL, where the
+	// pages read beside it (MVCC) and only wait for CPU; sqliteBatch on SQLite, where a page's
+	// audit entry waits for the single writer until the batch commits: at a million
+	// applications, 1,000 refusals held it for seconds on a loaded machine.
+	batch       = 1000
+	sqliteBatch = 100
 )
 
 // AutoRefuseJob refuses, every morning, the applications left untouched 60 days in new or
@@ -46,6 +48,14 @@ func untouchedBefore(now time.Time, days int) time.Time {
 	today := clock.DateOf(now)
 	start := today.AddDate(0, 0, -days+1)
 	return time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, clock.Paris).UTC()
+}
+
+// batchSize is how many applications a job moves per transaction on this engine.
+func (s *Service) batchSize() int {
+	if s.db.Engine() == database.SQLite {
+		return sqliteBatch
+	}
+	return batch
 }
 
 // cursor is where a job's walk in (updated_at, id) order stands: each batch starts after the
@@ -94,7 +104,7 @@ func (s *Service) RefuseUntouched(ctx context.Context) (jobs.Result, error) {
 		}
 		res["refused"] += refused
 		res["mails"] += mails
-		if seen < batch {
+		if seen < s.batchSize() {
 			return res, nil
 		}
 		c = next
@@ -114,7 +124,7 @@ func (s *Service) refuseBatch(ctx context.Context, bound time.Time, c cursor) (s
 		// start (audit verify reports entries older than those sealed before them).
 		now := s.clock.Now()
 		seen, refused, mails = 0, 0, 0
-		args := []any{bound, batch}
+		args := []any{bound, s.batchSize()}
 		arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 		rows, err := tx.QueryContext(ctx, `SELECT a.id, a.job_seeker_id, a.state, a.updated_at, o.name FROM applications a JOIN organisations o ON o.id = a.to_org
 			WHERE a.state IN ('new', 'processing') AND a.updated_at < $1 AND `+c.after(arg)+` ORDER BY a.updated_at, a.id LIMIT $2`, args...)
@@ -266,58 +276,51 @@ func (s *Service) autoRefusalMail(email, first string, structures []string) noti
 // them (migration 00121): the text must match for SQLite to use it.
 const archivableSQL = `a.archived_at IS NULL AND a.state IN ('new', 'processing', 'postponed', 'refused', 'cancelled', 'obsolete')`
 
-// ArchiveUntouched is the run of ArchiveJob, a batch per transaction; idempotent.
+// ArchiveUntouched is the run of ArchiveJob, a batch per transaction, each one statement that
+// picks the next candidates in (updated_at, id) order and archives them; idempotent. A batch
+// whose candidates all changed meanwhile would end the run early: the next day's run goes on.
 func (s *Service) ArchiveUntouched(ctx context.Context) (jobs.Result, error) {
 	bound := untouchedBefore(s.clock.Now(), ArchiveDays)
 	res := jobs.Result{"archived": 0}
 	var c cursor
 	for {
-		var seen int
-		var n int64
+		n := 0
 		err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
-			now := s.clock.Now()
-			seen = 0
-			args := []any{bound, batch}
+			n = 0
+			args := []any{s.clock.Now(), bound, s.batchSize()}
 			arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-			rows, err := tx.QueryContext(ctx, `SELECT a.id, a.updated_at FROM applications a WHERE `+archivableSQL+` AND a.updated_at < $1 AND `+
-				c.after(arg)+` ORDER BY a.updated_at, a.id LIMIT $2`, args...)
-			if err != nil {
-				return fmt.Errorf("candidatures à archiver : %w", err)
-			}
-			var ids []uuid.UUID
-			next := c
-			for rows.Next() {
-				var id uuid.UUID
-				if err := rows.Scan(&id, &next.at); err != nil {
-					rows.Close()
-					return err
-				}
-				next.id, next.from = id, true
-				ids = append(ids, id)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			seen = len(ids)
-			if seen == 0 {
-				return nil
-			}
-			uargs := []any{now, bound}
-			in := placeholders(&uargs, ids)
-			r, err := tx.ExecContext(ctx, `UPDATE applications AS a SET archived_at = $1 WHERE `+archivableSQL+` AND a.updated_at < $2 AND a.id IN (`+in+`)`, uargs...)
+			rows, err := tx.QueryContext(ctx, `UPDATE applications SET archived_at = $1 WHERE id IN (
+				SELECT a.id FROM applications a WHERE `+archivableSQL+` AND a.updated_at < $2 AND `+c.after(arg)+`
+				ORDER BY a.updated_at, a.id LIMIT $3)
+				RETURNING id, updated_at`, args...)
 			if err != nil {
 				return fmt.Errorf("archivage des candidatures : %w", err)
 			}
-			n, _ = r.RowsAffected()
+			defer rows.Close()
+			next := c
+			for rows.Next() {
+				var at time.Time
+				var id uuid.UUID
+				if err := rows.Scan(&id, &at); err != nil {
+					return err
+				}
+				at = at.UTC()
+				if !next.from || at.After(next.at) || (at.Equal(next.at) && id.String() > next.id.String()) {
+					next = cursor{at: at, id: id, from: true}
+				}
+				n++
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
 			c = next
 			return nil
 		})
 		if err != nil {
 			return res, err
 		}
-		res["archived"] += int(n)
-		if seen < batch {
+		res["archived"] += n
+		if n == 0 {
 			return res, nil
 		}
 	}

@@ -85,10 +85,20 @@ func TestLoadRowReadsLikeSend(t *testing.T) {
 		if err != nil || len(rows) != 1 || rows[0].ID != a.ID || rows[0].PersonName != "Fatou Diallo" {
 			t.Fatalf("received list: %+v, %v", rows, err)
 		}
+		// The job description filter.
+		for _, c := range []struct {
+			job  uuid.UUID
+			want int
+		}{{jd.ID, 1}, {uuid.Must(uuid.NewV7()), 0}} {
+			rows, _, err := f.svc.Received(ctx, employer, application.Filter{JobDescription: c.job, States: []application.State{application.Refused}})
+			if err != nil || len(rows) != c.want {
+				t.Fatalf("filtered on job %v: %d rows, %v; want %d", c.job, len(rows), err, c.want)
+			}
+		}
 	})
 }
 
-// The jobs walk a table of more than one batch (1,000 per transaction) to the end: every due
+// The jobs walk a table of more than one batch (1,000 per transaction, 100 on SQLite) to the end: every due
 // application is refused or archived once, each refusal recorded, each person told once per
 // batch that refused their applications; others are left alone.
 func TestJobsGoThroughSeveralBatches(t *testing.T) {
