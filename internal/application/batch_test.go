@@ -33,12 +33,12 @@ func TestBatchActions(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		aci, emp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
-		_, otherEmp, _ := f.structure(t, offer.KindEI, "emp@ei.fr")
+		aci, emp, job := f.Structure(t, offer.KindACI, "emp@aci.fr")
+		_, otherEmp, _ := f.Structure(t, offer.KindEI, "emp@ei.fr")
 		presc := f.prescriber(t, "sophie@ccas.fr")
 		var ids []uuid.UUID
 		for i, name := range []string{"Léa", "Karim", "Inès"} {
-			p := f.person(t, presc, name, "Durand", strings.ToLower(name)+"@exemple.fr")
+			p := f.Person(t, presc, name, "Durand", strings.ToLower(name)+"@exemple.fr")
 			a, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID}})
 			if err != nil {
 				t.Fatal(err)
@@ -103,7 +103,7 @@ func TestBatchActions(t *testing.T) {
 		}
 
 		// Archive: only the answered ones; archived ones leave the list, and come back.
-		p := f.person(t, presc, "Noé", "Martin", "")
+		p := f.Person(t, presc, "Noé", "Martin", "")
 		pending, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID}})
 		if err != nil {
 			t.Fatal(err)
@@ -138,15 +138,15 @@ func TestPriorActionsOfAGEIQ(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		geiq, emp, job := f.structure(t, offer.KindGEIQ, "emp@geiq.fr")
-		aci, aciEmp, aciJob := f.structure(t, offer.KindACI, "emp@aci.fr")
+		geiq, emp, job := f.Structure(t, offer.KindGEIQ, "emp@geiq.fr")
+		aci, aciEmp, aciJob := f.Structure(t, offer.KindACI, "emp@aci.fr")
 		presc := f.prescriber(t, "sophie@ccas.fr")
-		p := f.person(t, presc, "Léa", "Durand", "lea@exemple.fr")
+		p := f.Person(t, presc, "Léa", "Durand", "lea@exemple.fr")
 		a, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: geiq.ID, JobDescriptions: []uuid.UUID{job.ID}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		today := database.DateOf(f.clock.Now())
+		today := database.DateOf(f.Clock.Now())
 		if _, err := f.svc.AddPriorAction(ctx, emp, a.ID, application.PriorAction{Kind: "x", Start: today, End: today.AddDays(-1)}); fault.FieldsOf(err)["prior_kind"] == "" ||
 			fault.FieldsOf(err)["prior_end"] == "" {
 			t.Fatalf("invalid prior action: %v", err)
@@ -205,30 +205,30 @@ func TestNotificationSettings(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		aci, emp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
-		colleague := f.professional(t, "collegue@aci.fr", aci.ID)
+		aci, emp, job := f.Structure(t, offer.KindACI, "emp@aci.fr")
+		colleague := f.Professional(t, "collegue@aci.fr", aci.ID)
 		presc := f.prescriber(t, "sophie@ccas.fr")
 
-		settings, err := f.orgs.Notifications(ctx, emp)
+		settings, err := f.Orgs.Notifications(ctx, emp)
 		if err != nil || len(settings) != 1 || !settings[0].On[notify.KindApplicationReceived] {
 			t.Fatalf("default settings: %+v %v", settings, err)
 		}
-		if err := f.orgs.SetNotifications(ctx, emp, aci.ID, []notify.Kind{notify.KindSpontaneousClosed}); err != nil {
+		if err := f.Orgs.SetNotifications(ctx, emp, aci.ID, []notify.Kind{notify.KindSpontaneousClosed}); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.orgs.SetNotifications(ctx, presc, presc.OrgID, nil); err != nil {
+		if err := f.Orgs.SetNotifications(ctx, presc, presc.OrgID, nil); err != nil {
 			t.Fatal(err)
 		}
 		// Not one's organisation.
-		if err := f.orgs.SetNotifications(ctx, presc, aci.ID, nil); !errors.Is(err, fault.NotFound) {
+		if err := f.Orgs.SetNotifications(ctx, presc, aci.ID, nil); !errors.Is(err, fault.NotFound) {
 			t.Fatalf("settings for someone else's organisation: %v", err)
 		}
-		settings, _ = f.orgs.Notifications(ctx, emp)
+		settings, _ = f.Orgs.Notifications(ctx, emp)
 		if settings[0].On[notify.KindApplicationReceived] || !settings[0].On[notify.KindSpontaneousClosed] {
 			t.Fatalf("saved settings: %+v", settings[0].On)
 		}
 
-		p := f.person(t, presc, "Léa", "Durand", "lea@exemple.fr")
+		p := f.Person(t, presc, "Léa", "Durand", "lea@exemple.fr")
 		a, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID}})
 		if err != nil {
 			t.Fatal(err)

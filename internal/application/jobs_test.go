@@ -20,10 +20,10 @@ func TestUntouchedApplicationsAreRefusedThenArchived(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		aci, emp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
-		ei, eiEmp, eiJob := f.structure(t, offer.KindEI, "emp@ei.fr")
+		aci, emp, job := f.Structure(t, offer.KindACI, "emp@aci.fr")
+		ei, eiEmp, eiJob := f.Structure(t, offer.KindEI, "emp@ei.fr")
 		presc := f.prescriber(t, "p@ccas.fr")
-		p := f.person(t, presc, "Léa", "Durand", "lea@exemple.fr")
+		p := f.Person(t, presc, "Léa", "Durand", "lea@exemple.fr")
 		// Sent on 4 December at 10:00 in Paris, to two structures; a third one is answered.
 		untouched, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID}})
 		if err != nil {
@@ -36,8 +36,8 @@ func TestUntouchedApplicationsAreRefusedThenArchived(t *testing.T) {
 		if _, err := f.svc.Decide(ctx, eiEmp, processing.ID, application.Process, application.Decision{}); err != nil {
 			t.Fatal(err)
 		}
-		third, _, thirdJob := f.structure(t, offer.KindAI, "emp@ai.fr")
-		pooled, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: f.person(t, presc, "Max", "Roux", "").ID, StructureID: third.ID,
+		third, _, thirdJob := f.Structure(t, offer.KindAI, "emp@ai.fr")
+		pooled, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: f.Person(t, presc, "Max", "Roux", "").ID, StructureID: third.ID,
 			JobDescriptions: []uuid.UUID{thirdJob.ID}})
 		if err != nil {
 			t.Fatal(err)
@@ -51,11 +51,11 @@ func TestUntouchedApplicationsAreRefusedThenArchived(t *testing.T) {
 			return res["refused"]
 		}
 		// Day 59 (1 February): nothing yet. Day 60 (2 February), just after midnight in Paris: both.
-		f.clock.Set(time.Date(2027, 2, 1, 22, 59, 0, 0, time.UTC))
+		f.Clock.Set(time.Date(2027, 2, 1, 22, 59, 0, 0, time.UTC))
 		if n := run(); n != 0 {
 			t.Fatalf("refused %d on day 59", n)
 		}
-		f.clock.Set(time.Date(2027, 2, 1, 23, 0, 0, 0, time.UTC))
+		f.Clock.Set(time.Date(2027, 2, 1, 23, 0, 0, 0, time.UTC))
 		if n := run(); n != 3 {
 			t.Fatalf("refused %d on day 60, want 3", n)
 		}
@@ -89,11 +89,11 @@ func TestUntouchedApplicationsAreRefusedThenArchived(t *testing.T) {
 			}
 			return res["archived"]
 		}
-		f.clock.Set(time.Date(2027, 7, 31, 21, 59, 0, 0, time.UTC)) // 31 July 23:59 Paris: day 179
+		f.Clock.Set(time.Date(2027, 7, 31, 21, 59, 0, 0, time.UTC)) // 31 July 23:59 Paris: day 179
 		if n := archive(); n != 0 {
 			t.Fatalf("archived %d on day 179", n)
 		}
-		f.clock.Set(time.Date(2027, 7, 31, 22, 0, 0, 0, time.UTC)) // 1 August 00:00 Paris: day 180
+		f.Clock.Set(time.Date(2027, 7, 31, 22, 0, 0, 0, time.UTC)) // 1 August 00:00 Paris: day 180
 		if n := archive(); n != 3 {
 			t.Fatalf("archived %d on day 180, want 3", n)
 		}
@@ -111,10 +111,10 @@ func TestStalledPeopleAreFlagged(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		aci, emp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
+		aci, emp, job := f.Structure(t, offer.KindACI, "emp@aci.fr")
 		presc := f.prescriber(t, "p@ccas.fr")
-		waiting := f.person(t, presc, "Léa", "Attente", "")
-		hired := f.person(t, presc, "Max", "Embauche", "")
+		waiting := f.Person(t, presc, "Léa", "Attente", "")
+		hired := f.Person(t, presc, "Max", "Embauche", "")
 		var hiredApp uuid.UUID
 		for _, p := range []uuid.UUID{waiting.ID, hired.ID} {
 			a, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID}})
@@ -124,7 +124,7 @@ func TestStalledPeopleAreFlagged(t *testing.T) {
 			hiredApp = a.ID
 		}
 		stalled := func() map[uuid.UUID]bool {
-			list, err := f.people.Followed(ctx, presc, "", 50)
+			list, err := f.People.Followed(ctx, presc, "", 50)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,23 +134,23 @@ func TestStalledPeopleAreFlagged(t *testing.T) {
 			}
 			return out
 		}
-		f.clock.Advance(29 * 24 * time.Hour)
+		f.Clock.Advance(29 * 24 * time.Hour)
 		if s := stalled(); s[waiting.ID] || s[hired.ID] {
 			t.Fatalf("flagged before 30 days: %v", s)
 		}
 		if _, err := f.svc.Decide(ctx, emp, hiredApp, application.Accept, application.Decision{Hire: f.hire(offer.KindACI)}); err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Advance(2 * 24 * time.Hour)
+		f.Clock.Advance(2 * 24 * time.Hour)
 		if s := stalled(); !s[waiting.ID] || s[hired.ID] {
 			t.Fatalf("after 31 days: %v (want only the one without a hire)", s)
 		}
-		only, err := f.people.FollowedStalled(ctx, presc, "", 50)
+		only, err := f.People.FollowedStalled(ctx, presc, "", 50)
 		if err != nil || len(only) != 1 || only[0].ID != waiting.ID {
 			t.Fatalf("filter: %+v %v", only, err)
 		}
 		// Six months without any application: no longer "sans solution" (nothing in the window).
-		f.clock.Advance(200 * 24 * time.Hour)
+		f.Clock.Advance(200 * 24 * time.Hour)
 		if s := stalled(); s[waiting.ID] {
 			t.Fatal("still flagged with no application in six months")
 		}

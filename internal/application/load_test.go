@@ -33,8 +33,8 @@ func TestLoadRowReadsLikeSend(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		st, employer, jd := f.structure(t, offer.KindACI, "employeur@aci.fr")
-		now := f.clock.Now()
+		st, employer, jd := f.Structure(t, offer.KindACI, "employeur@aci.fr")
+		now := f.Clock.Now()
 		person := jobseeker.JobSeeker{ID: uuid.Must(uuid.NewV7()), CreatedAt: now, UpdatedAt: now, Profile: jobseeker.Profile{
 			Identity: jobseeker.Identity{Civility: jobseeker.Madame, BirthName: "Diallo", FirstNames: "Fatou",
 				BirthDate: database.Date{Year: 1990, Month: 5, Day: 1}, BornInFrance: true, BirthCommune: "69123"},
@@ -43,7 +43,7 @@ func TestLoadRowReadsLikeSend(t *testing.T) {
 			SenderOrg: st.ID, SenderUser: employer.UserID, State: application.Refused, Message: "Motivée", RefusalReason: application.ReasonNoPosition,
 			Answer: "Pas de poste pour le moment", CreatedAt: now, UpdatedAt: now, ProcessedAt: now}
 		err := db.WithTx(ctx, func(tx *sql.Tx) error {
-			b, err := f.env.NewBulk(ctx, tx)
+			b, err := f.Env.NewBulk(ctx, tx)
 			if err != nil {
 				return err
 			}
@@ -105,12 +105,12 @@ func TestJobsGoThroughSeveralBatches(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		st, employer, _ := f.structure(t, offer.KindACI, "employeur@aci.fr")
-		now := f.clock.Now()
+		st, employer, _ := f.Structure(t, offer.KindACI, "employeur@aci.fr")
+		now := f.Clock.Now()
 		old := now.AddDate(0, 0, -200)
 		const people, each = 700, 3 // 2,100 applications, all due, but a recent one each
 		err := db.WithTx(ctx, func(tx *sql.Tx) error {
-			b, err := f.env.NewBulk(ctx, tx)
+			b, err := f.Env.NewBulk(ctx, tx)
 			if err != nil {
 				return err
 			}
@@ -177,7 +177,7 @@ func TestJobsGoThroughSeveralBatches(t *testing.T) {
 			t.Fatalf("second run: %v, %v", again, err)
 		}
 		// The refusals just happened: 180 days later they are archived, the recent ones too.
-		f.clock.Set(now.AddDate(0, 0, 200))
+		f.Clock.Set(now.AddDate(0, 0, 200))
 		arch, err := f.svc.ArchiveUntouched(ctx)
 		if err != nil {
 			t.Fatal(err)

@@ -25,11 +25,11 @@ func TestFromSendingToHiring(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		aci, aciEmp, aciJob := f.structure(t, offer.KindACI, "emp@aci.fr")
-		ei, eiEmp, eiJob := f.structure(t, offer.KindEI, "emp@ei.fr")
-		third, thirdEmp, thirdJob := f.structure(t, offer.KindAI, "emp@ai.fr")
+		aci, aciEmp, aciJob := f.Structure(t, offer.KindACI, "emp@aci.fr")
+		ei, eiEmp, eiJob := f.Structure(t, offer.KindEI, "emp@ei.fr")
+		third, thirdEmp, thirdJob := f.Structure(t, offer.KindAI, "emp@ai.fr")
 		presc := f.prescriber(t, "sophie@ccas.fr")
-		p := f.person(t, presc, "Léa", "Durand", "lea@exemple.fr")
+		p := f.Person(t, presc, "Léa", "Durand", "lea@exemple.fr")
 
 		toACI, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID, JobDescriptions: []uuid.UUID{aciJob.ID},
 			Message: "Léa cherche un poste en extérieur."})
@@ -94,7 +94,7 @@ func TestFromSendingToHiring(t *testing.T) {
 		if _, err := f.svc.Decide(ctx, thirdEmp, toThird.ID, application.Reset, application.Decision{}); err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Advance(25 * 60 * 60 * 1e9)
+		f.Clock.Advance(25 * 60 * 60 * 1e9)
 		next, err := f.svc.SendOn(ctx, aciEmp, toACI.ID, third.ID, []uuid.UUID{thirdJob.ID}, "Candidate motivée.")
 		if err != nil || next.TransferredFrom != toACI.ID || next.SenderKind != application.SentByEmployer {
 			t.Fatalf("sent on: %+v %v", next, err)
@@ -131,11 +131,11 @@ func TestWhoSeesWhat(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		aci, aciEmp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
-		_, otherEmp, _ := f.structure(t, offer.KindEI, "emp@ei.fr")
+		aci, aciEmp, job := f.Structure(t, offer.KindACI, "emp@aci.fr")
+		_, otherEmp, _ := f.Structure(t, offer.KindEI, "emp@ei.fr")
 		presc := f.prescriber(t, "p@ccas.fr")
 		otherPresc := f.prescriber(t, "q@ccas.fr")
-		p := f.person(t, presc, "Léa", "Durand", "")
+		p := f.Person(t, presc, "Léa", "Durand", "")
 		a, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID},
 			Message: "CANARI-MESSAGE"})
 		if err != nil {
@@ -159,10 +159,10 @@ func TestWhoSeesWhat(t *testing.T) {
 			}
 		}
 		// The receiving structure reads the person's file once it has the application.
-		if _, err := f.people.Get(ctx, aciEmp, p.ID, access.PurposeIAERecruitment); err != nil {
+		if _, err := f.People.Get(ctx, aciEmp, p.ID, access.PurposeIAERecruitment); err != nil {
 			t.Fatalf("receiving structure reads the person: %v", err)
 		}
-		if _, err := f.people.Get(ctx, otherEmp, p.ID, access.PurposeIAERecruitment); !errors.Is(err, fault.Forbidden) {
+		if _, err := f.People.Get(ctx, otherEmp, p.ID, access.PurposeIAERecruitment); !errors.Is(err, fault.Forbidden) {
 			t.Fatalf("another structure reads the person: %v", err)
 		}
 		// Only the receiving structure moves it.
@@ -179,7 +179,7 @@ func TestWhoSeesWhat(t *testing.T) {
 		if _, err := f.svc.Decide(ctx, aciEmp, a.ID, application.Refuse, application.Decision{Reason: application.ReasonOther, Answer: "Non."}); err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Advance(2*365*24*60*60*1e9 + 24*60*60*1e9)
+		f.Clock.Advance(2*365*24*60*60*1e9 + 24*60*60*1e9)
 		if _, err := f.svc.Get(ctx, aciEmp, a.ID, access.PurposeIAERecruitment); !errors.Is(err, fault.Forbidden) {
 			t.Fatalf("employer reads a refused application of more than two years: %v", err)
 		}
@@ -193,10 +193,10 @@ func TestSendingRules(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		aci, aciEmp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
+		aci, aciEmp, job := f.Structure(t, offer.KindACI, "emp@aci.fr")
 		presc := f.prescriber(t, "p@ccas.fr")
 		stranger := f.prescriber(t, "s@ccas.fr")
-		p := f.person(t, presc, "Léa", "Durand", "")
+		p := f.Person(t, presc, "Léa", "Durand", "")
 		// Spontaneous only when the structure accepts them.
 		if _, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID}); fault.FieldsOf(err)["job_descriptions"] == "" {
 			t.Fatalf("spontaneous to a closed structure: %v", err)
@@ -206,14 +206,14 @@ func TestSendingRules(t *testing.T) {
 			t.Fatalf("stranger applied: %v", err)
 		}
 		// A blocked structure refuses them.
-		if err := f.offer.SetApplicationsBlocked(ctx, aciEmp, aci.ID, true); err != nil {
+		if err := f.Offer.SetApplicationsBlocked(ctx, aciEmp, aci.ID, true); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID}}); fault.FieldsOf(err)[""] == "" {
 			t.Fatalf("blocked structure: %v", err)
 		}
 		// The employer declares its own hire even while blocked, then accepts it.
-		own, err := f.svc.Send(ctx, aciEmp, application.SendInput{JobSeekerID: f.person(t, aciEmp, "Marc", "Petit", "").ID, StructureID: aci.ID, SelfHire: true})
+		own, err := f.svc.Send(ctx, aciEmp, application.SendInput{JobSeekerID: f.Person(t, aciEmp, "Marc", "Petit", "").ID, StructureID: aci.ID, SelfHire: true})
 		if err != nil || !own.SelfHire {
 			t.Fatalf("self hire: %+v %v", own, err)
 		}
@@ -221,7 +221,7 @@ func TestSendingRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The person sends their own application from their account.
-		if err := f.offer.SetApplicationsBlocked(ctx, aciEmp, aci.ID, false); err != nil {
+		if err := f.Offer.SetApplicationsBlocked(ctx, aciEmp, aci.ID, false); err != nil {
 			t.Fatal(err)
 		}
 		self := access.Actor{UserID: uuid.New(), Kind: access.JobSeeker}
@@ -237,14 +237,14 @@ func TestWorkflowPropertyOnTheDatabase(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		aci, emp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
+		aci, emp, job := f.Structure(t, offer.KindACI, "emp@aci.fr")
 		presc := f.prescriber(t, "p@ccas.fr")
 		moves := []application.Transition{application.Process, application.Postpone, application.AddToPool, application.Refuse,
 			application.Accept, application.CancelHire, application.Reset}
 		n := 0
 		rapid.Check(t, func(rt *rapid.T) {
 			n++
-			p := f.person(t, presc, "Léa", "Durand", "")
+			p := f.Person(t, presc, "Léa", "Durand", "")
 			a, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID}})
 			if err != nil {
 				rt.Fatal(err)
@@ -295,15 +295,15 @@ func TestCVIsSealedAndReadOnlyByThoseWhoSeeTheApplication(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		aci, emp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
-		_, other, _ := f.structure(t, offer.KindEI, "emp@ei.fr")
+		aci, emp, job := f.Structure(t, offer.KindACI, "emp@aci.fr")
+		_, other, _ := f.Structure(t, offer.KindEI, "emp@ei.fr")
 		presc := f.prescriber(t, "p@ccas.fr")
-		p := f.person(t, presc, "Léa", "Durand", "")
+		p := f.Person(t, presc, "Léa", "Durand", "")
 		// A file that is not a PDF is refused at the field, before anything is written.
-		if _, err := f.files.Accept(ctx, presc, bytes.NewReader([]byte("GIF89a…")), "cv.pdf", application.CVRules()); fault.FieldsOf(err)["cv"] == "" {
+		if _, err := f.Files.Accept(ctx, presc, bytes.NewReader([]byte("GIF89a…")), "cv.pdf", application.CVRules()); fault.FieldsOf(err)["cv"] == "" {
 			t.Fatalf("not a PDF: %v", err)
 		}
-		up, err := f.files.Accept(ctx, presc, bytes.NewReader(pdf("CANARI-CV Léa Durand")), "CV Léa Durand.pdf", application.CVRules())
+		up, err := f.Files.Accept(ctx, presc, bytes.NewReader(pdf("CANARI-CV Léa Durand")), "CV Léa Durand.pdf", application.CVRules())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,10 +347,10 @@ func TestExportIsTheListNeutralisedAndRecorded(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		aci, emp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
+		aci, emp, job := f.Structure(t, offer.KindACI, "emp@aci.fr")
 		presc := f.prescriber(t, "p@ccas.fr")
 		for _, name := range []string{"Durand", "=HYPERLINK(\"http://x\")"} {
-			p := f.person(t, presc, "Léa", name, "")
+			p := f.Person(t, presc, "Léa", name, "")
 			if _, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID}}); err != nil {
 				t.Fatal(err)
 			}
@@ -384,11 +384,11 @@ func TestTransferToAnotherStructureOfTheSameEmployer(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		aci, emp, job := f.structure(t, offer.KindACI, "emp@aci.fr")
-		ei, eiEmp, _ := f.structure(t, offer.KindEI, "emp@ei.fr")
-		other, _, _ := f.structure(t, offer.KindAI, "emp@ai.fr")
+		aci, emp, job := f.Structure(t, offer.KindACI, "emp@aci.fr")
+		ei, eiEmp, _ := f.Structure(t, offer.KindEI, "emp@ei.fr")
+		other, _, _ := f.Structure(t, offer.KindAI, "emp@ai.fr")
 		presc := f.prescriber(t, "p@ccas.fr")
-		p := f.person(t, presc, "Léa", "Durand", "")
+		p := f.Person(t, presc, "Léa", "Durand", "")
 		a, err := f.svc.Send(ctx, presc, application.SendInput{JobSeekerID: p.ID, StructureID: aci.ID, JobDescriptions: []uuid.UUID{job.ID}})
 		if err != nil {
 			t.Fatal(err)
@@ -397,7 +397,7 @@ func TestTransferToAnotherStructureOfTheSameEmployer(t *testing.T) {
 		if _, err := f.svc.Decide(ctx, emp, a.ID, application.Transfer, application.Decision{Target: other.ID}); fault.FieldsOf(err)["target"] == "" {
 			t.Fatalf("transfer to a structure of someone else: %v", err)
 		}
-		if err := f.orgs.StaffAddMember(ctx, f.staff, ei.ID, "emp@aci.fr", false); err != nil {
+		if err := f.Orgs.StaffAddMember(ctx, f.Staff, ei.ID, "emp@aci.fr", false); err != nil {
 			t.Fatal(err)
 		}
 		moved, err := f.svc.Decide(ctx, emp, a.ID, application.Transfer, application.Decision{Target: ei.ID})

@@ -27,10 +27,10 @@ func TestIssueOnHire(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		st, emp, jd := f.structure(t, offer.KindACI, "aci@exemple.fr")
+		st, emp, jd := f.Structure(t, offer.KindACI, "aci@exemple.fr")
 		person := f.person(t, emp, true)
 		app := f.applyTo(t, emp, person.ID, st, jd)
-		start := f.today().AddDays(7)
+		start := f.Today().AddDays(7)
 		err := f.accept(emp, app, offer.KindACI, start)
 		if msg := fault.FieldsOf(err)[""]; !strings.Contains(msg, "n'est pas éligible") {
 			t.Fatalf("a person without diagnosis is hired: %v", err)
@@ -45,12 +45,12 @@ func TestIssueOnHire(t *testing.T) {
 		}
 		// The diagnosis is kept valid by the PASS, past its 92 days.
 		f.advance(200)
-		st2, err := f.elig.Status(ctx, emp, person.ID, st.ID, access.PurposeIAEFollowUp)
+		st2, err := f.Eligibility.Status(ctx, emp, person.ID, st.ID, access.PurposeIAEFollowUp)
 		if err != nil || !st2.Eligible || !st2.Applied.KeptByPASS {
 			t.Errorf("the PASS keeps its diagnosis: %+v %v", st2.Applied, err)
 		}
 		// The holder reads it; another structure without relation does not.
-		_, other, _ := f.structure(t, offer.KindEI, "ei@exemple.fr")
+		_, other, _ := f.Structure(t, offer.KindEI, "ei@exemple.fr")
 		if _, err := f.svc.ForPerson(ctx, other, person.ID, access.PurposeIAEFollowUp); !errors.Is(err, fault.Forbidden) {
 			t.Errorf("another structure reads the PASS: %v", err)
 		}
@@ -66,14 +66,14 @@ func TestCancelledHire(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		st, emp, jd := f.structure(t, offer.KindACI, "aci@exemple.fr")
+		st, emp, jd := f.Structure(t, offer.KindACI, "aci@exemple.fr")
 		first := f.person(t, emp, true)
 		app := f.applyTo(t, emp, first.ID, st, jd)
 		f.diagnose(t, emp, first.ID)
-		if err := f.accept(emp, app, offer.KindACI, f.today().AddDays(3)); err != nil {
+		if err := f.accept(emp, app, offer.KindACI, f.Today().AddDays(3)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.apps.Decide(ctx, emp, app, application.CancelHire, application.Decision{}); err != nil {
+		if _, err := f.Apps.Decide(ctx, emp, app, application.CancelHire, application.Decision{}); err != nil {
 			t.Fatal(err)
 		}
 		if all, err := f.svc.ForPerson(ctx, emp, first.ID, access.PurposeIAEFollowUp); err != nil || len(all) != 0 {
@@ -82,7 +82,7 @@ func TestCancelledHire(t *testing.T) {
 		second := f.person(t, emp, true)
 		app2 := f.applyTo(t, emp, second.ID, st, jd)
 		f.diagnose(t, emp, second.ID)
-		if err := f.accept(emp, app2, offer.KindACI, f.today()); err != nil {
+		if err := f.accept(emp, app2, offer.KindACI, f.Today()); err != nil {
 			t.Fatal(err)
 		}
 		if p := f.only(t, emp, second.ID); p.Number != "999990000002" {
@@ -96,11 +96,11 @@ func TestManualDelivery(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		st, emp, jd := f.structure(t, offer.KindAI, "ai@exemple.fr")
+		st, emp, jd := f.Structure(t, offer.KindAI, "ai@exemple.fr")
 		person := f.person(t, emp, false)
 		app := f.applyTo(t, emp, person.ID, st, jd)
 		f.diagnose(t, emp, person.ID)
-		if err := f.accept(emp, app, offer.KindAI, f.today()); err != nil {
+		if err := f.accept(emp, app, offer.KindAI, f.Today()); err != nil {
 			t.Fatal(err)
 		}
 		if all, _ := f.svc.ForPerson(ctx, emp, person.ID, access.PurposeIAEFollowUp); len(all) != 0 {
@@ -109,17 +109,17 @@ func TestManualDelivery(t *testing.T) {
 		if _, err := f.svc.Deliveries(ctx, emp); !errors.Is(err, fault.Forbidden) {
 			t.Errorf("an employer reads the queue: %v", err)
 		}
-		queue, err := f.svc.Deliveries(ctx, f.staff)
+		queue, err := f.svc.Deliveries(ctx, f.Staff)
 		if err != nil || len(queue) != 1 || queue[0].ApplicationID != app {
 			t.Fatalf("queue %+v %v", queue, err)
 		}
-		if _, err := f.svc.Deliver(ctx, f.staff, queue[0].ID); err != nil {
+		if _, err := f.svc.Deliver(ctx, f.Staff, queue[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		if p := f.only(t, emp, person.ID); p.Start != f.today() || p.Number != "999990000001" {
+		if p := f.only(t, emp, person.ID); p.Start != f.Today() || p.Number != "999990000001" {
 			t.Errorf("delivered %+v", p)
 		}
-		if queue, _ := f.svc.Deliveries(ctx, f.staff); len(queue) != 0 {
+		if queue, _ := f.svc.Deliveries(ctx, f.Staff); len(queue) != 0 {
 			t.Errorf("still queued")
 		}
 	})
@@ -131,25 +131,25 @@ func TestLifecycle(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		st, emp, jd := f.structure(t, offer.KindAI, "ai@exemple.fr")
+		st, emp, jd := f.Structure(t, offer.KindAI, "ai@exemple.fr")
 		presc := f.prescriber(t, "cd@exemple.fr")
 		person := f.person(t, presc, true)
 		app := f.applyTo(t, presc, person.ID, st, jd)
 		f.diagnose(t, emp, person.ID)
-		start := f.today()
+		start := f.Today()
 		if err := f.accept(emp, app, offer.KindAI, start); err != nil {
 			t.Fatal(err)
 		}
 		id := f.only(t, emp, person.ID).ID
 		f.advance(100)
-		err := f.svc.Suspend(ctx, emp, id, approval.SuspensionInput{Start: f.today().AddDays(1), Reason: approval.BrokenContract})
+		err := f.svc.Suspend(ctx, emp, id, approval.SuspensionInput{Start: f.Today().AddDays(1), Reason: approval.BrokenContract})
 		if fault.FieldsOf(err)["start"] == "" {
 			t.Errorf("a suspension in the future: %v", err)
 		}
-		if err := f.svc.Suspend(ctx, presc, id, approval.SuspensionInput{Start: f.today(), End: f.today().AddDays(29), Reason: approval.BrokenContract}); !errors.Is(err, fault.Forbidden) {
+		if err := f.svc.Suspend(ctx, presc, id, approval.SuspensionInput{Start: f.Today(), End: f.Today().AddDays(29), Reason: approval.BrokenContract}); !errors.Is(err, fault.Forbidden) {
 			t.Errorf("a prescriber suspends: %v", err)
 		}
-		if err := f.svc.Suspend(ctx, emp, id, approval.SuspensionInput{Start: f.today().AddDays(-10), End: f.today().AddDays(19), Reason: approval.BrokenContract}); err != nil {
+		if err := f.svc.Suspend(ctx, emp, id, approval.SuspensionInput{Start: f.Today().AddDays(-10), End: f.Today().AddDays(19), Reason: approval.BrokenContract}); err != nil {
 			t.Fatal(err)
 		}
 		p := f.only(t, emp, person.ID)
@@ -174,7 +174,7 @@ func TestLifecycle(t *testing.T) {
 		if _, err := f.svc.Prolong(ctx, emp, id, in); fault.FieldsOf(err)["report"] == "" {
 			t.Errorf("no report: %v", err)
 		}
-		up, err := f.files.Accept(ctx, emp, bytes.NewReader([]byte("%PDF-1.4\n%%EOF\n")), "bilan.pdf", approval.ReportRules())
+		up, err := f.Files.Accept(ctx, emp, bytes.NewReader([]byte("%PDF-1.4\n%%EOF\n")), "bilan.pdf", approval.ReportRules())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,12 +219,12 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("decided twice: %v", err)
 		}
 		// A new hire in another structure while suspended ends the suspension the day before.
-		if err := f.svc.Suspend(ctx, emp, id, approval.SuspensionInput{Start: f.today(), Reason: approval.FinishedContract}); err != nil {
+		if err := f.svc.Suspend(ctx, emp, id, approval.SuspensionInput{Start: f.Today(), Reason: approval.FinishedContract}); err != nil {
 			t.Fatal(err)
 		}
-		st2, emp2, jd2 := f.structure(t, offer.KindEI, "ei@exemple.fr")
+		st2, emp2, jd2 := f.Structure(t, offer.KindEI, "ei@exemple.fr")
 		app2 := f.applyTo(t, presc, person.ID, st2, jd2)
-		hire := f.today().AddDays(5)
+		hire := f.Today().AddDays(5)
 		if err := f.accept(emp2, app2, offer.KindEI, hire); err != nil {
 			t.Fatal(err)
 		}
@@ -243,23 +243,23 @@ func TestLifecycle(t *testing.T) {
 func TestWaitingPeriod(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
-		st, emp, jd := f.structure(t, offer.KindACI, "aci@exemple.fr")
+		st, emp, jd := f.Structure(t, offer.KindACI, "aci@exemple.fr")
 		presc := f.prescriber(t, "cd@exemple.fr")
 		person := f.person(t, presc, true)
 		app := f.applyTo(t, presc, person.ID, st, jd)
 		f.diagnose(t, emp, person.ID)
-		if err := f.accept(emp, app, offer.KindACI, f.today()); err != nil {
+		if err := f.accept(emp, app, offer.KindACI, f.Today()); err != nil {
 			t.Fatal(err)
 		}
 		f.advance(800) // expired
 		app2 := f.applyTo(t, emp, person.ID, st, jd)
 		f.diagnose(t, emp, person.ID)
-		err := f.accept(emp, app2, offer.KindACI, f.today())
+		err := f.accept(emp, app2, offer.KindACI, f.Today())
 		if msg := fault.FieldsOf(err)[""]; !strings.Contains(msg, "Délai de carence") {
 			t.Fatalf("rehired during the waiting period: %v", err)
 		}
 		f.diagnose(t, presc, person.ID)
-		if err := f.accept(emp, app2, offer.KindACI, f.today()); err != nil {
+		if err := f.accept(emp, app2, offer.KindACI, f.Today()); err != nil {
 			t.Fatalf("an authorised prescriber's diagnosis lifts the waiting period: %v", err)
 		}
 		all, err := f.svc.ForPerson(context.Background(), emp, person.ID, access.PurposeIAEFollowUp)
@@ -274,7 +274,7 @@ func TestConcurrentNumbers(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		st, emp, jd := f.structure(t, offer.KindEI, "ei@exemple.fr")
+		st, emp, jd := f.Structure(t, offer.KindEI, "ei@exemple.fr")
 		const n = 50
 		apps := make([]uuid.UUID, n)
 		people := make([]uuid.UUID, n)
@@ -287,7 +287,7 @@ func TestConcurrentNumbers(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, n)
 		for i := range n {
-			wg.Go(func() { errs[i] = f.accept(emp, apps[i], offer.KindEI, f.today()) })
+			wg.Go(func() { errs[i] = f.accept(emp, apps[i], offer.KindEI, f.Today()) })
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
@@ -316,11 +316,11 @@ func TestVerify(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		st, emp, jd := f.structure(t, offer.KindACI, "aci@exemple.fr")
+		st, emp, jd := f.Structure(t, offer.KindACI, "aci@exemple.fr")
 		person := f.person(t, emp, true)
 		app := f.applyTo(t, emp, person.ID, st, jd)
 		f.diagnose(t, emp, person.ID)
-		if err := f.accept(emp, app, offer.KindACI, f.today()); err != nil {
+		if err := f.accept(emp, app, offer.KindACI, f.Today()); err != nil {
 			t.Fatal(err)
 		}
 		p := f.only(t, emp, person.ID)
@@ -338,7 +338,7 @@ func TestVerify(t *testing.T) {
 
 func mailsTo(t *testing.T, f *fixture, to string) []notify.Mail {
 	t.Helper()
-	all, err := notify.Outbox{Envelope: f.env}.List(context.Background(), f.db.Reader(), 1000)
+	all, err := notify.Outbox{Envelope: f.Env}.List(context.Background(), f.DB.Reader(), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

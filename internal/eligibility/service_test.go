@@ -3,8 +3,6 @@ package eligibility_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,161 +14,43 @@ import (
 	"parcours/internal/access"
 	"parcours/internal/account"
 	"parcours/internal/application"
-	"parcours/internal/audit"
-	"parcours/internal/clock"
-	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
 	"parcours/internal/eligibility"
 	"parcours/internal/fault"
-	"parcours/internal/files"
 	"parcours/internal/jobseeker"
-	"parcours/internal/notify"
 	"parcours/internal/offer"
-	"parcours/internal/org"
-	"parcours/internal/refdata"
+	"parcours/internal/platformtest"
 )
 
-const pw = "Correct-Cheval-Pile-42"
-
-var loadPlaces = sync.OnceValues(refdata.Load)
-
-// fixture is the platform's services on a real database, with the criteria loaded.
+// fixture is the platform's services (platformtest) with the criteria loaded and the
+// eligibility service as svc.
 type fixture struct {
-	db     *database.DB
-	clock  *clock.Fake
-	env    *crypto.Envelope
-	orgs   *org.Service
-	offer  *offer.Service
-	people *jobseeker.Service
-	apps   *application.Service
-	svc    *eligibility.Service
-	accts  *account.Service
-	places *refdata.Data
-	staff  access.Actor
-	seq    int
+	*platformtest.Platform
+	svc *eligibility.Service
 }
 
 func newFixture(t testing.TB, db *database.DB) *fixture {
 	t.Helper()
-	places, err := loadPlaces()
-	if err != nil {
+	p := platformtest.New(t, db)
+	if err := p.Eligibility.EnsureCriteria(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	clk := clock.NewFake(time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC))
-	kr, err := crypto.NewKeyring(clk.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := crypto.NewEnvelope(kr, clk)
-	guard := access.NewGuard(db, audit.NewJournal(env.Pseudonym), clk)
-	accounts := account.NewService(account.Options{DB: db, Clock: clk, Hasher: account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}),
-		Envelope: env, BaseURL: "https://parcours.test", Guard: guard})
-	f := &fixture{db: db, clock: clk, env: env, accts: accounts, places: places,
-		orgs:  org.NewService(db, guard, clk, places, accounts, "https://parcours.test"),
-		offer: offer.NewService(db, clk, places, "https://parcours.test")}
-	f.offer.SetOutbox(notify.Outbox{Envelope: env})
-	f.people = jobseeker.NewService(db, guard, env, clk, places, accounts)
-	f.apps = application.NewService(db, guard, env, clk, f.offer, f.people, files.NewService(db, env, clk, files.Options{}), "https://parcours.test")
-	f.svc = eligibility.NewService(db, guard, env, clk, f.people)
-	if err := f.svc.EnsureCriteria(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	u, err := accounts.CreateVerified(context.Background(), account.SignUp{Kind: access.Staff, Email: "staff@exemple.fr", Password: pw, FirstName: "S", LastName: "T"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.staff = access.Actor{UserID: u.ID, Kind: access.Staff, MFA: true}
-	return f
+	return &fixture{Platform: p, svc: p.Eligibility}
 }
 
-func (f *fixture) siret() string {
-	f.seq++
-	base := fmt.Sprintf("8%012d", f.seq)
-	for d := 0; d <= 9; d++ {
-		if org.CheckSIRET(base+strconv.Itoa(d)) == nil {
-			return base + strconv.Itoa(d)
-		}
-	}
-	panic("no SIRET")
-}
-
-func (f *fixture) professional(t testing.TB, email string, orgID uuid.UUID) access.Actor {
-	t.Helper()
-	ctx := context.Background()
-	u, err := f.accts.CreateVerified(ctx, account.SignUp{Kind: access.Professional, Email: email, Password: pw, FirstName: "Prénom", LastName: "Nom"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.orgs.StaffAddMember(ctx, f.staff, orgID, email, true); err != nil {
-		t.Fatal(err)
-	}
-	a, _, err := f.orgs.Actor(ctx, u, orgID, false)
-	if err != nil || a.OrgID != orgID {
-		t.Fatalf("actor: %+v %v", a, err)
-	}
-	return a
-}
-
-// structure registers an SIAE (or GEIQ) with a convention, a member and a job description.
-func (f *fixture) structure(t testing.TB, kind, email string) (offer.Structure, access.Actor, offer.JobDescription) {
-	t.Helper()
-	ctx := context.Background()
-	today := database.DateOf(clock.DateOf(f.clock.Now()))
-	e := offer.RegistryEntry{SIRET: f.siret(), Kind: kind, Name: kind + " " + email, CommuneCode: "69381"}
-	if kind != offer.KindGEIQ {
-		e.ConventionNumber, e.ConventionStartsOn, e.ConventionEndsOn = fmt.Sprintf("CONV-%d", f.seq), today.AddDays(-100), today.AddDays(900)
-	}
-	r, err := f.offer.SaveRegistryEntry(ctx, f.staff, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	emp := f.professional(t, email, r.Structure.ID)
-	jd, err := f.offer.CreateJobDescription(ctx, emp, r.Structure.ID, offer.JobDescriptionInput{
-		AppellationCode: f.places.AppellationsOfRome("A1203")[0].Code, ContractType: offer.ContractTypesFor(kind)[0],
-		HoursPerWeek: 26, OpenPositions: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.Structure, emp, jd
-}
-
-// prescriber creates a prescriber organisation (habilitated or not) and a member acting for it.
-func (f *fixture) prescriber(t testing.TB, email string, habilitated bool) access.Actor {
-	t.Helper()
-	o, err := f.orgs.Create(context.Background(), f.staff, org.NewOrganisation{Kind: "CCAS", Name: "CCAS " + email, SIRET: f.siret(), CommuneCode: "69266", Habilitated: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if habilitated {
-		if err := f.orgs.DecideHabilitation(context.Background(), f.staff, o.ID, org.Validated, "Vérifié"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return f.professional(t, email, o.ID)
-}
-
+// person creates a job seeker's file by proxy.
 func (f *fixture) person(t testing.TB, by access.Actor, first string) jobseeker.JobSeeker {
 	t.Helper()
-	f.seq++
-	p := jobseeker.Profile{Identity: jobseeker.Identity{Civility: jobseeker.Madame, BirthName: "Durand", FirstNames: first,
-		BirthDate: database.Date{Year: 1990, Month: 5, Day: 1 + f.seq%27}, BornInFrance: true, BirthCommune: "69123"},
-		NoNIRReason: jobseeker.NoNIR, NoFTIDReason: jobseeker.FTNotRegistered, CommuneCode: "69266"}
-	j, err := f.people.Create(context.Background(), by, jobseeker.CreateInput{Profile: p, Confirmed: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return j
+	return f.Person(t, by, first, "Durand", "")
 }
 
 func (f *fixture) apply(t testing.TB, by access.Actor, person uuid.UUID, st offer.Structure, jd offer.JobDescription) {
 	t.Helper()
-	if _, err := f.apps.Send(context.Background(), by, application.SendInput{JobSeekerID: person, StructureID: st.ID, JobDescriptions: []uuid.UUID{jd.ID}}); err != nil {
+	if _, err := f.Apps.Send(context.Background(), by, application.SendInput{JobSeekerID: person, StructureID: st.ID, JobDescriptions: []uuid.UUID{jd.ID}}); err != nil {
 		t.Fatal(err)
 	}
 }
-
-func (f *fixture) today() database.Date { return database.DateOf(clock.DateOf(f.clock.Now())) }
 
 // A world: an authorised prescriber follows the person, who applied to an ACI and an AI; a
 // non-authorised prescriber; another ACI the person never applied to.
@@ -184,12 +64,12 @@ type world struct {
 func newWorld(t *testing.T, db *database.DB) *world {
 	f := newFixture(t, db)
 	w := &world{fixture: f}
-	w.pres = f.prescriber(t, "habilite@exemple.fr", true)
-	w.plain = f.prescriber(t, "orienteur@exemple.fr", false)
+	w.pres = f.Prescriber(t, "habilite@exemple.fr", true)
+	w.plain = f.Prescriber(t, "orienteur@exemple.fr", false)
 	var aciJD, aiJD offer.JobDescription
-	w.aciS, w.aci, aciJD = f.structure(t, "ACI", "aci@exemple.fr")
-	w.aiS, w.ai, aiJD = f.structure(t, "AI", "ai@exemple.fr")
-	w.otherS, w.other, _ = f.structure(t, "ACI", "autre@exemple.fr")
+	w.aciS, w.aci, aciJD = f.Structure(t, "ACI", "aci@exemple.fr")
+	w.aiS, w.ai, aiJD = f.Structure(t, "AI", "ai@exemple.fr")
+	w.otherS, w.other, _ = f.Structure(t, "ACI", "autre@exemple.fr")
 	w.person = f.person(t, w.pres, "Inès")
 	f.apply(t, w.pres, w.person.ID, w.aciS, aciJD)
 	f.apply(t, w.pres, w.person.ID, w.aiS, aiJD)
@@ -205,7 +85,7 @@ func TestPrescriberDiagnosis(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Author != eligibility.ByPrescriber || d.NaturalEnd != eligibility.ValidUntil(eligibility.ByPrescriber, w.today()) {
+		if d.Author != eligibility.ByPrescriber || d.NaturalEnd != eligibility.ValidUntil(eligibility.ByPrescriber, w.Today()) {
 			t.Fatalf("diagnosis: %+v", d)
 		}
 		for _, a := range []access.Actor{w.pres, w.aci, w.ai} {
@@ -222,7 +102,7 @@ func TestPrescriberDiagnosis(t *testing.T) {
 			t.Errorf("non-authorised prescriber: %v", err)
 		}
 		// A new prescriber diagnosis ends the previous one, the same day.
-		w.clock.Advance(30 * 24 * time.Hour)
+		w.Clock.Advance(30 * 24 * time.Hour)
 		d2, err := w.svc.Make(ctx, w.pres, w.person.ID, []string{"RSA", "JEUNE"})
 		if err != nil {
 			t.Fatal(err)
@@ -231,18 +111,18 @@ func TestPrescriberDiagnosis(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Applied == nil || st.Applied.ID != d2.ID || len(st.History) != 2 || st.History[1].EndedOn != w.today() || st.History[1].ValidOn(w.today()) {
+		if st.Applied == nil || st.Applied.ID != d2.ID || len(st.History) != 2 || st.History[1].EndedOn != w.Today() || st.History[1].ValidOn(w.Today()) {
 			t.Fatalf("after replacement: %+v", st)
 		}
 		if got := st.Why(*st.Applied); got.Counted != "1 critère de niveau 1 et 1 critère de niveau 2" {
 			t.Errorf("why: %+v", got)
 		}
 		// Expiry: valid on its last day, not the day after.
-		w.clock.Set(d2.NaturalEnd.Time().Add(12 * time.Hour))
+		w.Clock.Set(d2.NaturalEnd.Time().Add(12 * time.Hour))
 		if st, _ := w.svc.Status(ctx, w.aci, w.person.ID, uuid.Nil, access.PurposeIAERecruitment); !st.Eligible {
 			t.Errorf("last day: %+v", st.Summary)
 		}
-		w.clock.Advance(24 * time.Hour)
+		w.Clock.Advance(24 * time.Hour)
 		st, err = w.svc.Status(ctx, w.aci, w.person.ID, uuid.Nil, access.PurposeIAERecruitment)
 		if err != nil {
 			t.Fatal(err)
@@ -266,7 +146,7 @@ func TestEmployerDiagnosis(t *testing.T) {
 		if err != nil {
 			t.Fatalf("AI with two level 2: %v", err)
 		}
-		if aiDiag.NaturalEnd != w.today().AddDays(91) {
+		if aiDiag.NaturalEnd != w.Today().AddDays(91) {
 			t.Errorf("92 days: %s", aiDiag.NaturalEnd)
 		}
 		// Incompatible pairs, each at its field, all at once.
@@ -310,7 +190,7 @@ func TestEmployerDiagnosis(t *testing.T) {
 			t.Errorf("the AI opens the ACI's diagnosis: %v", err)
 		}
 		// A new diagnosis of the ACI ends its previous one, not the AI's.
-		w.clock.Advance(24 * time.Hour)
+		w.Clock.Advance(24 * time.Hour)
 		again, err := w.svc.Make(ctx, w.aci, w.person.ID, []string{"RSA", "QPV"})
 		if err != nil {
 			t.Fatal(err)
@@ -319,14 +199,14 @@ func TestEmployerDiagnosis(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !d.Replaced() || d.ValidOn(w.today()) || st.Applied == nil || st.Applied.ID != again.ID {
+		if !d.Replaced() || d.ValidOn(w.Today()) || st.Applied == nil || st.Applied.ID != again.ID {
 			t.Errorf("replaced: %+v / %+v", d, st)
 		}
 		if _, st, _ := w.svc.Get(ctx, w.ai, aiDiag.ID, access.PurposeIAERecruitment); st.Applied == nil || st.Applied.ID != aiDiag.ID {
 			t.Errorf("the AI's diagnosis was ended by the ACI's: %+v", st)
 		}
 		// Expiry after 92 days.
-		w.clock.Set(again.NaturalEnd.AddDays(1).Time().Add(9 * time.Hour))
+		w.Clock.Set(again.NaturalEnd.AddDays(1).Time().Add(9 * time.Hour))
 		if st, _ := w.svc.Status(ctx, w.aci, w.person.ID, uuid.Nil, access.PurposeIAERecruitment); st.Eligible || st.Last == nil {
 			t.Errorf("after 92 days: %+v", st)
 		}
@@ -341,7 +221,7 @@ func TestPrescriberTakesPrecedence(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.clock.Advance(24 * time.Hour)
+		w.Clock.Advance(24 * time.Hour)
 		pd, err := w.svc.Make(ctx, w.pres, w.person.ID, []string{"QPV"})
 		if err != nil {
 			t.Fatal(err)
@@ -354,7 +234,7 @@ func TestPrescriberTakesPrecedence(t *testing.T) {
 		if st.Applied == nil || st.Applied.ID != pd.ID || len(st.History) != 2 || st.CanDiagnose || st.Blocked == "" {
 			t.Fatalf("precedence: %+v", st)
 		}
-		if st.History[1].ID != aciDiag.ID || !st.History[1].ValidOn(w.today()) {
+		if st.History[1].ID != aciDiag.ID || !st.History[1].ValidOn(w.Today()) {
 			t.Errorf("the structure's diagnosis: %+v", st.History[1])
 		}
 		// While it applies, the structure makes none.
@@ -378,11 +258,11 @@ func TestPrescriberTakesPrecedence(t *testing.T) {
 func (w *world) selfActor(t *testing.T) access.Actor {
 	t.Helper()
 	ctx := context.Background()
-	u, err := w.accts.CreateVerified(ctx, account.SignUp{Kind: access.JobSeeker, Email: "ines@exemple.fr", Password: pw, FirstName: "Inès", LastName: "Durand"})
+	u, err := w.Accounts.CreateVerified(ctx, account.SignUp{Kind: access.JobSeeker, Email: "ines@exemple.fr", Password: platformtest.Password, FirstName: "Inès", LastName: "Durand"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.Writer().ExecContext(ctx, `UPDATE job_seekers SET user_id = $1 WHERE id = $2`, u.ID, w.person.ID); err != nil {
+	if _, err := w.DB.Writer().ExecContext(ctx, `UPDATE job_seekers SET user_id = $1 WHERE id = $2`, u.ID, w.person.ID); err != nil {
 		t.Fatal(err)
 	}
 	return access.Actor{UserID: u.ID, Kind: access.JobSeeker}
@@ -400,7 +280,7 @@ func TestPASSKeepsDiagnosisValid(t *testing.T) {
 		w.svc.SetPASSCheck(func(_ context.Context, _ database.Querier, id uuid.UUID, _ database.Date) (bool, error) {
 			return id == d.ID, nil
 		})
-		w.clock.Set(d.NaturalEnd.AddDays(200).Time())
+		w.Clock.Set(d.NaturalEnd.AddDays(200).Time())
 		st, err := w.svc.Status(ctx, w.aci, w.person.ID, uuid.Nil, access.PurposeIAERecruitment)
 		if err != nil {
 			t.Fatal(err)
@@ -445,7 +325,7 @@ func TestReadsAreAuditedAndCriteriaSealed(t *testing.T) {
 		_, err = db.Writer().ExecContext(ctx, `INSERT INTO eligibility_diagnoses (id, job_seeker_id, author_kind, author_org, structure_kind,
 			criteria_set, criteria, level1_count, level2_count, made_on, valid_until, created_at)
 			VALUES ($1, $2, 'employer', $3, 'ACI', $4, $5, 0, 2, $6, $7, $8)`, uuid.Must(uuid.NewV7()), w.person.ID, w.aci.OrgID, d.SetID, raw,
-			w.today(), w.today().AddDays(91), w.clock.Now())
+			w.Today(), w.Today().AddDays(91), w.Clock.Now())
 		if err == nil {
 			t.Error("the database accepted an ACI diagnosis with two level-2 criteria")
 		}
@@ -469,10 +349,10 @@ func TestCriteriaVersions(t *testing.T) {
 			"criteria":[{"code":"RSA","level":1,"label":"RSA","proof":"Attestation","proof_validity":"3 mois"},
 			{"code":"NOUVEAU","level":2,"label":"Nouveau","proof":"Attestation","proof_validity":"3 mois"}]}`
 		fsys := fstest.MapFS{"futur.json": {Data: []byte(next)}}
-		if err := eligibility.EnsureCriteria(ctx, db, fsys, f.clock.Now()); err != nil {
+		if err := eligibility.EnsureCriteria(ctx, db, fsys, f.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if err := eligibility.EnsureCriteria(ctx, db, fsys, f.clock.Now()); err != nil {
+		if err := eligibility.EnsureCriteria(ctx, db, fsys, f.Clock.Now()); err != nil {
 			t.Fatalf("loading twice: %v", err)
 		}
 		if err := f.svc.EnsureCriteria(ctx); err != nil {
@@ -481,16 +361,16 @@ func TestCriteriaVersions(t *testing.T) {
 		if s, _ := f.svc.Criteria(ctx); s.ID != current.ID {
 			t.Errorf("before its date: %s", s.ID)
 		}
-		f.clock.Set(time.Date(2027, 1, 1, 9, 0, 0, 0, time.UTC))
+		f.Clock.Set(time.Date(2027, 1, 1, 9, 0, 0, 0, time.UTC))
 		if s, _ := f.svc.Criteria(ctx); s.ID != "futur" || len(s.Criteria) != 2 {
 			t.Errorf("from its date: %+v", s)
 		}
 		changed := fstest.MapFS{"futur.json": {Data: []byte(strings.Replace(next, `"level":2`, `"level":1`, 1))}}
-		if err := eligibility.EnsureCriteria(ctx, db, changed, f.clock.Now()); !errors.Is(err, fault.Conflict) {
+		if err := eligibility.EnsureCriteria(ctx, db, changed, f.Clock.Now()); !errors.Is(err, fault.Conflict) {
 			t.Errorf("a published set changed: %v", err)
 		}
 		reworded := fstest.MapFS{"futur.json": {Data: []byte(strings.Replace(next, `"label":"Nouveau"`, `"label":"Critère nouveau"`, 1))}}
-		if err := eligibility.EnsureCriteria(ctx, db, reworded, f.clock.Now()); err != nil {
+		if err := eligibility.EnsureCriteria(ctx, db, reworded, f.Clock.Now()); err != nil {
 			t.Errorf("a wording corrected: %v", err)
 		}
 	})
