@@ -283,6 +283,8 @@ func actionLabel(action string) string {
 		return "Fin de l'accompagnement"
 	case "support.proof_stored":
 		return "Dépôt du justificatif"
+	case "support.follower_added", "support.follower_ended", "support.referent_changed":
+		return "Changement des organisations ou du conseiller qui vous suivent"
 	case "support.break_glass":
 		return "Accès d'urgence ouvert"
 	case "support.hold_set", "support.hold_lifted":

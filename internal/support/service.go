@@ -204,6 +204,11 @@ func (s *Service) Open(ctx context.Context, actor access.Actor, person uuid.UUID
 // change runs a change of an existing record: decided with EditSupport, refused while the
 // person's restriction holds, committed with its audit entry.
 func (s *Service) change(ctx context.Context, actor access.Actor, person uuid.UUID, action string, f func(tx *sql.Tx, id uuid.UUID) error) error {
+	return s.changeWith(ctx, actor, person, action, nil, f)
+}
+
+// changeWith is change with more details in the audit entry.
+func (s *Service) changeWith(ctx context.Context, actor access.Actor, person uuid.UUID, action string, details map[string]string, f func(tx *sql.Tx, id uuid.UUID) error) error {
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		st, err := s.describe(ctx, tx, actor, person)
 		if err != nil {
@@ -225,7 +230,11 @@ func (s *Service) change(ctx context.Context, actor access.Actor, person uuid.UU
 			st.record, s.clock.Now(), actor.UserID); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, action, person, access.PurposeSupport, map[string]string{"record": st.record.String()})
+		d := map[string]string{"record": st.record.String()}
+		for k, v := range details {
+			d[k] = v
+		}
+		return s.record(ctx, tx, actor, action, person, access.PurposeSupport, d)
 	})
 }
 

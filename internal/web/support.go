@@ -32,6 +32,9 @@ func (s *Server) registerSupportRoutes() {
 	s.handle("POST /candidats/{id}/accompagnement/justificatif", gateUser, s.supportProofUpload)
 	s.handle("POST /candidats/{id}/accompagnement/demandes/{req}", gateUser, s.supportHandle)
 	s.handle("POST /candidats/{id}/accompagnement/bris-de-glace", gateUser, s.supportBreakGlass)
+	s.handle("POST /candidats/{id}/accompagnement/suivi", gateUser, s.supportAddFollower)
+	s.handle("POST /candidats/{id}/accompagnement/suivi/fin", gateUser, s.supportEndFollower)
+	s.handle("POST /candidats/{id}/accompagnement/referent", gateUser, s.supportReferent)
 	s.handle("GET /mon-accompagnement", gateUser, s.supportMine)
 	s.handle("POST /mon-accompagnement/demandes", gateUser, s.supportAsk)
 	s.handle("GET /mon-accompagnement/justificatif", gateUser, s.supportMyProof)
@@ -93,6 +96,14 @@ type supportRecordView struct {
 	JointOrgs []support.JointOrg
 	Closing   []support.Option
 	Today     string
+	// Posted is what a small form of the record page sent, kept when it is refused.
+	Posted form
+	// Joinable are the organisations that may join the caseload; Advisors the habilitated
+	// members of the actor's organisation, who may be referent; Active counts the
+	// organisations following the person today.
+	Joinable []support.JointOrg
+	Advisors []support.Advisor
+	Active   int
 }
 
 // supportForm is the record form's values and lists.
@@ -139,7 +150,7 @@ func (s *Server) renderSupportPage(w http.ResponseWriter, r *http.Request, statu
 		return
 	}
 	v := supportRecordView{PersonID: id, Stance: st, Purpose: purposeOf(r), Purposes: access.Purposes(access.AdaptedSupport)[:4],
-		Closing: support.ClosingReasons, Today: database.DateOf(s.clock.Now()).String()}
+		Closing: support.ClosingReasons, Today: database.DateOf(s.clock.Now()).String(), Posted: f}
 	switch {
 	case st.CanRead:
 		rec, err := s.support.Get(r.Context(), a, id, v.Purpose)
@@ -148,6 +159,12 @@ func (s *Server) renderSupportPage(w http.ResponseWriter, r *http.Request, statu
 			return
 		}
 		v.Record = &rec
+		if st.CanEdit && rec.Open() {
+			if err := s.caseloadChoices(r, &v); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
 	case st.CanOpen:
 		if v.Person, err = s.supportPersonOf(r, id); err != nil {
 			s.fail(w, r, err)
@@ -167,6 +184,28 @@ func (s *Server) renderSupportPage(w http.ResponseWriter, r *http.Request, statu
 		return
 	}
 	s.render(w, r, status, "support_record", "Accompagnement adapté", v, errs)
+}
+
+// caseloadChoices fills the choices of the record page's caseload forms.
+func (s *Server) caseloadChoices(r *http.Request, v *supportRecordView) error {
+	orgs, err := s.support.JointOrgs(r.Context(), actor(r))
+	if err != nil {
+		return err
+	}
+	following := map[uuid.UUID]bool{}
+	for _, c := range v.Record.Caseload {
+		if c.EndedOn.IsZero() || !c.EndedOn.Before(database.DateOf(s.clock.Now())) {
+			following[c.OrgID] = true
+			v.Active++
+		}
+	}
+	for _, o := range orgs {
+		if !following[o.ID] {
+			v.Joinable = append(v.Joinable, o)
+		}
+	}
+	v.Advisors, err = s.support.Advisors(r.Context(), actor(r))
+	return err
 }
 
 // checkedOf is the checkboxes of a posted record form.
@@ -344,7 +383,7 @@ func (s *Server) supportAction(w http.ResponseWriter, r *http.Request, flash str
 	}
 	err := run(id)
 	if fields := fault.FieldsOf(err); fields != nil {
-		s.renderSupportPage(w, r, http.StatusUnprocessableEntity, nil, fields)
+		s.renderSupportPage(w, r, http.StatusUnprocessableEntity, formOf(r, "closing_reason", "ended_on", "reason", "follower_org", "referent"), fields)
 		return
 	}
 	if err != nil {
@@ -384,6 +423,52 @@ func (s *Server) supportHandle(w http.ResponseWriter, r *http.Request) {
 func (s *Server) supportBreakGlass(w http.ResponseWriter, r *http.Request) {
 	s.supportAction(w, r, "support_emergency", func(id uuid.UUID) error {
 		return s.support.BreakGlass(r.Context(), actor(r), id, r.PostFormValue("reason"))
+	})
+}
+
+func (s *Server) supportAddFollower(w http.ResponseWriter, r *http.Request) {
+	s.supportAction(w, r, "support_follower_added", func(id uuid.UUID) error {
+		org, err := uuid.Parse(r.PostFormValue("follower_org"))
+		if err != nil {
+			return fault.Field("follower_org", "Choisissez une agence France Travail ou un Cap emploi.")
+		}
+		return s.support.AddFollower(r.Context(), actor(r), id, org)
+	})
+}
+
+// supportEndFollower ends an organisation's follow-up; an advisor whose own organisation
+// leaves goes back to the caseload, which no longer lists the person.
+func (s *Server) supportEndFollower(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	org, _ := uuid.Parse(r.PostFormValue("org"))
+	if org == actor(r).OrgID && org != uuid.Nil {
+		id, ok := pathID(r, "id")
+		if !ok {
+			s.notFound(w, r)
+			return
+		}
+		if err := s.support.EndFollower(r.Context(), actor(r), id, org); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.setFlash(w, "support_follower_left")
+		redirect(w, r, "/accompagnement")
+		return
+	}
+	s.supportAction(w, r, "support_follower_ended", func(id uuid.UUID) error {
+		return s.support.EndFollower(r.Context(), actor(r), id, org)
+	})
+}
+
+func (s *Server) supportReferent(w http.ResponseWriter, r *http.Request) {
+	s.supportAction(w, r, "support_referent", func(id uuid.UUID) error {
+		user, err := uuid.Parse(r.PostFormValue("referent"))
+		if err != nil {
+			return fault.Field("referent", "Choisissez un conseiller habilité de votre organisation.")
+		}
+		return s.support.SetReferent(r.Context(), actor(r), id, user)
 	})
 }
 

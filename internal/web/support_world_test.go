@@ -225,9 +225,14 @@ var supportRouteTable = map[string]routeCase{
 			}
 			return deny
 		}},
-	"GET /mon-accompagnement":              {path: fixed("/mon-accompagnement"), expect: only(jobSeeker)},
-	"GET /mon-accompagnement/justificatif": {path: fixed("/mon-accompagnement/justificatif"), expect: only(jobSeeker)},
-	"POST /mon-accompagnement/demandes":    {path: fixed("/mon-accompagnement/demandes"), form: vals("kind", "rectification", "message", "Ma date est fausse."), expect: only(jobSeeker)},
+	// Caseload changes with an unknown organisation or advisor: the caseload reaches the
+	// refusal of the value, the others are refused before.
+	"POST /candidats/{id}/accompagnement/suivi":     {path: supportPath("/suivi"), form: vals("follower_org", uuid.NewString()), expect: caseloadOf},
+	"POST /candidats/{id}/accompagnement/suivi/fin": {path: supportPath("/suivi/fin"), form: vals("org", uuid.NewString()), expect: caseloadOf},
+	"POST /candidats/{id}/accompagnement/referent":  {path: supportPath("/referent"), form: vals("referent", uuid.NewString()), expect: caseloadOf},
+	"GET /mon-accompagnement":                       {path: fixed("/mon-accompagnement"), expect: only(jobSeeker)},
+	"GET /mon-accompagnement/justificatif":          {path: fixed("/mon-accompagnement/justificatif"), expect: only(jobSeeker)},
+	"POST /mon-accompagnement/demandes":             {path: fixed("/mon-accompagnement/demandes"), form: vals("kind", "rectification", "message", "Ma date est fausse."), expect: only(jobSeeker)},
 }
 
 // mergedRoutes is routeTable with supportRouteTable.
