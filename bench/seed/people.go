@@ -229,7 +229,7 @@ type chunk struct {
 var (
 	userColumns       = []string{"id", "kind", "email", "email_verified_at", "first_name", "last_name", "created_at", "updated_at", "last_activity_at"}
 	followerColumns   = []string{"job_seeker_id", "org_id", "user_id", "since", "last_action", "last_action_at"}
-	appJobColumns     = []string{"application_id", "job_description_id"}
+	appJobColumns     = []string{"application_id", "job_description_id", "created_at"}
 	transitionColumns = []string{"id", "application_id", "transition", "from_state", "to_state", "at", "user_id", "org_id"}
 )
 
@@ -449,7 +449,7 @@ func (g *generator) application(b *crypto.Bulk, c *chunk, j jobseeker.JobSeeker,
 	}
 	c.apps = append(c.apps, row)
 	for _, jd := range a.JobDescriptions {
-		c.appJobs = append(c.appJobs, []any{a.ID, jd})
+		c.appJobs = append(c.appJobs, []any{a.ID, jd, a.CreatedAt})
 	}
 	c.transitions = append(c.transitions, []any{newID(r, created), a.ID, "send", "", "new", created, database.NullUUID(a.SenderUser),
 		database.NullUUID(a.SenderOrg)})

@@ -70,16 +70,16 @@ func (s *Service) Export(ctx context.Context, actor access.Actor, v View, f Filt
 				scopeSQL, args = "a.job_seeker_id = $1", []any{person}
 			}
 			f.Cursor = ""
-			where, arg, all, err := conditions(scopeSQL, args, f)
+			l, err := conditions(scopeSQL, args, f)
 			if err != nil {
 				return nil, err
 			}
 			r, err := q.QueryContext(ctx, `SELECT j.birth_name, j.usage_name, j.first_names, j.birth_date, o.name, a.sender_kind, COALESCE(so.name, ''),
 					a.created_at, a.state, a.refusal_reason, a.hiring_start, a.hiring_end
-				FROM applications a JOIN job_seekers j ON j.id = a.job_seeker_id JOIN organisations o ON o.id = a.to_org
+				FROM `+l.from+` JOIN job_seekers j ON j.id = a.job_seeker_id JOIN organisations o ON o.id = a.to_org
 				LEFT JOIN organisations so ON so.id = a.sender_org
-				WHERE `+strings.Join(where, " AND ")+`
-				ORDER BY a.created_at DESC, a.id DESC LIMIT `+arg(MaxExport), all()...)
+				WHERE `+strings.Join(l.where, " AND ")+`
+				ORDER BY `+l.order+` LIMIT `+l.arg(MaxExport), l.args()...)
 			if err != nil {
 				return nil, fmt.Errorf("export des candidatures : %w", err)
 			}

@@ -63,7 +63,7 @@ func TestLoadRowReadsLikeSend(t *testing.T) {
 			if err := insertRow(ctx, tx, "applications", application.LoadColumns, row); err != nil {
 				return err
 			}
-			if err := insertRow(ctx, tx, "application_jobs", []string{"application_id", "job_description_id"}, []any{a.ID, jd.ID}); err != nil {
+			if err := insertRow(ctx, tx, "application_jobs", []string{"application_id", "job_description_id", "created_at"}, []any{a.ID, jd.ID, a.CreatedAt}); err != nil {
 				return err
 			}
 			if n := len(b.Keys()); n != 1 {

@@ -386,52 +386,69 @@ func actorMember(ctx context.Context, q database.Querier, actor access.Actor) (b
 	return ok, err
 }
 
+// listSQL is a list's query parts: FROM (alias a for the applications), WHERE, ORDER BY, and
+// its arguments.
+type listSQL struct {
+	from  string
+	where []string
+	order string
+	// arg adds an argument and returns its placeholder; args are all of them.
+	arg  func(any) string
+	args func() []any
+}
+
 // conditions turns a scope (a WHERE clause on alias a, with its arguments first) and a filter
-// into the WHERE clause of a list and its arguments; arg adds one more.
-func conditions(scopeSQL string, args []any, f Filter) (where []string, arg func(any) string, all func() []any, err error) {
-	where = []string{scopeSQL}
-	arg = func(v any) string {
+// into a list's query parts. A list filtered on a job description starts from that job
+// description's applications (alias aj), newest first (migration 00132): the planners then
+// read the page in the index's order instead of testing each row of the structure's list.
+func conditions(scopeSQL string, args []any, f Filter) (listSQL, error) {
+	l := listSQL{from: "applications a", where: []string{scopeSQL}, order: "a.created_at DESC, a.id DESC"}
+	l.arg = func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	all = func() []any { return args }
+	l.args = func() []any { return args }
+	at, id := "a.created_at", "a.id"
+	if f.JobDescription != uuid.Nil {
+		// CROSS JOIN: SQLite keeps the written order of the tables; PostgreSQL plans it freely.
+		l.from = "application_jobs aj CROSS JOIN applications a"
+		l.where = append(l.where, "aj.job_description_id = "+l.arg(f.JobDescription), "a.id = aj.application_id")
+		at, id = "aj.created_at", "aj.application_id"
+		l.order = at + " DESC, " + id + " DESC"
+	}
 	if len(f.States) > 0 {
 		in := make([]string, len(f.States))
 		for i, st := range f.States {
-			in[i] = arg(string(st))
+			in[i] = l.arg(string(st))
 		}
-		where = append(where, "a.state IN ("+strings.Join(in, ", ")+")")
+		l.where = append(l.where, "a.state IN ("+strings.Join(in, ", ")+")")
 	}
 	if !f.Since.IsZero() {
-		where = append(where, "a.created_at >= "+arg(f.Since.Time()))
+		l.where = append(l.where, at+" >= "+l.arg(f.Since.Time()))
 	}
 	if !f.Until.IsZero() {
-		where = append(where, "a.created_at < "+arg(f.Until.AddDays(1).Time()))
+		l.where = append(l.where, at+" < "+l.arg(f.Until.AddDays(1).Time()))
 	}
 	if f.SenderKind != "" {
-		where = append(where, "a.sender_kind = "+arg(string(f.SenderKind)))
-	}
-	if f.JobDescription != uuid.Nil {
-		// Written as IN so that both engines may start from the job description's applications.
-		where = append(where, "a.id IN (SELECT aj.application_id FROM application_jobs aj WHERE aj.job_description_id = "+arg(f.JobDescription)+")")
+		l.where = append(l.where, "a.sender_kind = "+l.arg(string(f.SenderKind)))
 	}
 	if f.Person != uuid.Nil {
-		where = append(where, "a.job_seeker_id = "+arg(f.Person))
+		l.where = append(l.where, "a.job_seeker_id = "+l.arg(f.Person))
 	}
 	if f.Archived {
-		where = append(where, "a.archived_at IS NOT NULL")
+		l.where = append(l.where, "a.archived_at IS NOT NULL")
 	} else {
-		where = append(where, "a.archived_at IS NULL")
+		l.where = append(l.where, "a.archived_at IS NULL")
 	}
 	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
+		cAt, cID, err := decodeCursor(f.Cursor)
 		if err != nil {
-			return nil, nil, nil, err
+			return listSQL{}, err
 		}
-		t, i := arg(at), arg(id)
-		where = append(where, "(a.created_at < "+t+" OR (a.created_at = "+t+" AND a.id < "+i+"))")
+		t, i := l.arg(cAt), l.arg(cID)
+		l.where = append(l.where, "("+at+" < "+t+" OR ("+at+" = "+t+" AND "+id+" < "+i+"))")
 	}
-	return where, arg, all, nil
+	return l, nil
 }
 
 // query runs a list: scope is a WHERE clause on alias a with its arguments first. The page's
@@ -440,18 +457,18 @@ func conditions(scopeSQL string, args []any, f Filter) (where []string, arg func
 // people and organisations: joining before the LIMIT made the planners read and join rows
 // that never reach the page.
 func (s *Service) query(ctx context.Context, q database.Querier, scopeSQL string, args []any, f Filter) ([]Row, string, error) {
-	where, arg, all, err := conditions(scopeSQL, args, f)
+	l, err := conditions(scopeSQL, args, f)
 	if err != nil {
 		return nil, "", err
 	}
-	limit := arg(f.Limit + 1)
+	limit := l.arg(f.Limit + 1)
 	rows, err := q.QueryContext(ctx, `SELECT a.id, a.job_seeker_id, j.first_names, j.birth_name, j.usage_name, a.to_org, o.name,
 			a.sender_kind, COALESCE(so.name, ''), a.state, a.created_at, a.updated_at, a.archived_at IS NOT NULL
-		FROM (SELECT a.id, a.created_at FROM applications a WHERE `+strings.Join(where, " AND ")+`
-			ORDER BY a.created_at DESC, a.id DESC LIMIT `+limit+`) page
+		FROM (SELECT a.id, a.created_at FROM `+l.from+` WHERE `+strings.Join(l.where, " AND ")+`
+			ORDER BY `+l.order+` LIMIT `+limit+`) page
 		JOIN applications a ON a.id = page.id JOIN job_seekers j ON j.id = a.job_seeker_id JOIN organisations o ON o.id = a.to_org
 		LEFT JOIN organisations so ON so.id = a.sender_org
-		ORDER BY page.created_at DESC, page.id DESC`, all()...)
+		ORDER BY page.created_at DESC, page.id DESC`, l.args()...)
 	if err != nil {
 		return nil, "", fmt.Errorf("liste des candidatures : %w", err)
 	}

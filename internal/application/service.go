@@ -263,7 +263,7 @@ func (s *Service) Send(ctx context.Context, actor access.Actor, in SendInput) (A
 			return fmt.Errorf("enregistrement de la candidature : %w", err)
 		}
 		for _, j := range jobs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO application_jobs (application_id, job_description_id) VALUES ($1, $2)`, a.ID, j); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO application_jobs (application_id, job_description_id, created_at) VALUES ($1, $2, $3)`, a.ID, j, now); err != nil {
 				return err
 			}
 		}
