@@ -27,9 +27,13 @@ type Hired struct {
 	Today database.Date
 	// Cancel: the hire is cancelled (the structure's "annuler l'embauche"), not made.
 	Cancel bool
+	// Moved, when set, is the former start of a hire whose start moved to Start before it
+	// began (ChangeHire).
+	Moved database.Date
 }
 
-// HireHook runs inside the transaction that accepts an application, or cancels its hire: an
+// HireHook runs inside the transaction that accepts an application, moves its start or cancels
+// its hire: an
 // error refuses the move and nothing of it is written. The PASS IAE module issues or reuses the PASS through it.
 type HireHook func(ctx context.Context, tx *sql.Tx, h Hired) error
 

@@ -306,6 +306,9 @@ func (s *Service) Hook(ctx context.Context, tx *sql.Tx, h application.Hired) err
 	if h.Cancel {
 		return s.cancel(ctx, tx, h)
 	}
+	if !h.Moved.IsZero() {
+		return s.moveHire(ctx, tx, h)
+	}
 	latest, found, err := s.latest(ctx, tx, h.JobSeekerID)
 	if err != nil {
 		return err
@@ -383,8 +386,65 @@ func (s *Service) reuse(ctx context.Context, tx *sql.Tx, p PASS, h application.H
 	if err != nil {
 		return err
 	}
+	if err := s.saveHire(ctx, tx, p, next); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE approvals SET org_id = $2, hire_start = $3 WHERE id = $1`, p.ID, h.Structure, h.Start); err != nil {
+		return err
+	}
+	if err := s.linkHire(ctx, tx, p.ID, h.Application, h.Structure, h.Start); err != nil {
+		return err
+	}
+	return s.record(ctx, tx, h.Actor, "approval.reused", h.JobSeekerID, map[string]string{"approval": p.ID.String(), "application": h.Application.String()})
+}
+
+// moveHire follows a hire whose start moved before it began: a hire waiting for staff keeps
+// its new start; the PASS that carries it as its latest hire takes the new start as a new hire
+// would (a PASS not started moves with it, its end follows; the contract must start by the PASS
+// end); an earlier hire of the PASS only changes its line.
+func (s *Service) moveHire(ctx context.Context, tx *sql.Tx, h application.Hired) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE approval_deliveries SET hire_start = $2 WHERE application_id = $1 AND state = 'pending'`,
+		h.Application, h.Start); err != nil {
+		return fmt.Errorf("demande de PASS IAE : %w", err)
+	}
+	var id uuid.UUID
+	err := tx.QueryRowContext(ctx, `SELECT approval_id FROM approval_hires WHERE application_id = $1`, h.Application).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	p, err := s.lock(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE approval_hires SET hire_start = $2 WHERE application_id = $1`, h.Application, h.Start); err != nil {
+		return err
+	}
+	if p.HireStart != h.Moved || p.OrgID != h.Structure {
+		return nil
+	}
+	next, err := ApplyHire(p.Dates, h.Start, h.Today)
+	if err != nil {
+		return err
+	}
+	if err := s.saveHire(ctx, tx, p, next); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE approvals SET hire_start = $2 WHERE id = $1`, p.ID, h.Start); err != nil {
+		return err
+	}
+	return s.record(ctx, tx, h.Actor, "approval.hire_moved", h.JobSeekerID, map[string]string{"approval": p.ID.String(),
+		"application": h.Application.String(), "start": next.Start.String()})
+}
+
+// saveHire writes what a hire did to a PASS (ApplyHire): the suspensions it ended or removed,
+// then the dates.
+func (s *Service) saveHire(ctx context.Context, tx *sql.Tx, p PASS, next Dates) error {
 	for _, old := range p.Suspensions {
 		i := slices.IndexFunc(next.Suspensions, func(x Suspension) bool { return x.ID == old.ID })
+		var err error
 		switch {
 		case i < 0:
 			_, err = tx.ExecContext(ctx, `DELETE FROM approval_suspensions WHERE id = $1`, old.ID)
@@ -395,16 +455,7 @@ func (s *Service) reuse(ctx context.Context, tx *sql.Tx, p PASS, h application.H
 			return fmt.Errorf("fin de la suspension : %w", err)
 		}
 	}
-	if err := s.saveDates(ctx, tx, p, next); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE approvals SET org_id = $2, hire_start = $3 WHERE id = $1`, p.ID, h.Structure, h.Start); err != nil {
-		return err
-	}
-	if err := s.linkHire(ctx, tx, p.ID, h.Application, h.Structure, h.Start); err != nil {
-		return err
-	}
-	return s.record(ctx, tx, h.Actor, "approval.reused", h.JobSeekerID, map[string]string{"approval": p.ID.String(), "application": h.Application.String()})
+	return s.saveDates(ctx, tx, p, next)
 }
 
 // validDiagnosis finds the diagnosis that makes the person eligible in the structure on day: an

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,6 +31,7 @@ func (s *Server) registerApplicationRoutes() {
 	s.handle("GET /candidatures/{id}/cv", gateUser, s.applicationCV)
 	s.handle("POST /candidatures/{id}/decision", gateUser, s.applicationDecide)
 	s.handle("POST /candidatures/{id}/envoi", gateUser, s.applicationSendOn)
+	s.handle("POST /candidatures/{id}/embauche", gateUser, s.applicationChangeHire)
 	s.handle("POST /candidatures/lot", gateUser, s.applicationsBatch)
 	s.handle("POST /candidatures/{id}/actions-prealables", gateUser, s.priorActionAdd)
 	s.handle("POST /candidatures/{id}/actions-prealables/{action}/suppression", gateUser, s.priorActionDelete)
@@ -329,6 +331,8 @@ type applicationView struct {
 	Eligibility *eligibilityView
 	// PASS is the person's running PASS IAE, once hired.
 	PASS []approval.View
+	// CanChangeHire: a member of the structure may still change the hire (not started).
+	CanChangeHire bool
 }
 
 func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request) {
@@ -396,6 +400,10 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 			}
 		}
 		v.Archivable = !d.ArchivedAt.IsZero() || d.State == application.Refused || d.State == application.Cancelled || d.State == application.Obsolete
+		v.CanChangeHire = d.State == application.Accepted && d.Hire.Start.After(database.DateOf(clock.DateOf(s.clock.Now())))
+		if v.CanChangeHire && f["hiring_start"] == "" && len(errs) == 0 {
+			v.Form = hireForm(d.Hire)
+		}
 	}
 	s.render(w, r, status, "application", "Candidature de "+v.Person.FullName(), v, errs)
 }
@@ -436,6 +444,48 @@ func (s *Server) applicationDecide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setFlash(w, "application_"+string(t))
+	redirect(w, r, "/candidatures/"+id.String())
+}
+
+// hireForm is the hiring form of a recorded hire.
+func hireForm(h application.Hire) form {
+	f := form{"hiring_start": dateValue(h.Start), "hiring_end": dateValue(h.End), "contract_type": string(h.ContractType),
+		"hours_per_week": strconv.Itoa(h.HoursPerWeek), "first_mission": dateValue(h.FirstMission)}
+	if h.SalaryCents > 0 {
+		f["salary"] = strings.Replace(fmt.Sprintf("%d.%02d", h.SalaryCents/100, h.SalaryCents%100), ".", ",", 1)
+	}
+	if h.JobDescriptionID != uuid.Nil {
+		f["hired_job"] = h.JobDescriptionID.String()
+	}
+	return f
+}
+
+// applicationChangeHire changes a hire before its contract starts.
+func (s *Server) applicationChangeHire(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	if !s.parseForm(w, r) {
+		return
+	}
+	f := formOf(r, "hiring_start", "hiring_end", "contract_type", "hours_per_week", "salary", "first_mission", "hired_job")
+	h, errs := hireOf(f)
+	if len(errs) == 0 {
+		err := s.applications.ChangeHire(r.Context(), actor(r), id, h)
+		if fields := fault.FieldsOf(err); fields != nil {
+			errs = fields
+		} else if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if len(errs) > 0 {
+		s.renderApplication(w, r, http.StatusUnprocessableEntity, f, errs)
+		return
+	}
+	s.setFlash(w, "application_hire_changed")
 	redirect(w, r, "/candidatures/"+id.String())
 }
 

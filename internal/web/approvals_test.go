@@ -5,9 +5,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"parcours/internal/access"
+	"parcours/internal/application"
+	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
+	"parcours/internal/jobseeker"
+	"parcours/internal/offer"
 )
 
 // The public verification answers the state and the end only; a wrong birth date answers as an
@@ -77,4 +83,59 @@ func (w *world) actorOf(t *testing.T, key, orgKey string) access.Actor {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// Before the contract starts, the structure changes the hire from the application page: the
+// form comes filled with the hire, a refused change keeps what was typed, and the PASS not
+// started follows the new start.
+func TestChangeHireBeforeItStarts(t *testing.T) {
+	db, _ := databasetest.Open(t, database.SQLite)
+	w := newWorld(t, db)
+	s, ctx := w.s, t.Context()
+	emp := w.actorOf(t, employerAdmin, "A")
+	j, err := s.people.Create(ctx, emp, jobseeker.CreateInput{Confirmed: true, Profile: jobseeker.Profile{
+		Identity: jobseeker.Identity{Civility: jobseeker.Monsieur, BirthName: "Report", FirstNames: "Jean", BirthDate: database.Date{Year: 1982, Month: 4, Day: 5},
+			BornInFrance: true, BirthCommune: "69123"},
+		NoNIRReason: jobseeker.NoNIR, NoFTIDReason: jobseeker.FTNotRegistered, CommuneCode: "69266"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.apps.Send(ctx, emp, application.SendInput{JobSeekerID: j.ID, StructureID: w.orgs["A"].ID, JobDescriptions: []uuid.UUID{w.jd["A"]}, SelfHire: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.elig.Make(ctx, emp, j.ID, []string{"RSA"}); err != nil {
+		t.Fatal(err)
+	}
+	today := database.DateOf(clock.DateOf(s.clock.Now()))
+	start := today.AddDays(10)
+	if _, err := s.apps.Decide(ctx, emp, a.ID, application.Accept, application.Decision{Hire: application.Hire{Start: start,
+		ContractType: offer.ContractCDDI, HoursPerWeek: 26, SalaryCents: 1_450_00}}); err != nil {
+		t.Fatal(err)
+	}
+	page := "/candidatures/" + a.ID.String()
+	tok := w.token(t, employerMember)
+	r := s.do(t, "GET", page, tok, nil)
+	if r.status != 200 || !strings.Contains(r.body, "Modifier l'embauche avant le début du contrat") || !strings.Contains(r.body, `value="`+start.String()+`"`) ||
+		!strings.Contains(r.body, `value="1450,00"`) {
+		t.Fatalf("the change form: %d", r.status)
+	}
+	later := today.AddDays(30)
+	form := url.Values{"hiring_start": {later.String()}, "contract_type": {string(offer.ContractCDDI)}, "hours_per_week": {"99"}, "salary": {"1500"}}
+	if r := s.do(t, "POST", page+"/embauche", tok, form); r.status != 422 || !strings.Contains(r.body, "entre 1 et 48 heures") ||
+		!strings.Contains(r.body, `value="`+later.String()+`"`) || !strings.Contains(r.body, `value="99"`) {
+		t.Fatalf("a refused change: %d", r.status)
+	}
+	form.Set("hours_per_week", "30")
+	if r := s.do(t, "POST", page+"/embauche", tok, form); r.status != 303 {
+		t.Fatalf("change: %d %s", r.status, r.body)
+	}
+	all, err := s.passes.ForPerson(ctx, emp, j.ID, access.PurposeIAEFollowUp)
+	if err != nil || len(all) != 1 || all[0].Start != later {
+		t.Fatalf("the PASS after the change: %+v %v", all, err)
+	}
+	// A prescriber cannot.
+	if r := s.do(t, "POST", page+"/embauche", w.token(t, prescriberAdm), form); r.status != 403 && r.status != 404 {
+		t.Fatalf("another structure changes the hire: %d", r.status)
+	}
 }

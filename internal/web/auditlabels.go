@@ -67,6 +67,7 @@ var auditActions = map[string]string{
 	"jobseeker.created":                 "Création du dossier d'un candidat",
 	"jobseeker.updated":                 "Modification du dossier d'un candidat",
 	"jobseeker.followed":                "Suivi d'un candidat retrouvé par son numéro de sécurité sociale",
+	"application.hire_changed":          "Modification d'une embauche avant le début du contrat",
 	"application.sent":                  "Envoi d'une candidature",
 	"application.process":               "Candidature mise à l'étude",
 	"application.postpone":              "Candidature mise en attente",
@@ -87,6 +88,7 @@ var auditActions = map[string]string{
 	// Eligibility.
 	"eligibility.diagnosis_made": "Diagnostic d'éligibilité à l'IAE",
 	// PASS IAE.
+	"approval.hire_moved":             "PASS IAE déplacé avec la date de début du contrat",
 	"approval.issued":                 "PASS IAE délivré",
 	"approval.cancelled":              "PASS IAE annulé avec l'embauche",
 	"approval.registered":             "PASS IAE antérieur enregistré",

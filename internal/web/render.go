@@ -380,6 +380,7 @@ var flashTexts = map[string]string{
 	"jobseeker_created":               "Le dossier du candidat est créé.",
 	"jobseeker_saved":                 "Le dossier est enregistré.",
 	"application_sent":                "La candidature est envoyée : la structure la reçoit dès maintenant.",
+	"application_hire_changed":        "L'embauche est modifiée ; le PASS IAE qui n'a pas commencé suit la nouvelle date de début.",
 	"application_sent_on":             "La candidature est envoyée à l'autre structure.",
 	"application_process":             "La candidature est à l'étude.",
 	"application_postpone":            "La candidature est mise en attente ; le candidat est prévenu.",

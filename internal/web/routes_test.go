@@ -672,6 +672,10 @@ var routeTable = map[string]routeCase{
 	"GET /candidatures/{id}/cv": {path: appPath("/cv"), expect: ownFor([]string{jobSeeker, prescriberAdm, employerAdmin, employerMember}, staff)},
 	"POST /candidatures/{id}/decision": {path: appPath("/decision"), form: vals("action", "process"),
 		expect: ownFor([]string{employerAdmin, employerMember})},
+	// An accepted application only; these are pending: the structure reaches the conflict.
+	"POST /candidatures/{id}/embauche": {path: appPath("/embauche"),
+		form:   vals("hiring_start", "2027-01-04", "contract_type", "FS", "hours_per_week", "26"),
+		expect: ownFor([]string{employerAdmin, employerMember})},
 	"POST /candidatures/{id}/envoi": {path: appPath("/envoi"),
 		form: func(w *world, _, _ string) url.Values { return url.Values{"target_siret": {w.orgs["B"].SIRET}} },
 		// A refused application only; these are pending: reached, then refused as a conflict.
