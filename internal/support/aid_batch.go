@@ -185,7 +185,7 @@ func (s *Service) ExportBatch(ctx context.Context, actor access.Actor, funder st
 		if n, _ := claimed.RowsAffected(); n == 0 {
 			return ErrNothingToPay
 		}
-		b, people, err := s.batchFile(ctx, tx, id, payer)
+		b, people, aids, err := s.batchFile(ctx, tx, id, payer)
 		if err != nil {
 			return err
 		}
@@ -198,7 +198,7 @@ func (s *Service) ExportBatch(ctx context.Context, actor access.Actor, funder st
 		}
 		for i, person := range people {
 			if err := s.record(ctx, tx, actor, "support.aid_ordered", person, access.PurposeSupportAids,
-				map[string]string{"batch": id.String(), "reference": b.Transfers[i].EndToEndID}); err != nil {
+				map[string]string{"batch": id.String(), "aid": aids[i].String()}); err != nil {
 				return err
 			}
 		}
@@ -219,24 +219,23 @@ func (s *Service) ExportBatch(ctx context.Context, actor access.Actor, funder st
 
 // batchFile builds the SEPA batch of the aids of a batch, opening each beneficiary's bank
 // details under their record's key; people are the persons of the transfers, in order.
-func (s *Service) batchFile(ctx context.Context, q database.Querier, batch uuid.UUID, payer Payer) (sepa.Batch, []uuid.UUID, error) {
+func (s *Service) batchFile(ctx context.Context, q database.Querier, batch uuid.UUID, payer Payer) (b sepa.Batch, people, aids []uuid.UUID, err error) {
 	cat, err := Aids()
 	if err != nil {
-		return sepa.Batch{}, nil, err
+		return sepa.Batch{}, nil, nil, err
 	}
-	var b sepa.Batch
 	var org string
 	var exec database.Date
 	if err := q.QueryRowContext(ctx, `SELECT b.msg_id, b.created_at, b.execution_on, o.name FROM support_aid_batches b
 		JOIN organisations o ON o.id = b.org_id WHERE b.id = $1`, batch).Scan(&b.MsgID, &b.CreatedAt, &exec, &org); err != nil {
-		return b, nil, err
+		return b, nil, nil, err
 	}
 	b.Initiator, b.Execution = org, exec.Time()
 	b.Debtor = sepa.Party{Name: payer.Name, IBAN: payer.IBAN, BIC: payer.BIC}
 	rows, err := q.QueryContext(ctx, `SELECT a.id, a.record_id, r.job_seeker_id, a.aid_code, a.granted_cents, a.bank FROM support_aids a
 		JOIN support_records r ON r.id = a.record_id WHERE a.batch_id = $1 ORDER BY a.decided_at, a.id`, batch)
 	if err != nil {
-		return b, nil, err
+		return b, nil, nil, err
 	}
 	type row struct {
 		id, record, person uuid.UUID
@@ -249,32 +248,31 @@ func (s *Service) batchFile(ctx context.Context, q database.Querier, batch uuid.
 		var x row
 		if err := rows.Scan(&x.id, &x.record, &x.person, &x.code, &x.cents, &x.bank); err != nil {
 			rows.Close()
-			return b, nil, err
+			return b, nil, nil, err
 		}
 		read = append(read, x)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return b, nil, err
+		return b, nil, nil, err
 	}
-	var people []uuid.UUID
 	for _, x := range read {
 		plain, err := s.openText(ctx, q, x.record, aidBinding(x.id, "bank"), x.bank)
 		if err != nil {
-			return b, nil, err
+			return b, nil, nil, err
 		}
 		var bank Bank
 		if err := json.Unmarshal(plain, &bank); err != nil {
-			return b, nil, err
+			return b, nil, nil, err
 		}
 		aid, _ := cat.Aid(x.code)
 		ref := AidReference(x.id)
 		b.Transfers = append(b.Transfers, sepa.Transfer{EndToEndID: ref, Cents: x.cents,
 			Creditor:   sepa.Party{Name: bank.Holder, IBAN: bank.IBAN, BIC: bank.BIC},
 			Remittance: ref + " " + aid.Label})
-		people = append(people, x.person)
+		people, aids = append(people, x.person), append(aids, x.id)
 	}
-	return b, people, nil
+	return b, people, aids, nil
 }
 
 // BatchFile writes again the SEPA file of a batch of the actor's organisation (the same file
@@ -301,7 +299,7 @@ func (s *Service) BatchFile(ctx context.Context, actor access.Actor, batch uuid.
 			if len(list) != 1 {
 				return out{}, fmt.Errorf("lot de paiement : %w", fault.NotFound)
 			}
-			b, _, err := s.batchFile(ctx, q, batch, cat.Payers[list[0].Funder])
+			b, _, _, err := s.batchFile(ctx, q, batch, cat.Payers[list[0].Funder])
 			if err != nil {
 				return out{}, err
 			}
