@@ -166,6 +166,9 @@ type AidFile struct {
 	BatchID                                    uuid.UUID
 }
 
+// IsComplete tells whether the instruction found the file complete.
+func (a AidFile) IsComplete() bool { return a.Complete != nil && *a.Complete }
+
 // StateLabel is the state in French.
 func (a AidFile) StateLabel() string { return label(AidStates, a.State) }
 
@@ -370,11 +373,11 @@ func (s *Service) DecideAid(ctx context.Context, actor access.Actor, person, aid
 		if err != nil {
 			return err
 		}
-		if row.state != AidInstructed {
-			return fmt.Errorf("seule une aide instruite peut être décidée : %w", fault.Conflict)
-		}
 		if row.instructedBy.UUID == actor.UserID || row.requestedBy.UUID == actor.UserID {
 			return ErrFourEyes
+		}
+		if row.state != AidInstructed {
+			return fmt.Errorf("seule une aide instruite peut être décidée : %w", fault.Conflict)
 		}
 		a, _ := cat.Aid(row.code)
 		f := fault.Fields{}
