@@ -244,7 +244,7 @@ func (s *Service) RequestAid(ctx context.Context, actor access.Actor, person uui
 		return uuid.Nil, err
 	}
 	id := uuid.Must(uuid.NewV7())
-	err = s.aidChange(ctx, actor, person, "support.aid_requested", map[string]string{"aid": id.String(), "code": in.Code}, func(tx *sql.Tx, st state) error {
+	err = s.aidChange(ctx, actor, person, "support.aid_requested", map[string]string{"aid": id.String()}, func(tx *sql.Tx, st state) error {
 		if st.ended {
 			return fmt.Errorf("l'accompagnement est terminé : aucune nouvelle aide ne peut être demandée : %w", fault.Conflict)
 		}

@@ -15,6 +15,7 @@ import (
 	"pgregory.net/rapid"
 
 	"parcours/internal/access"
+	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
 	"parcours/internal/fault"
@@ -494,4 +495,50 @@ func TestLedgerProperty(t *testing.T) {
 			t.Fatalf("%+v", l)
 		}
 	})
+}
+
+// The justification and the bank details are in no raw database (SQLite file, pg_dump) in
+// clear, and are bound to their row: swapped between two aids, neither opens.
+func TestAidSealedAndBoundToTheirRow(t *testing.T) {
+	for _, engine := range []database.Engine{database.SQLite, database.Postgres} {
+		t.Run(string(engine), func(t *testing.T) {
+			db, url := databasetest.Open(t, engine)
+			f := newFixture(t, db)
+			ctx := context.Background()
+			f.open(t, f.person, "X")
+			in := aidInput("AGEFIPH_PAS_PSYCHIQUE", 900, "CANARI-AIDE")
+			in.Bank.Holder = "CANARI-TITULAIRE"
+			a, err := f.svc.RequestAid(ctx, f.capAdvisor, f.person, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := f.svc.RequestAid(ctx, f.capAdvisor, f.person, aidInput("FT_AGEPI", 100, "CANARI-AUTRE"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := databasetest.RawContent(t, url)
+			for _, canary := range []string{"CANARI-AIDE", "CANARI-AUTRE", "CANARI-TITULAIRE", "FR7630066100410001057380116", "30066100410001057380116", "CMCIFRPP"} {
+				if bytes.Contains(raw, []byte(canary)) {
+					t.Fatalf("the raw database holds %q in clear", canary)
+				}
+			}
+			if !bytes.Contains(raw, []byte(a.String())) && !bytes.Contains(raw, a[:]) {
+				t.Fatal("the scan does not see the rows at all")
+			}
+			var ba, bb []byte
+			for id, to := range map[uuid.UUID]*[]byte{a: &ba, b: &bb} {
+				if err := db.Reader().QueryRowContext(ctx, `SELECT bank FROM support_aids WHERE id = $1`, id).Scan(to); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for id, v := range map[uuid.UUID][]byte{a: bb, b: ba} {
+				if _, err := db.Writer().ExecContext(ctx, `UPDATE support_aids SET bank = $2 WHERE id = $1`, id, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := f.svc.PersonAids(ctx, f.capAdvisor, f.person); !errors.Is(err, crypto.ErrUndecryptable) {
+				t.Fatalf("swapped bank details opened: %v", err)
+			}
+		})
+	}
 }
