@@ -33,7 +33,8 @@ func TestSupportAidsPath(t *testing.T) {
 	if !strings.HasPrefix(karim, "/candidats/") {
 		t.Fatalf("Karim's link: %q", karim)
 	}
-	c.open(karim)
+	karim = strings.TrimSuffix(karim, "/accompagnement")
+	c.open(karim + "/accompagnement")
 	c.clickThrough(`a[href$="/accompagnement/aides"]`)
 	c.expectHeading("Aides et services")
 	c.expectText("demo aids", "Siège ergonomique", "Payée", "Aide à la mobilité (France Travail)", "Aide à la mobilité : permis de conduire")
