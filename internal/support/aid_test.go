@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"pgregory.net/rapid"
@@ -289,11 +290,28 @@ func TestAidBatchesPayEachAidExactlyOnce(t *testing.T) {
 		}
 		want := map[string]bool{}
 		var total int64
+		// Half the aids are granted before the exports, half while they run: the exports share
+		// them out, and a last export sweeps what the others left.
+		var late []uuid.UUID
+		var latePeople []uuid.UUID
 		for i := range 24 {
 			euros := int64(100 + 37*i)
-			id := f.grant(t, f.capAdvisor, colleague, people[i%len(people)], "AGEFIPH_AIDE_TECHNIQUE", euros)
-			want[support.AidReference(id)] = true
+			p := people[i%len(people)]
 			total += euros * 100
+			if i%2 == 0 {
+				id := f.grant(t, f.capAdvisor, colleague, p, "AGEFIPH_AIDE_TECHNIQUE", euros)
+				want[support.AidReference(id)] = true
+				continue
+			}
+			id, err := f.svc.RequestAid(ctx, f.capAdvisor, p, aidInput("AGEFIPH_AIDE_TECHNIQUE", euros, "X"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.svc.InstructAid(ctx, f.capAdvisor, p, id, support.Instruction{Complete: true, Cents: euros * 100}); err != nil {
+				t.Fatal(err)
+			}
+			want[support.AidReference(id)] = true
+			late, latePeople = append(late, id), append(latePeople, p)
 		}
 		// One FIPHFP aid, which no AGEFIPH batch takes; one requested aid, which no batch takes.
 		f.grant(t, f.capAdvisor, colleague, f.person, "FIPHFP_TRANSPORT", 500)
@@ -305,18 +323,33 @@ func TestAidBatchesPayEachAidExactlyOnce(t *testing.T) {
 			file []byte
 			err  error
 		}
-		results := make(chan result, 50)
+		results := make(chan result, 52)
 		var wg sync.WaitGroup
 		start := make(chan struct{})
-		for range 50 {
+		for i := range 50 {
 			wg.Go(func() {
 				<-start
+				time.Sleep(time.Duration(i%10) * 15 * time.Millisecond)
 				sum, file, err := f.svc.ExportBatch(ctx, f.capAdvisor, support.FunderAgefiph)
 				results <- result{sum, file, err}
 			})
 		}
+		wg.Go(func() {
+			<-start
+			for i, id := range late {
+				if err := f.svc.DecideAid(ctx, colleague, latePeople[i], id, true, int64(100+37*(2*i+1))*100, ""); err != nil {
+					results <- result{err: err}
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
 		close(start)
 		wg.Wait()
+		{
+			last, file, err := f.svc.ExportBatch(ctx, f.capAdvisor, support.FunderAgefiph)
+			results <- result{last, file, err}
+		}
 		close(results)
 		got := map[string]int{}
 		var batches []support.BatchSummary
