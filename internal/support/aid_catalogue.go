@@ -117,6 +117,10 @@ func ParseCatalogue(b []byte) (*Catalogue, error) {
 
 var loadCatalogue = sync.OnceValues(func() (*Catalogue, error) { return ParseCatalogue(catalogueJSON) })
 
+// The catalogue is checked when the program starts: a broken file stops it at once, with
+// every problem listed, rather than at the first request of an aid.
+func init() { MustCatalogue() }
+
 // Aids returns the embedded catalogue, checked once; a broken catalogue stops the start (see
 // MustCatalogue).
 func Aids() (*Catalogue, error) { return loadCatalogue() }
