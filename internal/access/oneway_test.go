@@ -72,13 +72,13 @@ var tables = map[string]bool{
 	"approval_prolongation_requests": true,
 	"approval_prolongations":         true,
 	"approval_deliveries":            true,
-	"support_habilitations":          true,  // who may read health data
-	"support_records":                true,  // health data (D5312-51), sealed
-	"support_caseload":               true,  // which organisations follow a disabled person
-	"support_emergency_accesses":     true,  // emergency accesses; the reason is sealed
-	"support_requests":               true,  // the person's rectification and restriction requests, sealed
-	"support_aids":                   true,  // a person's aids; justification and bank details sealed
-	"support_aid_batches":            false, // payment batches: organisation, funder, count and total, no identity
+	"support_habilitations":          true, // who may read health data
+	"support_records":                true, // health data (D5312-51), sealed
+	"support_caseload":               true, // which organisations follow a disabled person
+	"support_emergency_accesses":     true, // emergency accesses; the reason is sealed
+	"support_requests":               true, // the person's rectification and restriction requests, sealed
+	"support_aids":                   true, // a person's aids; justification, bank details and notes sealed
+	"support_aid_batches":            true, // payment batches: no beneficiary, but who created and marked them paid
 }
 
 // notDomain are the packages under internal/ that are not domain packages: the layers above
