@@ -122,7 +122,10 @@ func TestSupportPath(t *testing.T) {
 	// Nobody else reads it.
 	for _, who := range []string{demoPrescriber, demoEmployer, demoAgefiph} {
 		o := newBrowser(t, srv)
-		if status := o.login(who, demoPassword); status != 200 {
+		if who == demoAgefiph {
+			// The Agefiph agent has a second factor (the aid files addressed to the Agefiph).
+			o.loginWithCode(who, "code-agefiph")
+		} else if status := o.login(who, demoPassword); status != 200 {
 			t.Fatalf("login of %s answered %d", who, status)
 		}
 		if status := o.open(lucas + "/accompagnement"); status != 403 {

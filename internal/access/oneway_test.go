@@ -77,6 +77,8 @@ var tables = map[string]bool{
 	"support_caseload":               true, // which organisations follow a disabled person
 	"support_emergency_accesses":     true, // emergency accesses; the reason is sealed
 	"support_requests":               true, // the person's rectification and restriction requests, sealed
+	"support_aids":                   true, // a person's aids; justification, bank details and notes sealed
+	"support_aid_batches":            true, // payment batches: no beneficiary, but who created and marked them paid
 }
 
 // notDomain are the packages under internal/ that are not domain packages: the layers above

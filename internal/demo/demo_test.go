@@ -139,8 +139,17 @@ func TestLoad(t *testing.T) {
 		if n := count(t, db, `SELECT COUNT(*) FROM support_emergency_accesses WHERE reviewed_at IS NULL`); n != 1 {
 			t.Errorf("%d emergency accesses to review, want 1", n)
 		}
-		if codes, err := demo.Codes(ctx, db.Reader(), d.Envelope, clk.Now()); err != nil || len(codes) != 3 {
+		if codes, err := demo.Codes(ctx, db.Reader(), d.Envelope, clk.Now()); err != nil || len(codes) != 4 {
 			t.Errorf("advisor codes: %v %v", codes, err)
+		}
+		// Karim's aids (support_aids.go): one paid in a batch marked paid, one granted, one requested.
+		for state, want := range map[string]int{"paid": 1, "granted": 1, "requested": 1} {
+			if n := count(t, db, `SELECT COUNT(*) FROM support_aids WHERE state = $1`, state); n != want {
+				t.Errorf("%d aids %s, want %d", n, state, want)
+			}
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM support_aid_batches WHERE paid_at IS NOT NULL`); n != 1 {
+			t.Errorf("%d paid batches, want 1", n)
 		}
 		todayDate := offer.Today(clk.Now())
 		for _, c := range []struct {

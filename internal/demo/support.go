@@ -33,8 +33,9 @@ const (
 	ReceptionEmail = "accueil.cap-emploi@demo.parcours.test"
 )
 
-// mfaEmails are the demo accounts enrolled with a second factor besides the administrator.
-var mfaEmails = []string{CapEmploiEmail, SupportFTEmail, ReceptionEmail}
+// mfaEmails are the demo accounts enrolled with a second factor besides the administrator
+// (the Agefiph agent reads the aid files addressed to the Agefiph: support_aids.go).
+var mfaEmails = []string{CapEmploiEmail, SupportFTEmail, ReceptionEmail, AgefiphEmail}
 
 const supportLoadedKey = "demo_support_loaded_at"
 

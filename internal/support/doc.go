@@ -26,6 +26,17 @@
 // key is not the person's IAE key: the purge shreds the health data of one support without
 // touching the rest of the person's file, and a later support gets a fresh key.
 //
+// # Aids and services
+//
+// aid*.go keep the aids of D5312-50 3°: a catalogue in configuration (aids_catalogue.json,
+// checked at start), requests, instruction, a decision by a second person (neither the
+// requester nor the instructor), decision letters, payment batches exported as SEPA files
+// (package sepa) whose aids are claimed once by a conditional UPDATE, and the ledgers. The
+// justification, the bank details and the notes are sealed under the record's key, bound to
+// support_aids and their row; the code, funder and amounts stay in clear for the sums. AGEFIPH
+// and FIPHFP agents read the files addressed to their funder with the minimum fields. The aids
+// go with the record at the purge.
+//
 // # Retention
 //
 // PurgeOn is 6 months after the end of the title's validity or after the de-registration,

@@ -292,6 +292,9 @@ func actionLabel(action string) string {
 	case "support.request_handled", "support.restriction_lifted":
 		return "Traitement de votre demande"
 	}
+	if l := aidActionLabel(action); l != "" {
+		return l
+	}
 	return "Autre opération"
 }
 

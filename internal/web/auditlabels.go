@@ -122,6 +122,16 @@ var auditActions = map[string]string{
 	"support.restriction_lifted":     "Limitation du traitement levée",
 	"support.purged":                 "Purge des données de santé (durée de conservation échue)",
 	"support.erased":                 "Effacement des données de santé",
+	// Aids and services of the adapted support.
+	"support.aid_requested":      "Demande d'une aide",
+	"support.aid_instructed":     "Instruction d'une aide",
+	"support.aid_granted":        "Aide accordée",
+	"support.aid_refused":        "Aide refusée",
+	"support.aid_cancelled":      "Aide annulée",
+	"support.aid_ordered":        "Aide mise en paiement",
+	"support.aid_paid":           "Aide payée",
+	"support.aid_batch_exported": "Lot de virements SEPA créé",
+	"support.aid_batch_paid":     "Lot de virements marqué payé",
 }
 
 // readWhats name what a read ("read." + access.Request.What) was about.
@@ -155,6 +165,13 @@ var readWhats = map[string]string{
 	"support.accesses":           "de la liste des accès à son dossier",
 	"support.habilitations":      "des habilitations « accompagnement adapté »",
 	"support.emergencies":        "des accès d'urgence à examiner",
+	// Aids and services of the adapted support.
+	"support.aids":             "des aides d'une personne",
+	"support.aid_letter":       "d'une lettre de décision d'aide",
+	"support.aid_payments":     "des aides à payer et des lots de virements",
+	"support.aid_batch":        "d'un fichier de virements SEPA",
+	"support.aid_ledger":       "du bilan des aides par financeur",
+	"support.aid_funder_files": "des dossiers d'aide adressés au financeur",
 }
 
 // auditActionLabel is the French label of an action code, and whether it has one.

@@ -129,6 +129,7 @@ func (w *world) plantSupport(t *testing.T) {
 	}
 	w.sup = &supportWorld{emergency: list[0].ID}
 	s.clock.Advance(support.EmergencyDuration + time.Minute)
+	w.plantAids(t)
 	for _, role := range supportRoles {
 		w.secrets[role] = s.enrol(t, w.users[role])
 		w.tokens[role] = s.login(t, w.users[role].Email, w.secrets[role])
