@@ -156,8 +156,8 @@ type Documents struct {
 	Deletions []Deletion
 	// Emergency tells that the reader acts under an emergency access; Self that it is the person.
 	Emergency, Self bool
-	Ended     bool
-	Scanning  bool
+	Ended           bool
+	Scanning        bool
 }
 
 // documentState loads the state of a person's record for a documents read or change.
@@ -173,7 +173,9 @@ func (s *Service) documentState(ctx context.Context, q database.Querier, actor a
 func (s *Service) ListDocuments(ctx context.Context, actor access.Actor, person uuid.UUID) (Documents, error) {
 	var st state
 	return access.Read(ctx, s.guard, actor, access.Request{Action: access.ViewSupportDocuments, Purpose: access.PurposeSupportDocuments, What: "support.documents"},
-		func(ctx context.Context, q database.Querier) (access.Resource, error) { return s.documentState(ctx, q, actor, person, &st) },
+		func(ctx context.Context, q database.Querier) (access.Resource, error) {
+			return s.documentState(ctx, q, actor, person, &st)
+		},
 		func(ctx context.Context, q database.Querier) (Documents, error) {
 			if st.record == uuid.Nil || s.files == nil {
 				return Documents{}, errNoRecord
@@ -282,7 +284,9 @@ func (s *Service) MyDocuments(ctx context.Context, actor access.Actor) (Document
 func (s *Service) OpenDocument(ctx context.Context, actor access.Actor, person, file uuid.UUID) (files.File, error) {
 	var st state
 	return access.Read(ctx, s.guard, actor, access.Request{Action: access.ViewSupportDocuments, Purpose: access.PurposeSupportDocuments, What: "support.document"},
-		func(ctx context.Context, q database.Querier) (access.Resource, error) { return s.documentState(ctx, q, actor, person, &st) },
+		func(ctx context.Context, q database.Querier) (access.Resource, error) {
+			return s.documentState(ctx, q, actor, person, &st)
+		},
 		func(ctx context.Context, q database.Querier) (files.File, error) {
 			if st.record == uuid.Nil || s.files == nil {
 				return files.File{}, errNoRecord
