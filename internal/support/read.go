@@ -283,6 +283,14 @@ func actionLabel(action string) string {
 		return "Fin de l'accompagnement"
 	case "support.proof_stored":
 		return "Dépôt du justificatif"
+	case "read.support.documents":
+		return "Consultation de la liste des documents"
+	case "read.support.document":
+		return "Téléchargement d'un document"
+	case "support.document_stored", "support.document_sent":
+		return "Dépôt d'un document"
+	case "support.document_deleted", "support.document_expired":
+		return "Suppression d'un document"
 	case "support.break_glass":
 		return "Accès d'urgence ouvert"
 	case "support.hold_set", "support.hold_lifted":

@@ -389,3 +389,42 @@ func (s *Service) Indicators(ctx context.Context, actor access.Actor) (Statistic
 			return out, nil
 		})
 }
+
+// Cell is an entry of a table as shown: its count, or hidden.
+type Cell struct {
+	N      int
+	Hidden bool
+}
+
+// Line is a row of a table as shown: its name, its cells and its total.
+type Line struct {
+	Name  string
+	Cells []Cell
+	Total Cell
+}
+
+// Lines are the table's rows, then the totals row (named "Total").
+func (t Table) Lines() []Line {
+	g := t.Grid
+	r, c := len(g.Cells), len(g.ColTotals)
+	out := make([]Line, 0, r+1)
+	for i := 0; i <= r; i++ {
+		l := Line{Name: "Total"}
+		if i < r {
+			l.Name = t.RowNames[i]
+		}
+		for j := 0; j <= c; j++ {
+			cell := Cell{N: g.at(i, j), Hidden: !g.Shown(i, j)}
+			if cell.Hidden {
+				cell.N = 0
+			}
+			if j == c {
+				l.Total = cell
+			} else {
+				l.Cells = append(l.Cells, cell)
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}

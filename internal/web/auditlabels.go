@@ -117,6 +117,10 @@ var auditActions = map[string]string{
 	"support.restriction_lifted":     "Limitation du traitement levée",
 	"support.purged":                 "Purge des données de santé (durée de conservation échue)",
 	"support.erased":                 "Effacement des données de santé",
+	"support.document_stored":        "Dépôt d'un document d'accompagnement adapté",
+	"support.document_sent":          "Document transmis par la personne",
+	"support.document_deleted":       "Suppression d'un document d'accompagnement adapté",
+	"support.document_expired":       "Suppression d'un document (durée de conservation échue)",
 }
 
 // readWhats name what a read ("read." + access.Request.What) was about.
@@ -150,6 +154,10 @@ var readWhats = map[string]string{
 	"support.accesses":           "de la liste des accès à son dossier",
 	"support.habilitations":      "des habilitations « accompagnement adapté »",
 	"support.emergencies":        "des accès d'urgence à examiner",
+	"support.documents":          "des documents d'un accompagnement adapté",
+	"support.document":           "d'un document d'accompagnement adapté",
+	"support.statistics":         "des indicateurs de l'accompagnement adapté",
+	"support.statistics_extract": "de l'extrait statistique pseudonymisé",
 }
 
 // auditActionLabel is the French label of an action code, and whether it has one.
