@@ -355,6 +355,9 @@ func (ind Indicator) Count(rows []ExtractRow) Table {
 		t.RowNames = append(t.RowNames, k)
 	}
 	t.Grid = NewGrid(cells)
+	if len(cells) == 0 {
+		t.Grid.ColTotals = make([]int, len(colKeys))
+	}
 	t.Grid.Suppress()
 	return t
 }

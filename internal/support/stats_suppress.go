@@ -133,8 +133,12 @@ func (g *Grid) secondary(line [][2]int) bool {
 	if best < 0 {
 		best = len(line) - 1 // only the total is left
 	}
-	g.Hidden[line[best][0]][line[best][1]] = true
-	return true
+	if p := line[best]; !g.Hidden[p[0]][p[1]] {
+		g.Hidden[p[0]][p[1]] = true
+		return true
+	}
+	// A line of one entry: a total over no cell at all, zero by construction, tells nothing.
+	return false
 }
 
 // Shown tells whether entry (i, j) of the extended grid is shown.

@@ -119,6 +119,18 @@ func TestSuppressionExample(t *testing.T) {
 	}
 }
 
+// A table without rows (nobody in the scope) ends, everything hidden.
+func TestSuppressionOfAnEmptyTable(t *testing.T) {
+	g := support.NewGrid([][]int{})
+	g.ColTotals = make([]int, 3)
+	g.Suppress()
+	for j := range 4 {
+		if g.Shown(0, j) {
+			t.Fatalf("total %d shown", j)
+		}
+	}
+}
+
 // Property over random tables: every count under 11 is hidden, totals included, and
 // subtracting shown cells from shown totals, per row and per column and iterating, recovers no
 // hidden count.

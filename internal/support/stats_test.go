@@ -117,6 +117,17 @@ func TestStatisticsExtract(t *testing.T) {
 				t.Errorf("%s: %d rows, %v", name, len(rows), err)
 			}
 		}
+		// Nobody in the scope: every table is empty, its totals hidden.
+		empty, err := f.svc.Indicators(ctx, f.ftAdvisor)
+		if err != nil || len(empty.Tables) != len(support.Indicators) {
+			t.Fatalf("empty indicators: %+v %v", empty, err)
+		}
+		for _, tb := range empty.Tables {
+			lines := tb.Lines()
+			if len(lines) != 1 || len(lines[0].Cells) != len(tb.ColNames) || !lines[0].Total.Hidden {
+				t.Fatalf("empty table %+v", lines)
+			}
+		}
 		noMFA := f.stateActor(t, "DDETS_IAE", "69381")
 		noMFA.MFA = false
 		if _, err := f.svc.Extract(ctx, noMFA); !errors.Is(err, fault.Forbidden) {
