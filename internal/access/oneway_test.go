@@ -79,6 +79,7 @@ var tables = map[string]bool{
 	"support_requests":               true, // the person's rectification and restriction requests, sealed
 	"support_aids":                   true, // a person's aids; justification, bank details and notes sealed
 	"support_aid_batches":            true, // payment batches: no beneficiary, but who created and marked them paid
+	"support_document_deletions":     true, // documents deleted from a record, the reason sealed
 }
 
 // notDomain are the packages under internal/ that are not domain packages: the layers above
@@ -123,6 +124,8 @@ var exceptions = map[string]string{
 	"support.Service.Purge":                     "job: the D5312-54 purge of health data, counts only",
 	"support.Service.Erase":                     "erasure of a person, in the caller's transaction (the purge, the person's erasure): deletes and shreds, returns nothing",
 	"support.Service.PurgeJob":                  "job: the D5312-54 purge of health data, counts only",
+	"support.Service.PurgeDocuments":            "job: the retention periods of documents, deletes and counts only",
+	"support.Service.PurgeDocumentsJob":         "job: the retention periods of documents, deletes and counts only",
 	"application.Service.AutoRefuseJob":         "job: refuses the applications untouched 60 days",
 	"application.Service.RefuseUntouched":       "job: refuses the applications untouched 60 days",
 	"application.Service.ArchiveJob":            "job: archives the applications untouched 180 days",

@@ -399,7 +399,7 @@ func keysCmd(e *Env, args []string) error {
 }
 
 func purge(e *Env, args []string) error {
-	fs, l := flags(e, "purge", "Exécute une fois les tâches de conservation : comptes inactifs (avertissement à 12 mois, suppression à 13), sessions expirées, courriels envoyés anciens, données de santé de l'accompagnement adapté 6 mois après la fin de la RQTH ou la radiation.")
+	fs, l := flags(e, "purge", "Exécute une fois les tâches de conservation : comptes inactifs (avertissement à 12 mois, suppression à 13), sessions expirées, courriels envoyés anciens, données de santé de l'accompagnement adapté 6 mois après la fin de la RQTH ou la radiation, documents d'accompagnement dont la durée de conservation est échue.")
 	c, err := parse(fs, l, args)
 	if err != nil {
 		return err
@@ -414,7 +414,7 @@ func purge(e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range []string{"account.inactivity", "account.sessions_purge", "notify.purge", "support.retention"} {
+	for _, name := range []string{"account.inactivity", "account.sessions_purge", "notify.purge", "support.retention", "support.documents_retention"} {
 		res, err := runner.RunNow(ctx, name)
 		if err != nil {
 			return fmt.Errorf("%s : %w", name, err)

@@ -176,6 +176,9 @@ func Load(ctx context.Context, a Deps) (Result, error) {
 	if err := loadSupportAids(ctx, a, ids); err != nil {
 		return res, fmt.Errorf("aides de démonstration : %w", err)
 	}
+	if err := loadSupportDocuments(ctx, a, ids); err != nil {
+		return res, fmt.Errorf("documents d'accompagnement de démonstration : %w", err)
+	}
 	return res, database.SetSetting(ctx, a.DB.Writer(), "demo_loaded_at", a.Clock.Now().Format("2006-01-02T15:04:05Z"), a.Clock.Now())
 }
 

@@ -64,7 +64,7 @@ func deps(t *testing.T, db *database.DB, clk clock.Clock, places *refdata.Data) 
 // tables whose row counts must not change when the demo is loaded again.
 var tables = []string{"users", "organisations", "memberships", "structures", "conventions", "job_descriptions", "audit_events", "outbox",
 	"job_seekers", "applications", "application_transitions", "approvals", "approval_suspensions", "approval_prolongations",
-	"approval_prolongation_requests", "approval_deliveries", "support_records", "support_habilitations", "support_emergency_accesses"}
+	"approval_prolongation_requests", "approval_deliveries", "support_records", "support_habilitations", "support_emergency_accesses", "files"}
 
 func counts(t *testing.T, db *database.DB) map[string]int {
 	t.Helper()
@@ -135,6 +135,10 @@ func TestLoad(t *testing.T) {
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM support_caseload`); n != 4 {
 			t.Errorf("%d caseload rows, want 4", n)
+		}
+		// Karim's documents (issue 11): his title, a quote by Cap emploi, the bank details he sent.
+		if n := count(t, db, `SELECT COUNT(*) FROM files WHERE subject LIKE 'support:%' AND kind IN ('titre_boeth', 'devis', 'rib')`); n != 3 {
+			t.Errorf("%d support documents, want 3", n)
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM support_emergency_accesses WHERE reviewed_at IS NULL`); n != 1 {
 			t.Errorf("%d emergency accesses to review, want 1", n)

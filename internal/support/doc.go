@@ -20,8 +20,8 @@
 //
 // # Encryption
 //
-// The title and the health data, the person's requests, the reasons of emergency accesses and
-// the title's document are sealed under one data key per record (subject "support:<record>"),
+// The title and the health data, the person's requests, the reasons of emergency accesses, the
+// title's document, the documents and the reasons of their deletions are sealed under one data key per record (subject "support:<record>"),
 // wrapped by the keyring's master key, and bound to their table, column and row. A record's
 // key is not the person's IAE key: the purge shreds the health data of one support without
 // touching the rest of the person's file, and a later support gets a fresh key.
@@ -36,6 +36,26 @@
 // support_aids and their row; the code, funder and amounts stay in clear for the sums. AGEFIPH
 // and FIPHFP agents read the files addressed to their funder with the minimum fields. The aids
 // go with the record at the purge.
+//
+// # Documents
+//
+// A record's documents (D5312-50 4°, document.go) are files of the file store, sealed under the
+// record's key and bound to their row, typed (DocumentTypes: the title's document of SetProof,
+// quotes, invoices, bank details, the signed plan, letters), versioned by the store (older
+// versions stay downloadable by the advisors; the person sees the newest). Every listing and
+// download goes through access.Read with the purpose "documents". The habilitated advisors of
+// the caseload upload and delete (with a reason, sealed in support_document_deletions); the
+// person sends a signed plan or bank details to their own record. Each type has its retention
+// period (DocumentDueOn), never beyond the record's own purge; PurgeDocumentsJob deletes what is
+// due every day.
+//
+// # Statistics
+//
+// Statistics (D5312-50 5°, stats.go) never read a record: a pseudonymised extract (a keyed hash
+// of the person, the referent organisation, its département, months, closing reason, BOETH
+// category, age band) is counted into indicators whose cells under 11 people are hidden, with
+// secondary suppression (stats_suppress.go). Plans and aids add their columns as Facts and
+// their tables to Indicators.
 //
 // # Retention
 //

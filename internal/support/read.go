@@ -285,6 +285,14 @@ func actionLabel(action string) string {
 		return "Dépôt du justificatif"
 	case "support.follower_added", "support.follower_ended", "support.referent_changed":
 		return "Changement des organisations ou du conseiller qui vous suivent"
+	case "read.support.documents":
+		return "Consultation de la liste des documents"
+	case "read.support.document":
+		return "Téléchargement d'un document"
+	case "support.document_stored", "support.document_sent":
+		return "Dépôt d'un document"
+	case "support.document_deleted", "support.document_expired":
+		return "Suppression d'un document"
 	case "support.break_glass":
 		return "Accès d'urgence ouvert"
 	case "support.hold_set", "support.hold_lifted":

@@ -132,6 +132,10 @@ var auditActions = map[string]string{
 	"support.aid_paid":           "Aide payée",
 	"support.aid_batch_exported": "Lot de virements SEPA créé",
 	"support.aid_batch_paid":     "Lot de virements marqué payé",
+	"support.document_stored":    "Dépôt d'un document d'accompagnement adapté",
+	"support.document_sent":      "Document transmis par la personne",
+	"support.document_deleted":   "Suppression d'un document d'accompagnement adapté",
+	"support.document_expired":   "Suppression d'un document (durée de conservation échue)",
 }
 
 // readWhats name what a read ("read." + access.Request.What) was about.
@@ -166,12 +170,16 @@ var readWhats = map[string]string{
 	"support.habilitations":      "des habilitations « accompagnement adapté »",
 	"support.emergencies":        "des accès d'urgence à examiner",
 	// Aids and services of the adapted support.
-	"support.aids":             "des aides d'une personne",
-	"support.aid_letter":       "d'une lettre de décision d'aide",
-	"support.aid_payments":     "des aides à payer et des lots de virements",
-	"support.aid_batch":        "d'un fichier de virements SEPA",
-	"support.aid_ledger":       "du bilan des aides par financeur",
-	"support.aid_funder_files": "des dossiers d'aide adressés au financeur",
+	"support.aids":               "des aides d'une personne",
+	"support.aid_letter":         "d'une lettre de décision d'aide",
+	"support.aid_payments":       "des aides à payer et des lots de virements",
+	"support.aid_batch":          "d'un fichier de virements SEPA",
+	"support.aid_ledger":         "du bilan des aides par financeur",
+	"support.aid_funder_files":   "des dossiers d'aide adressés au financeur",
+	"support.documents":          "des documents d'un accompagnement adapté",
+	"support.document":           "d'un document d'accompagnement adapté",
+	"support.statistics":         "des indicateurs de l'accompagnement adapté",
+	"support.statistics_extract": "de l'extrait statistique pseudonymisé",
 }
 
 // auditActionLabel is the French label of an action code, and whether it has one.

@@ -150,6 +150,9 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		if strings.HasSuffix(r.URL.Path, "/postuler") || strings.HasSuffix(r.URL.Path, "/accompagnement/justificatif") {
 			limit = applicationBodyLimit
 		}
+		if documentUpload(r.URL.Path) {
+			limit = documentBodyLimit
+		}
 		if r.ContentLength > limit {
 			s.renderError(w, r, http.StatusRequestEntityTooLarge)
 			return

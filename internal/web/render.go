@@ -419,6 +419,9 @@ var flashTexts = map[string]string{
 	"support_reviewed":                "L'accès d'urgence est examiné.",
 	"support_asked":                   "Votre demande est transmise à votre conseiller.",
 	"support_restricted":              "Votre demande est transmise : le traitement de vos données est limité jusqu'à son examen.",
+	"support_document_saved":          "Le document est enregistré, chiffré.",
+	"support_document_sent":           "Votre document est transmis à votre conseiller, chiffré.",
+	"support_document_deleted":        "Le document est supprimé ; le motif est conservé dans le dossier.",
 }
 
 const flashCookie = "parcours_flash"

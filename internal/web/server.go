@@ -251,6 +251,7 @@ func (s *Server) registerRoutes() {
 	if s.support != nil {
 		s.registerSupportRoutes()
 		s.registerSupportAidRoutes()
+		s.registerSupportDocumentRoutes()
 	}
 	if s.demo != nil {
 		s.handle("GET /demo/courriels", gatePublic, s.demoMails)

@@ -42,11 +42,16 @@ var healthCanaries = []struct {
 	{[]string{"SANTE-PROPRE-TYPE", "SANTE-PROPRE-COMPENSATION", "SANTE-PROPRE-RETABLISSEMENT", "SANTE-PROPRE-LIMITATIONS", "SANTE-PROPRE-JUSTIFICATIF"}, []string{capAdvisor, ftAdvisor}},
 	{[]string{"SANTE-CANDIDAT-TYPE", "SANTE-CANDIDAT-COMPENSATION", "SANTE-CANDIDAT-RETABLISSEMENT", "SANTE-CANDIDAT-LIMITATIONS", "SANTE-CANDIDAT-JUSTIFICATIF"}, []string{jobSeeker, capAdvisor, ftAdvisor}},
 	{[]string{"SANTE-AUTRE-TYPE", "SANTE-AUTRE-COMPENSATION", "SANTE-AUTRE-RETABLISSEMENT", "SANTE-AUTRE-LIMITATIONS", "SANTE-AUTRE-JUSTIFICATIF"}, []string{otherAgency}},
+	// Documents (issue 11): a document's name and content, in each record.
+	{[]string{"DOC-PROPRE-NOM", "DOC-PROPRE-CONTENU"}, []string{capAdvisor, ftAdvisor}},
+	{[]string{"DOC-CANDIDAT-NOM", "DOC-CANDIDAT-CONTENU"}, []string{jobSeeker, capAdvisor, ftAdvisor}},
+	{[]string{"DOC-AUTRE-NOM", "DOC-AUTRE-CONTENU"}, []string{otherAgency}},
 }
 
 // supportWorld is what plantSupport adds to the world.
 type supportWorld struct {
-	emergency uuid.UUID // an emergency access of the other agency's advisor to "own", expired
+	emergency uuid.UUID            // an emergency access of the other agency's advisor to "own", expired
+	docs      map[string]uuid.UUID // a document in each record (issue 11), by person key
 }
 
 // plantSupport creates the support organisations, roles and records, and logs the roles in.
@@ -95,6 +100,7 @@ func (w *world) plantSupport(t *testing.T) {
 		}
 	}
 	today := database.DateOf(s.clock.Now())
+	docs := map[string]uuid.UUID{}
 	for key, open := range map[string]struct {
 		by     access.Actor
 		joint  uuid.UUID
@@ -118,6 +124,19 @@ func (w *world) plantSupport(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		{
+			canary := strings.Replace(open.canary, "SANTE", "DOC", 1)
+			up, err := s.support.AcceptDocument(ctx, open.by, strings.NewReader("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n% "+canary+"-CONTENU\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"),
+				canary+"-NOM.pdf")
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := s.support.AddDocument(ctx, open.by, w.person[key], support.NewDocument{Kind: "devis", Upload: up})
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs[key] = info.ID
+		}
 	}
 	// An emergency access of G's advisor to "own", then past its 4 hours: to review, not to read.
 	if err := s.support.BreakGlass(ctx, other, w.person["own"], "La personne se présente à l'accueil de l'agence G."); err != nil {
@@ -127,7 +146,7 @@ func (w *world) plantSupport(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("emergencies: %v %v", list, err)
 	}
-	w.sup = &supportWorld{emergency: list[0].ID}
+	w.sup = &supportWorld{emergency: list[0].ID, docs: docs}
 	s.clock.Advance(support.EmergencyDuration + time.Minute)
 	w.plantAids(t)
 	for _, role := range supportRoles {
@@ -231,9 +250,29 @@ var supportRouteTable = map[string]routeCase{
 	"POST /candidats/{id}/accompagnement/suivi":     {path: supportPath("/suivi"), form: vals("follower_org", uuid.NewString()), expect: caseloadOf},
 	"POST /candidats/{id}/accompagnement/suivi/fin": {path: supportPath("/suivi/fin"), form: vals("org", uuid.NewString()), expect: caseloadOf},
 	"POST /candidats/{id}/accompagnement/referent":  {path: supportPath("/referent"), form: vals("referent", uuid.NewString()), expect: caseloadOf},
-	"GET /mon-accompagnement":                       {path: fixed("/mon-accompagnement"), expect: only(jobSeeker)},
-	"GET /mon-accompagnement/justificatif":          {path: fixed("/mon-accompagnement/justificatif"), expect: only(jobSeeker)},
-	"POST /mon-accompagnement/demandes":             {path: fixed("/mon-accompagnement/demandes"), form: vals("kind", "rectification", "message", "Ma date est fausse."), expect: only(jobSeeker)},
+	// Documents and statistics (issue 11). An upload posted as a plain form reaches the
+	// caseload (400: not multipart) and is refused to the others before anything is read; a
+	// deletion without a reason reaches the caseload (422) and nobody else.
+	"GET /candidats/{id}/accompagnement/documents":  {path: supportPath("/documents"), expect: caseloadOf},
+	"POST /candidats/{id}/accompagnement/documents": {path: supportPath("/documents"), form: vals("kind", "devis"), expect: caseloadOf},
+	"GET /candidats/{id}/accompagnement/documents/{file}": {path: func(w *world, _, target string) string {
+		return "/candidats/" + w.person[target].String() + "/accompagnement/documents/" + w.sup.docs[target].String()
+	}, expect: caseloadOf},
+	"POST /candidats/{id}/accompagnement/documents/{file}/suppression": {path: func(w *world, _, target string) string {
+		return "/candidats/" + w.person[target].String() + "/accompagnement/documents/" + w.sup.docs[target].String() + "/suppression"
+	}, form: vals("reason", ""), expect: caseloadOf},
+	"GET /mon-accompagnement/documents":  {path: fixed("/mon-accompagnement/documents"), expect: only(jobSeeker)},
+	"POST /mon-accompagnement/documents": {path: fixed("/mon-accompagnement/documents"), form: vals("kind", "rib"), expect: only(jobSeeker)},
+	"GET /mon-accompagnement/documents/{file}": {path: func(w *world, _, _ string) string {
+		return "/mon-accompagnement/documents/" + w.sup.docs["js"].String()
+	}, expect: only(jobSeeker)},
+	// The indicators to the habilitated advisors and the DDETS; the extract needs a second factor,
+	// which the DDETS of the world has not passed.
+	"GET /accompagnement/statistiques":         {path: fixed("/accompagnement/statistiques"), expect: only(append([]string{ddets}, habilitatedAdvisors...)...)},
+	"GET /accompagnement/statistiques/extrait": {path: fixed("/accompagnement/statistiques/extrait"), expect: only(habilitatedAdvisors...)},
+	"GET /mon-accompagnement":                  {path: fixed("/mon-accompagnement"), expect: only(jobSeeker)},
+	"GET /mon-accompagnement/justificatif":     {path: fixed("/mon-accompagnement/justificatif"), expect: only(jobSeeker)},
+	"POST /mon-accompagnement/demandes":        {path: fixed("/mon-accompagnement/demandes"), form: vals("kind", "rectification", "message", "Ma date est fausse."), expect: only(jobSeeker)},
 }
 
 // mergedRoutes is routeTable with supportRouteTable.

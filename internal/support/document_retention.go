@@ -1,0 +1,125 @@
+package support
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"parcours/internal/access"
+	"parcours/internal/clock"
+	"parcours/internal/database"
+	"parcours/internal/jobs"
+)
+
+// DocumentPurgeReport counts what the documents' retention job did; it never names anyone.
+type DocumentPurgeReport struct {
+	// Deleted counts the versions deleted.
+	Deleted int
+	// Held counts the versions due but kept by a litigation hold on their record.
+	Held int
+}
+
+// timedKinds are the document types with a period of their own (Months > 0); the others go
+// with the record's purge.
+func timedKinds() []any {
+	var out []any
+	for _, t := range DocumentTypes {
+		if t.Months > 0 {
+			out = append(out, t.Code)
+		}
+	}
+	return out
+}
+
+// PurgeDocuments deletes every version of a document whose retention period is over (see
+// DocumentDueOn), each in its own transaction with its audit entry; a litigation hold on the
+// record keeps them. It is idempotent: a deleted version is gone, and a second run the same
+// day finds nothing. The record's own purge (Purge) erases whatever is left.
+func (s *Service) PurgeDocuments(ctx context.Context) (DocumentPurgeReport, error) {
+	today := s.today()
+	var rep DocumentPurgeReport
+	type due struct{ file, record, person uuid.UUID }
+	var list []due
+	kinds := timedKinds()
+	in := "$1"
+	for i := 2; i <= len(kinds); i++ {
+		in += fmt.Sprintf(", $%d", i)
+	}
+	err := func() error {
+		rows, err := s.db.Reader().QueryContext(ctx, `SELECT f.id, f.kind, f.created_at, r.id, r.job_seeker_id, r.ended_on, r.purge_on, r.litigation_hold
+			FROM files f JOIN support_records r ON f.subject = 'support:' || CAST(r.id AS TEXT)
+			WHERE f.kind IN (`+in+`) ORDER BY f.id`, kinds...)
+		if err != nil {
+			return fmt.Errorf("documents à supprimer : %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d due
+			var kind string
+			var created time.Time
+			var ended, purge optDate
+			var hold bool
+			if err := rows.Scan(&d.file, &kind, &created, &d.record, &d.person, &ended, &purge, &hold); err != nil {
+				return err
+			}
+			if !Due(DocumentDueOn(kind, database.DateOf(clock.DateOf(created)), ended.Date, purge.Date), today, false) {
+				continue
+			}
+			if hold {
+				rep.Held++
+				continue
+			}
+			list = append(list, d)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
+		return rep, err
+	}
+	for _, d := range list {
+		err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+			// Checked again in the transaction: a hold may have been set, the record closed
+			// again or the version deleted meanwhile.
+			var kind string
+			var created time.Time
+			var ended, purge optDate
+			var hold bool
+			err := tx.QueryRowContext(ctx, `SELECT f.kind, f.created_at, r.ended_on, r.purge_on, r.litigation_hold
+				FROM files f JOIN support_records r ON r.id = $2 WHERE f.id = $1 AND f.subject = $3`, d.file, d.record, subject(d.record)).
+				Scan(&kind, &created, &ended, &purge, &hold)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if !Due(DocumentDueOn(kind, database.DateOf(clock.DateOf(created)), ended.Date, purge.Date), today, hold) {
+				return nil
+			}
+			if err := s.files.Delete(ctx, tx, access.Actor{}, d.file, subject(d.record)); err != nil {
+				return err
+			}
+			rep.Deleted++
+			return s.record(ctx, tx, access.Actor{}, "support.document_expired", d.person, "", map[string]string{"record": d.record.String(), "kind": kind})
+		})
+		if err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// PurgeDocumentsJob is the documents' daily retention job; it reports counts only.
+func (s *Service) PurgeDocumentsJob() jobs.Job {
+	return jobs.Job{Name: "support.documents_retention", Daily: "04:30", Timeout: time.Hour, Run: func(ctx context.Context) (jobs.Result, error) {
+		if s.files == nil {
+			return jobs.Result{"deleted": 0, "held": 0}, nil
+		}
+		rep, err := s.PurgeDocuments(ctx)
+		return jobs.Result{"deleted": rep.Deleted, "held": rep.Held}, err
+	}}
+}
