@@ -290,6 +290,9 @@ func actionLabel(action string) string {
 	case "support.request_handled", "support.restriction_lifted":
 		return "Traitement de votre demande"
 	}
+	if l := planActionLabel(action); l != "" {
+		return l
+	}
 	return "Autre opération"
 }
 
