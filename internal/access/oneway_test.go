@@ -77,6 +77,8 @@ var tables = map[string]bool{
 	"support_caseload":               true, // which organisations follow a disabled person
 	"support_emergency_accesses":     true, // emergency accesses; the reason is sealed
 	"support_requests":               true, // the person's rectification and restriction requests, sealed
+	"support_plan_versions":          true, // the plan (PPAE) of a disabled person, sealed, and its acknowledgements
+	"support_plan_due":               true, // the due dates of a disabled person's plan
 }
 
 // notDomain are the packages under internal/ that are not domain packages: the layers above
@@ -121,6 +123,8 @@ var exceptions = map[string]string{
 	"support.Service.Purge":                     "job: the D5312-54 purge of health data, counts only",
 	"support.Service.Erase":                     "erasure of a person, in the caller's transaction (the purge, the person's erasure): deletes and shreds, returns nothing",
 	"support.Service.PurgeJob":                  "job: the D5312-54 purge of health data, counts only",
+	"support.Service.RemindOverdue":             "job: reminds the referents of overdue plans with a link, naming no one; counts only",
+	"support.Service.PlanReminderJob":           "job: reminds the referents of overdue plans with a link, naming no one; counts only",
 	"application.Service.AutoRefuseJob":         "job: refuses the applications untouched 60 days",
 	"application.Service.RefuseUntouched":       "job: refuses the applications untouched 60 days",
 	"application.Service.ArchiveJob":            "job: archives the applications untouched 180 days",

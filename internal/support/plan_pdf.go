@@ -12,10 +12,10 @@ import (
 	"parcours/internal/database"
 )
 
-// PlanPDF renders a version of a person's plan: a PDF of text (not an image), in French, with
+// RenderPlanPDF renders a version of a person's plan: a PDF of text (not an image), in French, with
 // the document language and title set, to print, sign or give the person. Like the PASS IAE
 // attestation, it is not a tagged PDF (the library writes no structure tree).
-func PlanPDF(b PlanBook, v PlanVersion) ([]byte, error) {
+func RenderPlanPDF(b PlanBook, v PlanVersion) ([]byte, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	tr := pdf.UnicodeTranslatorFromDescriptor("") // cp1252: every French letter
 	pdf.SetTitle(fmt.Sprintf("Projet personnalisé d'accès à l'emploi — version %d", v.Version), true)

@@ -69,10 +69,10 @@ func planBinding(record uuid.UUID, version int) crypto.Binding {
 	return crypto.Binding{Table: "support_plan_versions", Column: "content", Row: fmt.Sprintf("%s/%d", record, version)}
 }
 
-// Plan reads a person's plan and its history for the plan's purpose (D5312-50 2°), decided and
+// ReadPlan reads a person's plan and its history for the plan's purpose (D5312-50 2°), decided and
 // recorded by access.Read. While the person's restriction holds, advisors get the history
 // without the contents (Withheld); the person always reads theirs.
-func (s *Service) Plan(ctx context.Context, actor access.Actor, person uuid.UUID) (PlanBook, error) {
+func (s *Service) ReadPlan(ctx context.Context, actor access.Actor, person uuid.UUID) (PlanBook, error) {
 	var st state
 	return access.Read(ctx, s.guard, actor, access.Request{Action: access.ViewSupportPlan, Purpose: access.PurposeSupportPlan, What: "support.plan"},
 		func(ctx context.Context, q database.Querier) (access.Resource, error) {
@@ -97,7 +97,7 @@ func (s *Service) MyPlan(ctx context.Context, actor access.Actor) (PlanBook, err
 	if err != nil {
 		return PlanBook{}, err
 	}
-	return s.Plan(ctx, actor, person)
+	return s.ReadPlan(ctx, actor, person)
 }
 
 // loadPlan reads the versions of the record of st in q; with open, it opens their contents.
@@ -211,9 +211,7 @@ func (s *Service) SavePlan(ctx context.Context, actor access.Actor, person uuid.
 				return nil, err
 			}
 		}
-		if err := s.checkPlaces(ctx, tx, &p, errs); err != nil {
-			return nil, err
-		}
+		s.checkPlaces(&p, errs)
 		if err := errs.Err(); err != nil {
 			return nil, err
 		}
@@ -272,28 +270,25 @@ var errUnchanged = errors.New("plan inchangé")
 
 // checkPlaces checks the jobs and the commune against the reference data and fills their
 // labels; unknown ones are field errors added to errs.
-func (s *Service) checkPlaces(ctx context.Context, q database.Querier, p *Plan, errs fault.Fields) error {
+func (s *Service) checkPlaces(p *Plan, errs fault.Fields) {
+	places := s.people.Places()
 	for i := range p.Jobs {
-		j := &p.Jobs[i]
-		err := q.QueryRowContext(ctx, `SELECT label, rome FROM appellations WHERE code = $1`, j.Code).Scan(&j.Label, &j.Rome)
-		if errors.Is(err, sql.ErrNoRows) {
+		a, ok := places.Appellation(p.Jobs[i].Code)
+		if !ok {
 			errs.Add("jobs", "Métier non reconnu : choisissez-le dans la liste proposée.")
 			continue
 		}
-		if err != nil {
-			return err
-		}
-	}
-	if p.CommuneCode != "" {
-		err := q.QueryRowContext(ctx, `SELECT name FROM communes WHERE code = $1`, p.CommuneCode).Scan(&p.CommuneName)
-		if errors.Is(err, sql.ErrNoRows) {
-			errs.Add("commune", "Commune inconnue : choisissez-la dans la liste proposée.")
-			return nil
-		}
-		return err
+		p.Jobs[i] = PlanJob{Code: a.Code, Label: a.Label, Rome: a.Rome}
 	}
 	p.CommuneName = ""
-	return nil
+	if p.CommuneCode != "" {
+		c, ok := places.Commune(p.CommuneCode)
+		if !ok {
+			errs.Add("commune", "Commune inconnue : choisissez-la dans la liste proposée.")
+			return
+		}
+		p.CommuneName = c.Name
+	}
 }
 
 // writeDue rewrites the due dates of the record's current plan. A reminder already sent for an
@@ -420,7 +415,7 @@ func (s *Service) PlanPDF(ctx context.Context, actor access.Actor, person uuid.U
 	if b.Current() == nil {
 		return nil, "", fmt.Errorf("aucun plan n'a encore été enregistré : %w", fault.NotFound)
 	}
-	out, err := PlanPDF(b, *b.Current())
+	out, err := RenderPlanPDF(b, *b.Current())
 	if err != nil {
 		return nil, "", err
 	}
