@@ -234,6 +234,7 @@ func (a *App) Jobs() []jobs.Job {
 			return jobs.Result{"reminded": n}, err
 		}},
 		a.Support.PurgeJob(),
+		a.Support.PlanReminderJob(a.Config.BaseURL.String()),
 	}
 }
 

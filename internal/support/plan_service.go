@@ -200,9 +200,9 @@ func (s *Service) planChange(ctx context.Context, actor access.Actor, person uui
 }
 
 // SavePlan validates p and saves it as the new version of the person's plan; it returns the
-// version's number. Every field error comes at once (fault.Fields). A plan identical to the
-// current version makes no version: the current number is returned.
-func (s *Service) SavePlan(ctx context.Context, actor access.Actor, person uuid.UUID, p Plan) (int, error) {
+// version's number and whether it is new. Every field error comes at once (fault.Fields). A
+// plan identical to the current version makes no version: the current number is returned.
+func (s *Service) SavePlan(ctx context.Context, actor access.Actor, person uuid.UUID, p Plan) (int, bool, error) {
 	version := 0
 	err := s.planChange(ctx, actor, person, access.EditSupportPlan, "support.plan_saved", func(tx *sql.Tx, record uuid.UUID) (map[string]string, error) {
 		errs := fault.Fields{}
@@ -260,9 +260,9 @@ func (s *Service) SavePlan(ctx context.Context, actor access.Actor, person uuid.
 		return map[string]string{"version": fmt.Sprint(version), "changes": strings.Join(changed, ",")}, nil
 	})
 	if errors.Is(err, errUnchanged) {
-		return version, nil
+		return version, false, nil
 	}
-	return version, err
+	return version, err == nil, err
 }
 
 // errUnchanged ends the transaction of a save that changes nothing, without an audit entry.

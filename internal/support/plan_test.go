@@ -66,10 +66,10 @@ func TestPlanVersions(t *testing.T) {
 		bad.Jobs = []support.PlanJob{{Code: "99999"}}
 		bad.CommuneCode = "00000"
 		bad.Hours = 90
-		if _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, bad); len(fault.FieldsOf(err)) != 3 {
+		if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, bad); len(fault.FieldsOf(err)) != 3 {
 			t.Fatalf("bad plan: %v", err)
 		}
-		v, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("PLAN"))
+		v, _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("PLAN"))
 		if err != nil || v != 1 {
 			t.Fatalf("first version: %d %v", v, err)
 		}
@@ -77,14 +77,14 @@ func TestPlanVersions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, b.Current().Plan); err != nil || v != 1 {
+		if v, created, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, b.Current().Plan); err != nil || v != 1 || created {
 			t.Fatalf("unchanged: %d %v", v, err)
 		}
 		p := b.Current().Plan
 		p.Salary = 2100
 		p.Actions[0].Status = "in_progress"
 		f.clock.Advance(time.Hour)
-		if v, err := f.svc.SavePlan(ctx, f.ftAdvisor, f.person, p); err != nil || v != 2 {
+		if v, _, err := f.svc.SavePlan(ctx, f.ftAdvisor, f.person, p); err != nil || v != 2 {
 			t.Fatalf("second version: %d %v", v, err)
 		}
 		for name, a := range map[string]access.Actor{"Cap emploi": f.capAdvisor, "France Travail": f.ftAdvisor, "the person": f.personActor} {
@@ -128,7 +128,7 @@ func TestPlanAccessByRole(t *testing.T) {
 		f := newFixture(t, db)
 		ctx := context.Background()
 		f.open(t, f.person, "SANTE")
-		if _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("PLAN")); err != nil {
+		if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("PLAN")); err != nil {
 			t.Fatal(err)
 		}
 		before := f.count(t, "read.support.plan")
@@ -142,11 +142,11 @@ func TestPlanAccessByRole(t *testing.T) {
 			if _, _, err := f.svc.PlanPDF(ctx, a, f.person); !errors.Is(err, fault.Forbidden) {
 				t.Errorf("%s downloads: %v", name, err)
 			}
-			if _, err := f.svc.SavePlan(ctx, a, f.person, f.plan("INTRUS")); !errors.Is(err, fault.Forbidden) {
+			if _, _, err := f.svc.SavePlan(ctx, a, f.person, f.plan("INTRUS")); !errors.Is(err, fault.Forbidden) {
 				t.Errorf("%s saves: %v", name, err)
 			}
 		}
-		if _, err := f.svc.SavePlan(ctx, f.personActor, f.person, f.plan("MOI")); !errors.Is(err, fault.Forbidden) {
+		if _, _, err := f.svc.SavePlan(ctx, f.personActor, f.person, f.plan("MOI")); !errors.Is(err, fault.Forbidden) {
 			t.Errorf("the person saves: %v", err)
 		}
 		// Readers by caseload write one entry each, with the plan's purpose.
@@ -169,7 +169,7 @@ func TestPlanAccessByRole(t *testing.T) {
 		if b, err := f.svc.ReadPlan(ctx, f.otherAdvisor, f.person); err != nil || !b.Emergency || b.Current().Plan.Objectives != "PLAN-OBJECTIFS" {
 			t.Fatalf("emergency read: %v", err)
 		}
-		if _, err := f.svc.SavePlan(ctx, f.otherAdvisor, f.person, f.plan("URGENCE")); !errors.Is(err, fault.Forbidden) {
+		if _, _, err := f.svc.SavePlan(ctx, f.otherAdvisor, f.person, f.plan("URGENCE")); !errors.Is(err, fault.Forbidden) {
 			t.Fatalf("emergency edit: %v", err)
 		}
 		// The PDF: text in French, the person's jobs and actions.
@@ -196,7 +196,7 @@ func TestPlanAcknowledgement(t *testing.T) {
 		if err := f.svc.Acknowledge(ctx, f.personActor, f.person, 1, "", database.Date{}); !errors.Is(err, fault.Conflict) {
 			t.Fatalf("no plan yet: %v", err)
 		}
-		if _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("PLAN")); err != nil {
+		if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("PLAN")); err != nil {
 			t.Fatal(err)
 		}
 		err := f.svc.Acknowledge(ctx, f.capAdvisor, f.person, 1, "online", today.AddDays(1))
@@ -211,7 +211,7 @@ func TestPlanAcknowledgement(t *testing.T) {
 		}
 		p := f.plan("PLAN")
 		p.Hours = 35
-		if _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, p); err != nil {
+		if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, p); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.svc.Acknowledge(ctx, f.personActor, f.person, 1, "", database.Date{}); !errors.Is(err, fault.Conflict) {
@@ -241,13 +241,13 @@ func TestPlanRestrictedAndEnded(t *testing.T) {
 		f := newFixture(t, db)
 		ctx := context.Background()
 		f.open(t, f.person, "SANTE")
-		if _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("PLAN")); err != nil {
+		if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("PLAN")); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.svc.Ask(ctx, f.personActor, support.RequestRestriction, "Je conteste."); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("AUTRE")); !errors.Is(err, fault.Conflict) {
+		if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("AUTRE")); !errors.Is(err, fault.Conflict) {
 			t.Fatalf("save while restricted: %v", err)
 		}
 		if err := f.svc.Acknowledge(ctx, f.personActor, f.person, 1, "", database.Date{}); !errors.Is(err, fault.Conflict) {
@@ -273,7 +273,7 @@ func TestPlanRestrictedAndEnded(t *testing.T) {
 		if err := f.svc.Close(ctx, f.capAdvisor, f.person, "employment", f.today()); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("APRES")); !errors.Is(err, fault.Conflict) {
+		if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("APRES")); !errors.Is(err, fault.Conflict) {
 			t.Fatalf("save after the end: %v", err)
 		}
 		if b, err := f.svc.ReadPlan(ctx, f.capAdvisor, f.person); err != nil || b.Editable() || b.Versions[0].Plan.Objectives != "PLAN-OBJECTIFS" {
@@ -291,7 +291,7 @@ func TestPlanOverdueRemindersIdempotent(t *testing.T) {
 		f.open(t, f.person, "SANTE")
 		p := f.plan("PLAN")
 		p.Actions = append(p.Actions, support.PlanAction{Type: "mobility", Description: "PLAN-FAITE", DueOn: f.today().AddDays(5), Status: "done", Owner: "advisor"})
-		if _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, p); err != nil {
+		if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, p); err != nil {
 			t.Fatal(err)
 		}
 		remind := func() support.RemindReport {
@@ -331,7 +331,7 @@ func TestPlanOverdueRemindersIdempotent(t *testing.T) {
 		}
 		p = b.Current().Plan
 		p.Salary = 1800
-		if _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, p); err != nil {
+		if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, p); err != nil {
 			t.Fatal(err)
 		}
 		if rep := remind(); rep.Items != 0 {
@@ -339,7 +339,7 @@ func TestPlanOverdueRemindersIdempotent(t *testing.T) {
 		}
 		p.Actions[0].DueOn = f.today().AddDays(1)
 		p.Reviews[0].HeldOn, p.Reviews[0].Summary = f.today(), "PLAN-COMPTE-RENDU"
-		if _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, p); err != nil {
+		if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, p); err != nil {
 			t.Fatal(err)
 		}
 		if rep := remind(); rep.Items != 0 || overdue() {
@@ -382,7 +382,7 @@ func TestPlanErasedWithTheRecord(t *testing.T) {
 		f := newFixture(t, db)
 		ctx := context.Background()
 		id := f.open(t, f.person, "SANTE")
-		if _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("PLAN")); err != nil {
+		if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, f.plan("PLAN")); err != nil {
 			t.Fatal(err)
 		}
 		var sealed []byte
@@ -409,7 +409,7 @@ func TestPlanErasedWithTheRecord(t *testing.T) {
 		if _, err := f.svc.Open(ctx, f.capAdvisor, other, in, f.ftOrg.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.SavePlan(ctx, f.capAdvisor, other, f.plan("AUTRE")); err != nil {
+		if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, other, f.plan("AUTRE")); err != nil {
 			t.Fatal(err)
 		}
 		f.clock.Advance(200 * 24 * time.Hour)

@@ -414,6 +414,10 @@ var flashTexts = map[string]string{
 	"support_reviewed":                "L'accès d'urgence est examiné.",
 	"support_asked":                   "Votre demande est transmise à votre conseiller.",
 	"support_restricted":              "Votre demande est transmise : le traitement de vos données est limité jusqu'à son examen.",
+	"support_plan_saved":              "Le plan d'accompagnement est enregistré : une nouvelle version est créée.",
+	"support_plan_unchanged":          "Le plan d'accompagnement n'a pas changé : aucune nouvelle version.",
+	"support_plan_acknowledged":       "La prise de connaissance du plan est enregistrée.",
+	"support_plan_acknowledged_mine":  "Merci : votre prise de connaissance du plan est enregistrée.",
 }
 
 const flashCookie = "parcours_flash"

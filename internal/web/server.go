@@ -250,6 +250,7 @@ func (s *Server) registerRoutes() {
 	}
 	if s.support != nil {
 		s.registerSupportRoutes()
+		s.registerSupportPlanRoutes()
 	}
 	if s.demo != nil {
 		s.handle("GET /demo/courriels", gatePublic, s.demoMails)
