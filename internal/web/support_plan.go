@@ -110,9 +110,11 @@ type planFormView struct {
 	Types      []option
 	Statuses   []option
 	Owners     []option
-	MaxJobs    []int
-	Candidates map[string]bool
+	Jobs       []planJobSlot
 }
+
+// planJobSlot is one of the job fields.
+type planJobSlot struct{ Name, Label string }
 
 func optionsOf(list []support.Option) []option {
 	out := make([]option, len(list))
@@ -186,9 +188,15 @@ func (s *Server) renderSupportPlanForm(w http.ResponseWriter, r *http.Request, s
 	if len(reviews) < support.MaxPlanReviews {
 		reviews = append(reviews, form{})
 	}
+	for i := range actions {
+		actions[i]["n"] = strconv.Itoa(i + 1)
+	}
+	for i := range reviews {
+		reviews[i]["n"] = strconv.Itoa(i + 1)
+	}
 	s.render(w, r, status, "support_plan_form", "Modifier le plan d'accompagnement", planFormView{PersonID: id, Book: b, Values: f,
 		Actions: actions, Reviews: reviews, Types: optionsOf(support.ActionTypes), Statuses: optionsOf(support.ActionStatuses),
-		Owners: optionsOf(support.ActionOwners), MaxJobs: []int{0, 1, 2}}, errs)
+		Owners: optionsOf(support.ActionOwners), Jobs: []planJobSlot{{"job0", "Métier 1"}, {"job1", "Métier 2"}, {"job2", "Métier 3"}}}, errs)
 }
 
 // planInput parses the plan's form. Rows left blank are dropped, the others renumbered, so that
