@@ -117,6 +117,9 @@ var auditActions = map[string]string{
 	"support.restriction_lifted":     "Limitation du traitement levée",
 	"support.purged":                 "Purge des données de santé (durée de conservation échue)",
 	"support.erased":                 "Effacement des données de santé",
+	"support.plan_saved":             "Nouvelle version d'un plan d'accompagnement",
+	"support.plan_acknowledged":      "Prise de connaissance d'un plan d'accompagnement",
+	"support.plan_reminded":          "Rappel d'une échéance dépassée d'un plan d'accompagnement",
 }
 
 // readWhats name what a read ("read." + access.Request.What) was about.
@@ -150,6 +153,8 @@ var readWhats = map[string]string{
 	"support.accesses":           "de la liste des accès à son dossier",
 	"support.habilitations":      "des habilitations « accompagnement adapté »",
 	"support.emergencies":        "des accès d'urgence à examiner",
+	"support.plan":               "d'un plan d'accompagnement (PPAE)",
+	"support.plan_pdf":           "du PDF d'un plan d'accompagnement",
 }
 
 // auditActionLabel is the French label of an action code, and whether it has one.

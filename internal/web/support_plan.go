@@ -102,15 +102,15 @@ func (s *Server) renderSupportPlan(w http.ResponseWriter, r *http.Request, statu
 
 // planFormView is the plan's form.
 type planFormView struct {
-	PersonID   uuid.UUID
-	Book       support.PlanBook
-	Values     form
-	Actions    []form
-	Reviews    []form
-	Types      []option
-	Statuses   []option
-	Owners     []option
-	Jobs       []planJobSlot
+	PersonID uuid.UUID
+	Book     support.PlanBook
+	Values   form
+	Actions  []form
+	Reviews  []form
+	Types    []option
+	Statuses []option
+	Owners   []option
+	Jobs     []planJobSlot
 }
 
 // planJobSlot is one of the job fields.
