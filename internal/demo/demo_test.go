@@ -64,7 +64,8 @@ func deps(t *testing.T, db *database.DB, clk clock.Clock, places *refdata.Data) 
 // tables whose row counts must not change when the demo is loaded again.
 var tables = []string{"users", "organisations", "memberships", "structures", "conventions", "job_descriptions", "audit_events", "outbox",
 	"job_seekers", "applications", "application_transitions", "approvals", "approval_suspensions", "approval_prolongations",
-	"approval_prolongation_requests", "approval_deliveries", "support_records", "support_habilitations", "support_emergency_accesses"}
+	"approval_prolongation_requests", "approval_deliveries", "support_records", "support_habilitations", "support_emergency_accesses",
+	"support_plan_versions"}
 
 func counts(t *testing.T, db *database.DB) map[string]int {
 	t.Helper()
@@ -135,6 +136,13 @@ func TestLoad(t *testing.T) {
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM support_caseload`); n != 4 {
 			t.Errorf("%d caseload rows, want 4", n)
+		}
+		// Karim's plan: two versions, the first acknowledged; a review overdue.
+		if n := count(t, db, `SELECT COUNT(*) FROM support_plan_versions WHERE ack_how <> ''`)*10 + count(t, db, `SELECT COUNT(*) FROM support_plan_versions`); n != 12 {
+			t.Errorf("plan versions: %d acknowledged, %d in all; want 1 and 2", n/10, n%10)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM support_plan_due WHERE NOT settled AND kind = 'review'`); n != 1 {
+			t.Errorf("%d reviews pending, want 1", n)
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM support_emergency_accesses WHERE reviewed_at IS NULL`); n != 1 {
 			t.Errorf("%d emergency accesses to review, want 1", n)
