@@ -126,7 +126,7 @@ func TestSupportPath(t *testing.T) {
 	f := newBrowser(t, srv)
 	f.loginWithCode(demoSupportFT, "code-accompagnement-ft")
 	f.open("/accompagnement")
-	f.expectText("caseload", "Lucas Girard", "Karim Benali", "Samira Haddad", "Plan en retard")
+	f.expectText("caseload", "Lucas Girard", "Karim Benali", "Samira Haddad", "PLAN EN RETARD")
 	if strings.Contains(f.bodyText(), "Bernard") {
 		// The purge runs at start-up; give it a moment.
 		time.Sleep(3 * time.Second)
@@ -172,7 +172,7 @@ func TestSupportPath(t *testing.T) {
 	// He reads his plan and its history, and acknowledges the current version online.
 	p.open("/mon-accompagnement/plan")
 	p.expectHeading("Mon plan d'accompagnement")
-	p.expectText("own plan", "Magasinier", "En retard", "Historique des versions", "En entretien")
+	p.expectText("own plan", "Magasinier", "EN RETARD", "Historique des versions", "En entretien")
 	check(p, "own plan")
 	p.shoot("support-plan-mine")
 	p.clickThrough(`main form[action="/mon-accompagnement/plan/prise-de-connaissance"] button[type=submit]`)
