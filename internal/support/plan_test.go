@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"parcours/internal/access"
+	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
 	"parcours/internal/fault"
@@ -420,4 +423,49 @@ func TestPlanErasedWithTheRecord(t *testing.T) {
 			t.Fatalf("%d rows left after the purge (%v)", n, err)
 		}
 	})
+}
+
+// The plan is in no raw scan of the database, and a version's content moved to another
+// record's row does not open.
+func TestPlanSealedInTheRawDatabase(t *testing.T) {
+	for _, engine := range []database.Engine{database.SQLite, database.Postgres} {
+		t.Run(string(engine), func(t *testing.T) {
+			db, url := databasetest.Open(t, engine)
+			f := newFixture(t, db)
+			ctx := context.Background()
+			other, _ := f.newPerson(t, f.capAdvisor, "autre@exemple.fr")
+			a := f.open(t, f.person, "SANTE-UN")
+			b := f.open(t, other, "SANTE-DEUX")
+			for person, canary := range map[uuid.UUID]string{f.person: "PLAN-UN", other: "PLAN-DEUX"} {
+				p := f.plan(canary)
+				p.Reviews[0].PlannedOn = f.today().AddDays(-1)
+				p.Reviews[0].HeldOn, p.Reviews[0].Summary = f.today(), canary+"-COMPTE-RENDU"
+				if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, person, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			raw := databasetest.RawContent(t, url)
+			for _, canary := range []string{"PLAN-UN", "PLAN-DEUX", "COMPTE-RENDU", "OBJECTIFS"} {
+				if bytes.Contains(raw, []byte(canary)) {
+					t.Fatalf("the raw database holds %q in clear", canary)
+				}
+			}
+			var ca, cb []byte
+			for id, dst := range map[uuid.UUID]*[]byte{a: &ca, b: &cb} {
+				if err := db.Reader().QueryRowContext(ctx, `SELECT content FROM support_plan_versions WHERE record_id = $1 AND version = 1`, id).Scan(dst); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for id, v := range map[uuid.UUID][]byte{a: cb, b: ca} {
+				if _, err := db.Writer().ExecContext(ctx, `UPDATE support_plan_versions SET content = $2 WHERE record_id = $1 AND version = 1`, id, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, p := range []uuid.UUID{f.person, other} {
+				if _, err := f.svc.ReadPlan(ctx, f.capAdvisor, p); !errors.Is(err, crypto.ErrUndecryptable) {
+					t.Fatalf("swapped plan opened: %v", err)
+				}
+			}
+		})
+	}
 }
