@@ -6,10 +6,12 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"pgregory.net/rapid"
 
 	"parcours/internal/access"
 	"parcours/internal/crypto"
@@ -323,9 +325,24 @@ func TestPlanOverdueRemindersIdempotent(t *testing.T) {
 		if rep := remind(); rep.Items != 0 {
 			t.Fatalf("second run: %+v", rep)
 		}
-		f.clock.Advance(10 * 24 * time.Hour) // the review is late too
-		if rep := remind(); rep.Items != 1 || rep.Mails != 1 {
-			t.Fatalf("review late: %+v", rep)
+		f.clock.Advance(10 * 24 * time.Hour) // the review is late too; concurrent runs remind it once
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		total := support.RemindReport{}
+		for range 4 {
+			wg.Go(func() {
+				rep, err := f.svc.RemindOverdue(ctx, "https://parcours.test")
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				total.Items, total.Mails = total.Items+rep.Items, total.Mails+rep.Mails
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if total.Items != 1 || total.Mails != 1 {
+			t.Fatalf("review late, concurrent runs: %+v", total)
 		}
 		// Saving the plan keeps what was reminded; a new due date may be reminded once more.
 		b, err := f.svc.ReadPlan(ctx, f.capAdvisor, f.person)
@@ -468,4 +485,60 @@ func TestPlanSealedInTheRawDatabase(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Property, on both engines, with a controllable clock: whatever the plan's due dates and
+// statuses and however the days pass, each run reminds exactly the items overdue and not yet
+// reminded for that due date, and a second run the same day reminds nothing.
+func TestPlanRemindersProperty(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		f.open(t, f.person, "SANTE")
+		rapid.Check(t, func(rt *rapid.T) {
+			today := f.today()
+			p := support.Plan{}
+			type item struct {
+				due     database.Date
+				settled bool
+			}
+			items := map[string]item{}
+			for range rapid.IntRange(1, 4).Draw(rt, "actions") {
+				a := support.PlanAction{ID: uuid.NewString(), Type: "other", Description: "Action", DueOn: today.AddDays(rapid.IntRange(-5, 15).Draw(rt, "due")),
+					Status: rapid.SampledFrom([]string{"planned", "in_progress", "done", "abandoned"}).Draw(rt, "status"), Owner: "person"}
+				p.Actions = append(p.Actions, a)
+				items[a.ID] = item{a.DueOn, a.Settled()}
+			}
+			for range rapid.IntRange(0, 2).Draw(rt, "reviews") {
+				r := support.PlanReview{ID: uuid.NewString(), PlannedOn: today.AddDays(rapid.IntRange(-5, 15).Draw(rt, "planned"))}
+				if rapid.Bool().Draw(rt, "held") {
+					r.HeldOn = today
+				}
+				p.Reviews = append(p.Reviews, r)
+				items[r.ID] = item{r.PlannedOn, !r.HeldOn.IsZero()}
+			}
+			if _, _, err := f.svc.SavePlan(ctx, f.capAdvisor, f.person, p); err != nil {
+				rt.Fatal(err)
+			}
+			reminded := map[string]bool{}
+			for range rapid.IntRange(1, 3).Draw(rt, "days") {
+				f.clock.Advance(time.Duration(rapid.IntRange(0, 7).Draw(rt, "advance")) * 24 * time.Hour)
+				now := f.today()
+				want := 0
+				for id, it := range items {
+					if !it.settled && it.due.Before(now) && !reminded[id] {
+						reminded[id] = true
+						want++
+					}
+				}
+				rep, err := f.svc.RemindOverdue(ctx, "https://parcours.test")
+				if err != nil || rep.Items != want || rep.Mails != want {
+					rt.Fatalf("day %s: %+v, want %d (%v)", now, rep, want, err)
+				}
+				if rep, err := f.svc.RemindOverdue(ctx, "https://parcours.test"); err != nil || rep.Items != 0 {
+					rt.Fatalf("second run: %+v %v", rep, err)
+				}
+			}
+		})
+	})
 }
