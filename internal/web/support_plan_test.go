@@ -105,8 +105,24 @@ func TestSupportPlanPages(t *testing.T) {
 		if pdf = s.do(t, "GET", "/mon-accompagnement/plan/pdf", js, nil); pdf.status != 200 || !strings.Contains(pdf.body, "PLAN-CANDIDAT-ACTION") {
 			t.Fatalf("the person's pdf: %d", pdf.status)
 		}
+		// An emergency access of another agency reads the plan, never edits it.
+		g := w.token(t, otherAgency)
+		if r := s.do(t, "GET", own, g, nil); r.status != 403 {
+			t.Fatalf("other agency before its emergency access: %d", r.status)
+		}
+		if r := s.do(t, "POST", "/candidats/"+w.person["own"].String()+"/accompagnement/bris-de-glace", g,
+			url.Values{"reason": {"La personne est à l'accueil sans rendez-vous."}}); r.status != 303 {
+			t.Fatalf("break glass: %d", r.status)
+		}
+		if r := s.do(t, "GET", own, g, nil); r.status != 200 || !strings.Contains(r.body, "NOUVEL-OBJECTIF") || !strings.Contains(r.body, "Accès d") ||
+			strings.Contains(r.body, "Modifier le plan") {
+			t.Fatalf("emergency read: %d", r.status)
+		}
+		if r := s.do(t, "POST", own+"/modifier", g, good); r.status != 403 {
+			t.Fatalf("emergency edit: %d", r.status)
+		}
 		// Nobody else reads it.
-		for _, role := range []string{ftNoHab, otherAgency, agefiph, staff, employerAdmin, prescriberAdm, jobSeeker} {
+		for _, role := range []string{ftNoHab, agefiph, staff, employerAdmin, prescriberAdm, jobSeeker} {
 			for _, path := range []string{own, own + "/pdf", own + "/modifier"} {
 				if r := s.do(t, "GET", path, w.token(t, role), nil); r.status != 403 && r.status != 404 {
 					t.Errorf("%s on %s: %d", role, path, r.status)
