@@ -203,20 +203,39 @@ func (s *Server) renderSupportPlanForm(w http.ResponseWriter, r *http.Request, s
 // the service's errors (a<i>_…, r<i>_…) name the rows shown again. Jobs, the commune, numbers
 // and dates that do not parse are field errors.
 func (s *Server) planInput(r *http.Request) (support.Plan, form, []form, []form, fault.Fields) {
-	f := formOf(r, "job0", "job1", "job2", "commune", "radius_km", "salary", "hours", "objectives")
 	errs := fault.Fields{}
-	var p support.Plan
+	p, f := s.planHead(r, errs)
+	actions := formRows(r, "a", []string{"id", "type", "description", "due_on", "status", "owner"}, func(x form) bool {
+		return x["type"] == "" && x["description"] == "" && x["due_on"] == ""
+	})
+	for i, a := range actions {
+		p.Actions = append(p.Actions, support.PlanAction{ID: a["id"], Type: a["type"], Description: a["description"],
+			DueOn: rowDate(errs, a, "due_on", fmt.Sprintf("a%d_due_on", i)), Status: a["status"], Owner: a["owner"]})
+	}
+	reviews := formRows(r, "r", []string{"id", "planned_on", "held_on", "summary"}, func(x form) bool {
+		return x["planned_on"] == "" && x["held_on"] == "" && x["summary"] == ""
+	})
+	for i, x := range reviews {
+		p.Reviews = append(p.Reviews, support.PlanReview{ID: x["id"], PlannedOn: rowDate(errs, x, "planned_on", fmt.Sprintf("r%d_planned_on", i)),
+			HeldOn: rowDate(errs, x, "held_on", fmt.Sprintf("r%d_held_on", i)), Summary: x["summary"]})
+	}
+	return p, f, actions, reviews, errs
+}
+
+// planHead parses the jobs, the area, the salary, the hours and the objectives.
+func (s *Server) planHead(r *http.Request, errs fault.Fields) (support.Plan, form) {
+	f := formOf(r, "job0", "job1", "job2", "commune", "radius_km", "salary", "hours", "objectives")
+	p := support.Plan{Objectives: f["objectives"]}
 	for i := range support.MaxPlanJobs {
 		name := fmt.Sprintf("job%d", i)
 		if f[name] == "" {
 			continue
 		}
-		a, msg := s.resolveAppellation(f[name])
-		if msg != "" {
+		if a, msg := s.resolveAppellation(f[name]); msg != "" {
 			errs.Add(name, "Métier non reconnu : choisissez-le dans la liste proposée.")
-			continue
+		} else {
+			p.Jobs = append(p.Jobs, support.PlanJob{Code: a.Code})
 		}
-		p.Jobs = append(p.Jobs, support.PlanJob{Code: a.Code})
 	}
 	if f["commune"] != "" {
 		code, _, msg := s.resolveCommune(f["commune"])
@@ -238,46 +257,36 @@ func (s *Server) planInput(r *http.Request) (support.Plan, form, []form, []form,
 	p.RadiusKm = number("radius_km", "Indiquez un nombre de kilomètres.")
 	p.Salary = number("salary", "Indiquez un montant en euros, sans centimes.")
 	p.Hours = number("hours", "Indiquez un nombre d'heures.")
-	p.Objectives = f["objectives"]
-	date := func(row form, field, name string) database.Date {
-		if row[field] == "" {
-			return database.Date{}
+	return p, f
+}
+
+// formRows reads the rows <prefix><i>_<field> of a form (<prefix>n of them, 40 at most),
+// dropping the blank ones.
+func formRows(r *http.Request, prefix string, fields []string, blank func(form) bool) []form {
+	n, _ := strconv.Atoi(r.PostFormValue(prefix + "n"))
+	var out []form
+	for i := range min(n, 40) {
+		row := form{}
+		for _, field := range fields {
+			row[field] = strings.TrimSpace(r.PostFormValue(fmt.Sprintf("%s%d_%s", prefix, i, field)))
 		}
-		d, err := database.ParseDate(row[field])
-		if err != nil {
-			errs.Add(name, "Date invalide : utilisez le sélecteur de date.")
+		if !blank(row) {
+			out = append(out, row)
 		}
-		return d
 	}
-	rows := func(prefix string, fields []string, blank func(form) bool) []form {
-		n, _ := strconv.Atoi(r.PostFormValue(prefix + "n"))
-		var out []form
-		for i := range min(n, 40) {
-			row := form{}
-			for _, field := range fields {
-				row[field] = strings.TrimSpace(r.PostFormValue(fmt.Sprintf("%s%d_%s", prefix, i, field)))
-			}
-			if !blank(row) {
-				out = append(out, row)
-			}
-		}
-		return out
+	return out
+}
+
+// rowDate parses a row's date; one that does not parse is an error on the field name.
+func rowDate(errs fault.Fields, row form, field, name string) database.Date {
+	if row[field] == "" {
+		return database.Date{}
 	}
-	actions := rows("a", []string{"id", "type", "description", "due_on", "status", "owner"}, func(x form) bool {
-		return x["type"] == "" && x["description"] == "" && x["due_on"] == ""
-	})
-	for i, a := range actions {
-		p.Actions = append(p.Actions, support.PlanAction{ID: a["id"], Type: a["type"], Description: a["description"],
-			DueOn: date(a, "due_on", fmt.Sprintf("a%d_due_on", i)), Status: a["status"], Owner: a["owner"]})
+	d, err := database.ParseDate(row[field])
+	if err != nil {
+		errs.Add(name, "Date invalide : utilisez le sélecteur de date.")
 	}
-	reviews := rows("r", []string{"id", "planned_on", "held_on", "summary"}, func(x form) bool {
-		return x["planned_on"] == "" && x["held_on"] == "" && x["summary"] == ""
-	})
-	for i, x := range reviews {
-		p.Reviews = append(p.Reviews, support.PlanReview{ID: x["id"], PlannedOn: date(x, "planned_on", fmt.Sprintf("r%d_planned_on", i)),
-			HeldOn: date(x, "held_on", fmt.Sprintf("r%d_held_on", i)), Summary: x["summary"]})
-	}
-	return p, f, actions, reviews, errs
+	return d
 }
 
 func (s *Server) supportPlanSave(w http.ResponseWriter, r *http.Request) {
