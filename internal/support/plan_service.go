@@ -215,22 +215,9 @@ func (s *Service) SavePlan(ctx context.Context, actor access.Actor, person uuid.
 		if err := errs.Err(); err != nil {
 			return nil, err
 		}
-		var current int
-		var sealed []byte
-		err := tx.QueryRowContext(ctx, `SELECT version, content FROM support_plan_versions WHERE record_id = $1 ORDER BY version DESC LIMIT 1`, record).
-			Scan(&current, &sealed)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		current, before, err := s.currentPlan(ctx, tx, record)
+		if err != nil {
 			return nil, err
-		}
-		var before Plan
-		if current > 0 {
-			plain, err := s.env.Open(ctx, tx, subject(record), planBinding(record, current), sealed)
-			if err != nil {
-				return nil, err
-			}
-			if before, err = unmarshalPlan(plain); err != nil {
-				return nil, err
-			}
 		}
 		changed := changes(before, p)
 		if current > 0 && len(changed) == 0 {
@@ -263,6 +250,27 @@ func (s *Service) SavePlan(ctx context.Context, actor access.Actor, person uuid.
 		return version, false, nil
 	}
 	return version, err == nil, err
+}
+
+// currentPlan reads and opens the current version of a record's plan in q (0 and an empty plan
+// when none was saved).
+func (s *Service) currentPlan(ctx context.Context, q database.Querier, record uuid.UUID) (int, Plan, error) {
+	var current int
+	var sealed []byte
+	err := q.QueryRowContext(ctx, `SELECT version, content FROM support_plan_versions WHERE record_id = $1 ORDER BY version DESC LIMIT 1`, record).
+		Scan(&current, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, Plan{}, nil
+	}
+	if err != nil {
+		return 0, Plan{}, err
+	}
+	plain, err := s.env.Open(ctx, q, subject(record), planBinding(record, current), sealed)
+	if err != nil {
+		return 0, Plan{}, err
+	}
+	p, err := unmarshalPlan(plain)
+	return current, p, err
 }
 
 // errUnchanged ends the transaction of a save that changes nothing, without an audit entry.
