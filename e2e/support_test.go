@@ -94,6 +94,26 @@ func TestSupportPath(t *testing.T) {
 	check(c, "support record")
 	c.shoot("support-record-cap-emploi")
 
+	// Cap emploi builds Lucas's plan (issue 11, item 1).
+	c.open(lucas + "/accompagnement/plan")
+	c.expectText("empty plan", "Aucun plan n'est encore enregistré.")
+	c.clickThrough(`main a[href$="/accompagnement/plan/modifier"]`)
+	check(c, "plan form")
+	c.setValue("#f-job0", "Magasinier / Magasinière (16276)")
+	c.setValue("#f-commune", "69123")
+	c.setValue("#f-radius_km", "15")
+	c.setValue("#f-hours", "24")
+	c.setValue("#f-objectives", "Reprendre un emploi à temps partiel dans la logistique.")
+	eval[bool](c, "choose the action's type", `(() => { document.querySelector('#f-a0_type').value = 'training'; return true; })()`)
+	c.setValue("#f-a0_description", "Formation de cariste.")
+	c.setValue("#f-a0_due_on", "2027-03-01")
+	c.setValue("#f-r0_planned_on", "2027-02-01")
+	c.clickThrough(`main form[action$="/plan/modifier"] button[type=submit]`)
+	c.expectFlash("Le plan d'accompagnement est enregistré : une nouvelle version est créée.")
+	c.expectText("plan", "Magasinier", "Formation de cariste.", "Lyon, 15 km autour", "Historique des versions", "Première version")
+	check(c, "plan")
+	c.shoot("support-plan-cap-emploi")
+
 	// Cap emploi's admin reviews the emergency access of its reception advisor.
 	c.open("/accompagnement/administration")
 	c.expectText("admin page", "Hugo Mercier", "Mme Haddad se présente", "Samira H.")
@@ -106,7 +126,7 @@ func TestSupportPath(t *testing.T) {
 	f := newBrowser(t, srv)
 	f.loginWithCode(demoSupportFT, "code-accompagnement-ft")
 	f.open("/accompagnement")
-	f.expectText("caseload", "Lucas Girard", "Karim Benali", "Samira Haddad")
+	f.expectText("caseload", "Lucas Girard", "Karim Benali", "Samira Haddad", "PLAN EN RETARD")
 	if strings.Contains(f.bodyText(), "Bernard") {
 		// The purge runs at start-up; give it a moment.
 		time.Sleep(3 * time.Second)
@@ -151,6 +171,16 @@ func TestSupportPath(t *testing.T) {
 	p.setValue("#f-message", "La date de décision de ma RQTH est le 3 mars.")
 	p.clickThrough(`main form[action="/mon-accompagnement/demandes"] button[type=submit]`)
 	p.expectFlash("Votre demande est transmise à votre conseiller.")
+
+	// He reads his plan and its history, and acknowledges the current version online.
+	p.open("/mon-accompagnement/plan")
+	p.expectHeading("Mon plan d'accompagnement")
+	p.expectText("own plan", "Magasinier", "EN RETARD", "Historique des versions", "En entretien")
+	check(p, "own plan")
+	p.shoot("support-plan-mine")
+	p.clickThrough(`main form[action="/mon-accompagnement/plan/prise-de-connaissance"] button[type=submit]`)
+	p.expectFlash("Merci : votre prise de connaissance du plan est enregistrée.")
+	p.expectText("acknowledged", "En ligne, par la personne")
 
 	// The purge is in the journal, with counts and pseudonyms only.
 	a := newBrowser(t, srv)

@@ -117,7 +117,7 @@ type policy struct {
 }
 
 // policies holds every action's policy, gathered once from the rules files; never changed after.
-var policies = gather(accountPolicies, orgPolicies, offerPolicies, auditPolicies, jobSeekerPolicies, applicationPolicies, eligibilityPolicies, approvalPolicies, supportPolicies, supportAidPolicies, supportDocumentPolicies)
+var policies = gather(accountPolicies, orgPolicies, offerPolicies, auditPolicies, jobSeekerPolicies, applicationPolicies, eligibilityPolicies, approvalPolicies, supportPolicies, supportAidPolicies, supportDocumentPolicies, supportPlanPolicies)
 
 func gather(files ...map[Action]policy) map[Action]policy {
 	out := map[Action]policy{}

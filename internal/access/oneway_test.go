@@ -80,6 +80,8 @@ var tables = map[string]bool{
 	"support_aids":                   true, // a person's aids; justification, bank details and notes sealed
 	"support_aid_batches":            true, // payment batches: no beneficiary, but who created and marked them paid
 	"support_document_deletions":     true, // documents deleted from a record, the reason sealed
+	"support_plan_versions":          true, // the plan (PPAE) of a disabled person, sealed, and its acknowledgements
+	"support_plan_due":               true, // the due dates of a disabled person's plan
 }
 
 // notDomain are the packages under internal/ that are not domain packages: the layers above
@@ -126,6 +128,8 @@ var exceptions = map[string]string{
 	"support.Service.PurgeJob":                  "job: the D5312-54 purge of health data, counts only",
 	"support.Service.PurgeDocuments":            "job: the retention periods of documents, deletes and counts only",
 	"support.Service.PurgeDocumentsJob":         "job: the retention periods of documents, deletes and counts only",
+	"support.Service.RemindOverdue":             "job: reminds the referents of overdue plans with a link, naming no one; counts only",
+	"support.Service.PlanReminderJob":           "job: reminds the referents of overdue plans with a link, naming no one; counts only",
 	"application.Service.AutoRefuseJob":         "job: refuses the applications untouched 60 days",
 	"application.Service.RefuseUntouched":       "job: refuses the applications untouched 60 days",
 	"application.Service.ArchiveJob":            "job: archives the applications untouched 180 days",

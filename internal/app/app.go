@@ -235,6 +235,7 @@ func (a *App) Jobs() []jobs.Job {
 		}},
 		a.Support.PurgeJob(),
 		a.Support.PurgeDocumentsJob(),
+		a.Support.PlanReminderJob(a.Config.BaseURL.String()),
 	}
 }
 

@@ -64,7 +64,7 @@ func deps(t *testing.T, db *database.DB, clk clock.Clock, places *refdata.Data) 
 // tables whose row counts must not change when the demo is loaded again.
 var tables = []string{"users", "organisations", "memberships", "structures", "conventions", "job_descriptions", "audit_events", "outbox",
 	"job_seekers", "applications", "application_transitions", "approvals", "approval_suspensions", "approval_prolongations",
-	"approval_prolongation_requests", "approval_deliveries", "support_records", "support_habilitations", "support_emergency_accesses", "files"}
+	"approval_prolongation_requests", "approval_deliveries", "support_records", "support_habilitations", "support_emergency_accesses", "files", "support_plan_versions"}
 
 func counts(t *testing.T, db *database.DB) map[string]int {
 	t.Helper()
@@ -139,6 +139,13 @@ func TestLoad(t *testing.T) {
 		// Karim's documents (issue 11): his title, a quote by Cap emploi, the bank details he sent.
 		if n := count(t, db, `SELECT COUNT(*) FROM files WHERE subject LIKE 'support:%' AND kind IN ('titre_boeth', 'devis', 'rib')`); n != 3 {
 			t.Errorf("%d support documents, want 3", n)
+		}
+		// Karim's plan: two versions, the first acknowledged; a review overdue.
+		if n := count(t, db, `SELECT COUNT(*) FROM support_plan_versions WHERE ack_how <> ''`)*10 + count(t, db, `SELECT COUNT(*) FROM support_plan_versions`); n != 12 {
+			t.Errorf("plan versions: %d acknowledged, %d in all; want 1 and 2", n/10, n%10)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM support_plan_due WHERE NOT settled AND kind = 'review'`); n != 1 {
+			t.Errorf("%d reviews pending, want 1", n)
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM support_emergency_accesses WHERE reviewed_at IS NULL`); n != 1 {
 			t.Errorf("%d emergency accesses to review, want 1", n)

@@ -187,6 +187,9 @@ func loadSupport(ctx context.Context, a Deps, ids map[string]uuid.UUID) error {
 	if err := a.Support.SetProof(ctx, capAdv, karim, up); err != nil {
 		return err
 	}
+	if err := loadSupportPlan(ctx, a, capAdv, karim, today); err != nil {
+		return err
+	}
 	// Karim's file is read once by each organisation, so that his access list is not empty.
 	for _, reader := range []access.Actor{capAdv, ft} {
 		if _, err := a.Support.Get(ctx, reader, karim, access.PurposeSupport); err != nil {

@@ -43,6 +43,9 @@ func NewService(db *database.DB, g *access.Guard, env *crypto.Envelope, c clock.
 	return &Service{db: db, guard: g, env: env, clock: c, places: places, accounts: accounts}
 }
 
+// Places is the reference data the service checks against (communes, appellations).
+func (s *Service) Places() *refdata.Data { return s.places }
+
 // AddRelations lets another module tell how organisations stand to people (wired once by app).
 func (s *Service) AddRelations(r Relations) { s.relations = append(s.relations, r) }
 

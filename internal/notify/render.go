@@ -41,6 +41,7 @@ const (
 	KindApplicationUpdate          Kind = "application_update"
 	KindApplicationReceived        Kind = "application_received"
 	KindProlongationRequest        Kind = "prolongation_request"
+	KindSupportPlanOverdue         Kind = "support_plan_overdue"
 )
 
 // Kinds lists every message kind.
@@ -49,7 +50,8 @@ func Kinds() []Kind {
 		KindJoinDecision, KindHabilitationDecision, KindMembershipChanged, KindInactivityWarning,
 		KindAccountDeleted, KindMFAChanged, KindAccountExists,
 		KindSpontaneousClosed, KindJobDescriptionsStale, KindJobDescriptionsDeactivated, KindAccountActivation,
-		KindApplicationUpdate, KindApplicationReceived, KindProlongationRequest}
+		KindApplicationUpdate, KindApplicationReceived, KindProlongationRequest,
+		KindSupportPlanOverdue}
 }
 
 // Data of each kind. Links are absolute URLs (rendering refuses others). Dates may be given as
@@ -80,6 +82,13 @@ type (
 	ProlongationRequest struct {
 		FirstName, Structure, Link string
 		Reminder                   bool
+	}
+	// SupportPlanOverdue reminds the referent advisor of an adapted support that an action or a
+	// review of a plan is overdue (Review: a review). It names no one and says nothing of the
+	// plan: the advisor reads it on the platform, through the link to their caseload.
+	SupportPlanOverdue struct {
+		FirstName, Link string
+		Review          bool
 	}
 	// AccountActivation invites a person whose file a professional created to take their
 	// account over, by choosing a password.

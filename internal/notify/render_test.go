@@ -24,6 +24,7 @@ func samples() map[notify.Kind]any {
 			Link: "https://parcours.example.fr/candidatures/1", Spontaneous: true},
 		notify.KindProlongationRequest: notify.ProlongationRequest{FirstName: "Camille", Structure: "Les Jardins du Rhône",
 			Link: "https://parcours.example.fr/prolongations/1", Reminder: true},
+		notify.KindSupportPlanOverdue: notify.SupportPlanOverdue{FirstName: "Camille", Link: "https://parcours.example.fr/accompagnement", Review: true},
 		notify.KindAccountActivation: notify.AccountActivation{FirstName: "Karim", CreatorName: "Sophie Martin",
 			OrganisationName: "France Travail Lyon Part-Dieu", Link: "https://parcours.example.fr/mot-de-passe/nouveau/abc", ExpiresIn: "7 jours"},
 		notify.KindInvitation: notify.Invitation{InviterName: "Dominique Leroy", OrganisationName: "Cap emploi 75",

@@ -58,6 +58,8 @@ type Summary struct {
 	StartedOn database.Date
 	EndedOn   database.Date
 	Referent  string
+	// PlanOverdue: an action or a review of the person's plan is overdue.
+	PlanOverdue bool
 }
 
 // Caseload lists the people in the caseload of the actor's organisation (a support ended
@@ -74,7 +76,8 @@ func (s *Service) Caseload(ctx context.Context, actor access.Actor, purpose acce
 		},
 		func(ctx context.Context, q database.Querier) ([]Summary, error) {
 			rows, err := q.QueryContext(ctx, `SELECT j.id, j.first_names, j.birth_name, j.usage_name, j.birth_date, c.started_on, c.ended_on,
-					COALESCE(u.first_name, ''), COALESCE(u.last_name, '')
+					COALESCE(u.first_name, ''), COALESCE(u.last_name, ''),
+					EXISTS (SELECT 1 FROM support_plan_due d WHERE d.record_id = r.id AND NOT d.settled AND d.due_on < $2 AND r.ended_on IS NULL)
 				FROM support_caseload c JOIN support_records r ON r.id = c.record_id JOIN job_seekers j ON j.id = r.job_seeker_id
 				LEFT JOIN users u ON u.id = c.referent_user
 				WHERE c.org_id = $1 AND (c.ended_on IS NULL OR c.ended_on >= $2)
@@ -88,7 +91,7 @@ func (s *Service) Caseload(ctx context.Context, actor access.Actor, purpose acce
 				var x Summary
 				var first, birth, usage, rf, rl string
 				var ended optDate
-				if err := rows.Scan(&x.PersonID, &first, &birth, &usage, &x.BirthDate, &x.StartedOn, &ended, &rf, &rl); err != nil {
+				if err := rows.Scan(&x.PersonID, &first, &birth, &usage, &x.BirthDate, &x.StartedOn, &ended, &rf, &rl, &x.PlanOverdue); err != nil {
 					return nil, err
 				}
 				name := birth

@@ -57,6 +57,19 @@
 // secondary suppression (stats_suppress.go). Plans and aids add their columns as Facts and
 // their tables to Indicators.
 //
+// # The plan
+//
+// The plan (PPAE, "contrat d'engagement", D5312-50 2°; plan*.go) is saved as versions: each
+// saved change makes one, with who, when and which sections changed, and the person's
+// acknowledgement of it (in person, on signed paper, or online from their own page). Each
+// version's content is sealed whole under the same record key, bound to its row (record and
+// version); the due dates of its actions and reviews are kept in clear (dates only) so that the
+// daily reminder job (PlanReminderJob) tells the referent advisor, once per overdue item and
+// due date, with a link and no name. Its rules are in access/rules_support_plan.go; every read
+// states the plan's purpose. A restriction or the end of the support freezes it. The erasure
+// and the purge delete its versions with the record, and shredding the key leaves any copy
+// unreadable.
+//
 // # Retention
 //
 // PurgeOn is 6 months after the end of the title's validity or after the de-registration,

@@ -142,6 +142,7 @@ func Referenced(ctx context.Context, q database.Querier, user uuid.UUID) (bool, 
 		OR EXISTS (SELECT 1 FROM support_emergency_accesses WHERE user_id = $1 OR reviewed_by = $1)
 		OR EXISTS (SELECT 1 FROM support_requests WHERE handled_by = $1)
 		OR EXISTS (SELECT 1 FROM support_aids WHERE requested_by = $1 OR instructed_by = $1 OR decided_by = $1 OR cancelled_by = $1)
-		OR EXISTS (SELECT 1 FROM support_aid_batches WHERE created_by = $1 OR paid_by = $1)`, user).Scan(&ref)
+		OR EXISTS (SELECT 1 FROM support_aid_batches WHERE created_by = $1 OR paid_by = $1)
+		OR EXISTS (SELECT 1 FROM support_plan_versions WHERE created_by = $1 OR ack_by = $1)`, user).Scan(&ref)
 	return ref, err
 }

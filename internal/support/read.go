@@ -303,6 +303,9 @@ func actionLabel(action string) string {
 	if l := aidActionLabel(action); l != "" {
 		return l
 	}
+	if l := planActionLabel(action); l != "" {
+		return l
+	}
 	return "Autre opération"
 }
 

@@ -139,7 +139,8 @@ func (s *Service) erase(ctx context.Context, q database.Querier, person uuid.UUI
 	if err != nil {
 		return fmt.Errorf("dossier d'accompagnement : %w", err)
 	}
-	for _, table := range []string{"support_requests", "support_emergency_accesses", "support_caseload"} {
+	for _, table := range []string{"support_requests", "support_emergency_accesses", "support_caseload",
+		"support_plan_versions", "support_plan_due"} {
 		if _, err := q.ExecContext(ctx, `DELETE FROM `+table+` WHERE record_id = $1`, id); err != nil {
 			return fmt.Errorf("effacement (%s) : %w", table, err)
 		}

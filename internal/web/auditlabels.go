@@ -136,6 +136,9 @@ var auditActions = map[string]string{
 	"support.document_sent":      "Document transmis par la personne",
 	"support.document_deleted":   "Suppression d'un document d'accompagnement adapté",
 	"support.document_expired":   "Suppression d'un document (durée de conservation échue)",
+	"support.plan_saved":         "Nouvelle version d'un plan d'accompagnement",
+	"support.plan_acknowledged":  "Prise de connaissance d'un plan d'accompagnement",
+	"support.plan_reminded":      "Rappel d'une échéance dépassée d'un plan d'accompagnement",
 }
 
 // readWhats name what a read ("read." + access.Request.What) was about.
@@ -180,6 +183,8 @@ var readWhats = map[string]string{
 	"support.document":           "d'un document d'accompagnement adapté",
 	"support.statistics":         "des indicateurs de l'accompagnement adapté",
 	"support.statistics_extract": "de l'extrait statistique pseudonymisé",
+	"support.plan":               "d'un plan d'accompagnement (PPAE)",
+	"support.plan_pdf":           "du PDF d'un plan d'accompagnement",
 }
 
 // auditActionLabel is the French label of an action code, and whether it has one.

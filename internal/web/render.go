@@ -422,6 +422,10 @@ var flashTexts = map[string]string{
 	"support_document_saved":          "Le document est enregistré, chiffré.",
 	"support_document_sent":           "Votre document est transmis à votre conseiller, chiffré.",
 	"support_document_deleted":        "Le document est supprimé ; le motif est conservé dans le dossier.",
+	"support_plan_saved":              "Le plan d'accompagnement est enregistré : une nouvelle version est créée.",
+	"support_plan_unchanged":          "Le plan d'accompagnement n'a pas changé : aucune nouvelle version.",
+	"support_plan_acknowledged":       "La prise de connaissance du plan est enregistrée.",
+	"support_plan_acknowledged_mine":  "Merci : votre prise de connaissance du plan est enregistrée.",
 }
 
 const flashCookie = "parcours_flash"

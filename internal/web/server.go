@@ -252,6 +252,7 @@ func (s *Server) registerRoutes() {
 		s.registerSupportRoutes()
 		s.registerSupportAidRoutes()
 		s.registerSupportDocumentRoutes()
+		s.registerSupportPlanRoutes()
 	}
 	if s.demo != nil {
 		s.handle("GET /demo/courriels", gatePublic, s.demoMails)

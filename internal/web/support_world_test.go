@@ -46,6 +46,10 @@ var healthCanaries = []struct {
 	{[]string{"DOC-PROPRE-NOM", "DOC-PROPRE-CONTENU"}, []string{capAdvisor, ftAdvisor}},
 	{[]string{"DOC-CANDIDAT-NOM", "DOC-CANDIDAT-CONTENU"}, []string{jobSeeker, capAdvisor, ftAdvisor}},
 	{[]string{"DOC-AUTRE-NOM", "DOC-AUTRE-CONTENU"}, []string{otherAgency}},
+	// The plans (issue 11, item 1): objectives, an action, a review's summary of each record.
+	{[]string{"PLAN-PROPRE-OBJECTIFS", "PLAN-PROPRE-ACTION", "PLAN-PROPRE-COMPTE-RENDU"}, []string{capAdvisor, ftAdvisor}},
+	{[]string{"PLAN-CANDIDAT-OBJECTIFS", "PLAN-CANDIDAT-ACTION", "PLAN-CANDIDAT-COMPTE-RENDU"}, []string{jobSeeker, capAdvisor, ftAdvisor}},
+	{[]string{"PLAN-AUTRE-OBJECTIFS", "PLAN-AUTRE-ACTION", "PLAN-AUTRE-COMPTE-RENDU"}, []string{otherAgency}},
 }
 
 // supportWorld is what plantSupport adds to the world.
@@ -136,6 +140,17 @@ func (w *world) plantSupport(t *testing.T) {
 				t.Fatal(err)
 			}
 			docs[key] = info.ID
+		}
+	}
+	// A plan for each record (issue 11, item 1), with its canaries.
+	for key, by := range map[string]access.Actor{"own": cap, "js": cap, "other": other} {
+		canary := map[string]string{"own": "PLAN-PROPRE", "js": "PLAN-CANDIDAT", "other": "PLAN-AUTRE"}[key]
+		p := support.Plan{Jobs: []support.PlanJob{{Code: "10871"}}, CommuneCode: "69123", RadiusKm: 15, Salary: 1800, Hours: 30,
+			Objectives: canary + "-OBJECTIFS",
+			Actions:    []support.PlanAction{{Type: "training", Description: canary + "-ACTION", DueOn: today.AddDays(-3), Status: "planned", Owner: "person"}},
+			Reviews:    []support.PlanReview{{PlannedOn: today.AddDays(-10), HeldOn: today.AddDays(-9), Summary: canary + "-COMPTE-RENDU"}}}
+		if _, _, err := s.support.SavePlan(ctx, by, w.person[key], p); err != nil {
+			t.Fatalf("plan %s: %v", key, err)
 		}
 	}
 	// An emergency access of G's advisor to "own", then past its 4 hours: to review, not to read.
@@ -273,6 +288,21 @@ var supportRouteTable = map[string]routeCase{
 	"GET /mon-accompagnement":                  {path: fixed("/mon-accompagnement"), expect: only(jobSeeker)},
 	"GET /mon-accompagnement/justificatif":     {path: fixed("/mon-accompagnement/justificatif"), expect: only(jobSeeker)},
 	"POST /mon-accompagnement/demandes":        {path: fixed("/mon-accompagnement/demandes"), form: vals("kind", "rectification", "message", "Ma date est fausse."), expect: only(jobSeeker)},
+	// The plan (issue 11, item 1): the caseload reads and edits; the person reads and acknowledges.
+	"GET /candidats/{id}/accompagnement/plan":          {path: supportPath("/plan"), expect: caseloadOf},
+	"GET /candidats/{id}/accompagnement/plan/modifier": {path: supportPath("/plan/modifier"), expect: caseloadOf},
+	"POST /candidats/{id}/accompagnement/plan/modifier": {path: supportPath("/plan/modifier"), form: func(*world, string, string) url.Values {
+		return url.Values{"job0": {"Aide-comptable (10871)"}, "commune": {"69123"}, "radius_km": {"10"}, "salary": {"1700"}, "hours": {"35"},
+			"objectives": {"Reprendre un emploi à temps partiel."}, "an": {"1"}, "a0_type": {"job_search"}, "a0_description": {"Envoyer cinq candidatures."},
+			"a0_due_on": {"2027-01-15"}, "a0_status": {"planned"}, "a0_owner": {"person"}, "rn": {"0"}}
+	}, expect: caseloadOf},
+	"POST /candidats/{id}/accompagnement/plan/prise-de-connaissance": {path: supportPath("/plan/prise-de-connaissance"), form: func(w *world, _, _ string) url.Values {
+		return url.Values{"version": {"1"}, "ack_how": {"paper"}, "ack_on": {database.DateOf(w.s.clock.Now()).String()}}
+	}, expect: caseloadOf},
+	"GET /candidats/{id}/accompagnement/plan/pdf":         {path: supportPath("/plan/pdf"), expect: caseloadOf},
+	"GET /mon-accompagnement/plan":                        {path: fixed("/mon-accompagnement/plan"), expect: only(jobSeeker)},
+	"GET /mon-accompagnement/plan/pdf":                    {path: fixed("/mon-accompagnement/plan/pdf"), expect: only(jobSeeker)},
+	"POST /mon-accompagnement/plan/prise-de-connaissance": {path: fixed("/mon-accompagnement/plan/prise-de-connaissance"), form: vals("version", "1"), expect: only(jobSeeker)},
 }
 
 // mergedRoutes is routeTable with supportRouteTable.
