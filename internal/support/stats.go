@@ -53,7 +53,7 @@ type ExtractRow struct {
 // Fact adds a column to the extract from another part of the support (a plan up to date,
 // aids granted or paid): Query selects (record_id, value) rows, any number per record; the
 // values of a record are joined with "|" in the extract and each counts in the indicators.
-// Records without a row get Default.
+// Records without a row get Default. The query may read today as $1.
 type Fact struct {
 	Column, Label string
 	Query         string
@@ -62,9 +62,9 @@ type Fact struct {
 	Labels []Option
 }
 
-// Facts are the extract's columns from the other parts of the support. The plan's (up to
-// date or not) and the aids' (granted, paid, by type and funder) are added here with their
-// query when those parts are in; their indicators then go in Indicators.
+// Facts are the extract's columns from the other parts of the support: the plan's (up to date,
+// late, absent) and the aids' (granted, paid, by type and funder), declared in stats_facts.go
+// with their indicators.
 var Facts []Fact
 
 // AgeBands are the age bands of the extract, as employment statistics use them.
@@ -176,7 +176,7 @@ func (s *Service) extract(ctx context.Context, q database.Querier, sc Scope) ([]
 	}
 	facts := make([]map[uuid.UUID][]string, len(Facts))
 	for k, f := range Facts {
-		if facts[k], err = factValues(ctx, q, f); err != nil {
+		if facts[k], err = factValues(ctx, q, f, today); err != nil {
 			return nil, err
 		}
 	}
@@ -206,8 +206,12 @@ func (s *Service) extract(ctx context.Context, q database.Querier, sc Scope) ([]
 	return out, nil
 }
 
-func factValues(ctx context.Context, q database.Querier, f Fact) (map[uuid.UUID][]string, error) {
-	rows, err := q.QueryContext(ctx, f.Query)
+func factValues(ctx context.Context, q database.Querier, f Fact, today database.Date) (map[uuid.UUID][]string, error) {
+	var args []any
+	if strings.Contains(f.Query, "$1") {
+		args = append(args, today) // a query may read today as $1
+	}
+	rows, err := q.QueryContext(ctx, f.Query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("extrait statistique (%s) : %w", f.Column, err)
 	}
