@@ -39,7 +39,9 @@ func TestTaggedDocument(t *testing.T) {
 			})
 			tg.Artifact(func() { pdf.Line(20, 32, 190, 32); pdf.Rect(20, 34, 170, 2, "F") })
 			pdf.SetFont("Helvetica", "", 11)
-			tg.Paragraph(func() { pdf.MultiCell(0, 6, tr("Un paragraphe accentué : éàçù (et des parenthèses) \\ fin."), "", "L", false) })
+			tg.Paragraph(func() {
+				pdf.MultiCell(0, 6, tr("Un paragraphe accentué : éàçù (et des parenthèses) \\ fin."), "", "L", false)
+			})
 			tg.Table(func() {
 				for _, r := range [][2]string{{"Numéro", "99999 23 00001"}, {"Titulaire", "Élodie Dupré"}} {
 					tg.Row(func() {
@@ -134,7 +136,9 @@ func TestErrors(t *testing.T) {
 		"heading level 7":     func(pdf *fpdf.Fpdf, tg *Tagger) { tg.Heading(7, func() { pdf.Cell(10, 10, "x") }) },
 		"untagged text":       func(pdf *fpdf.Fpdf, tg *Tagger) { pdf.Cell(10, 10, "x") },
 		"untagged rule":       func(pdf *fpdf.Fpdf, tg *Tagger) { pdf.Line(1, 1, 2, 2) },
-		"a link":              func(pdf *fpdf.Fpdf, tg *Tagger) { tg.Paragraph(func() { pdf.LinkString(20, 20, 10, 10, "https://example.org") }) },
+		"a link": func(pdf *fpdf.Fpdf, tg *Tagger) {
+			tg.Paragraph(func() { pdf.LinkString(20, 20, 10, 10, "https://example.org") })
+		},
 		"fpdf's footer replaced": func(pdf *fpdf.Fpdf, tg *Tagger) {
 			pdf.SetFooterFunc(func() {})
 			tg.Paragraph(func() { pdf.MultiCell(0, 6, strings.Repeat("mot ", 3000), "", "L", false) })
