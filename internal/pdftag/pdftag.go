@@ -18,8 +18,8 @@
 // <</DisplayDocTitle true>>, each page again with /StructParents and /Tabs /S, a new
 // cross-reference section and trailer. It reads the file narrowly (a classic cross-reference
 // table, direct dictionaries) and checks every page's content stream: MCIDs well nested and equal
-// to the ones drawn, every text, path or image painted inside a block or an artifact. Anything
-// else is an error, never a broken file.
+// to the ones drawn, every text, path or image painted inside a block or an artifact, and reads
+// its own output back (Verify). Anything else is an error, never a broken file.
 //
 // A block that crosses a page break is closed at the bottom of the page (the footer function)
 // and continued on the next one (after the header function) with a new MCID of the same element:
@@ -251,5 +251,21 @@ func (t *Tagger) Finish(original []byte) ([]byte, error) {
 	if t.open != nil || t.artifact || t.suspended != nil {
 		return nil, errors.New("pdftag: a block is still open")
 	}
-	return t.update(original)
+	out, err := t.update(original)
+	if err != nil {
+		return nil, err
+	}
+	// The file is read back before it leaves: a mistake here is an error, not a broken file.
+	r, err := Verify(out)
+	if err != nil {
+		return nil, err
+	}
+	drawn := 0
+	for _, n := range t.next {
+		drawn += n
+	}
+	if r.MCIDs != drawn {
+		return nil, fmt.Errorf("pdftag: %d MCIDs in the file, %d drawn", r.MCIDs, drawn)
+	}
+	return out, nil
 }

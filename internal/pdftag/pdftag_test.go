@@ -62,8 +62,8 @@ func TestTaggedDocument(t *testing.T) {
 			s := check(t, out)
 			want := []string{"H1", "P", "Table", "Table/TR", "Table/TR/TH", "Table/TR/TD", "Table/TR", "Table/TR/TH", "Table/TR/TD",
 				"H2", "L", "L/LI", "L/LI/LBody", "L/LI", "L/LI/LBody"}
-			if !slices.Equal(s.roles[1:], want) || s.roles[0] != "" || s.pages != 1 {
-				t.Fatalf("structure %v", s.roles)
+			if !slices.Equal(s.Roles[1:], want) || s.Roles[0] != "" || s.Pages != 1 {
+				t.Fatalf("structure %v", s.Roles)
 			}
 			text, _, st := external(t, out)
 			for _, w := range []string{"Attestation d'essai", "éàçù (et des parenthèses) \\ fin.", "Élodie Dupré", "du 4 au 9 avril"} {
@@ -99,11 +99,11 @@ func TestPageBreakInsideBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := check(t, out)
-	if s.pages < 3 || !slices.Equal(s.roles, []string{"", "H1", "P", "P"}) {
-		t.Fatalf("%d pages, structure %v", s.pages, s.roles)
+	if s.Pages < 3 || !slices.Equal(s.Roles, []string{"", "H1", "P", "P"}) {
+		t.Fatalf("%d pages, structure %v", s.Pages, s.Roles)
 	}
 	p := tg.root.kids[1]
-	if len(p.mcids) != s.pages {
+	if len(p.mcids) != s.Pages {
 		t.Fatalf("the long paragraph has %v", p.mcids)
 	}
 	for i, m := range p.mcids {
@@ -263,4 +263,40 @@ func FuzzText(f *testing.F) {
 		}
 		check(t, out)
 	})
+}
+
+// Verify rejects a tagged file altered after Finish.
+func TestVerifyRejects(t *testing.T) {
+	pdf, _ := newPDF(false)
+	tg := New(pdf)
+	pdf.AddPage()
+	tg.Heading(1, func() { pdf.MultiCell(0, 8, "Titre", "", "L", false) })
+	tg.Paragraph(func() { pdf.MultiCell(0, 6, "Texte", "", "L", false) })
+	good, err := tg.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := Verify(good); err != nil || r.MCIDs != 2 || !slices.Equal(r.Roles, []string{"", "H1", "P"}) {
+		t.Fatalf("%+v %v", r, err)
+	}
+	xref := bytes.LastIndex(good, []byte("\nxref\n")) + 1
+	for name, bad := range map[string][]byte{
+		"not marked":      bytes.Replace(good, []byte("/Marked true"), []byte("/Marked fals"), 1),
+		"no tabs":         bytes.Replace(good, []byte("/Tabs /S"), []byte("/Tabs /R"), 1),
+		"no display":      bytes.Replace(good, []byte("/DisplayDocTitle true"), []byte("/DisplayDocTitle fals"), 1),
+		"MCID dropped":    bytes.Replace(good, []byte("/K [1]"), []byte("/K [ ]"), 1),
+		"MCID twice":      bytes.Replace(good, []byte("/K [1]"), []byte("/K [0]"), 1),
+		"bad parent tree": bytes.Replace(good, []byte("/Nums [0 ["), []byte("/Nums [1 ["), 1),
+		"shifted update":  append(append(append([]byte{}, good[:xref-1]...), ' '), good[xref-1:]...),
+		"bad offset":      append(append([]byte{}, good[:xref+len("xref\n3 1\n")]...), append([]byte("1"), good[xref+len("xref\n3 1\n")+1:]...)...),
+		"truncated":       good[:len(good)-20],
+		"no update":       good[:bytes.Index(good, []byte("%%EOF"))+6],
+	} {
+		if bytes.Equal(bad, good) {
+			t.Fatalf("%s: unchanged", name)
+		}
+		if _, err := Verify(bad); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
 }
