@@ -59,6 +59,8 @@ type elem struct {
 	kids   []*elem
 	mcids  []mcr
 	num    int // object number in the update
+	// implicit: a list or table opened by an item or a row drawn outside one.
+	implicit bool
 }
 
 type mcr struct{ page, mcid int }
@@ -147,27 +149,34 @@ func (t *Tagger) leaf(role, attrs string, draw func()) {
 	t.open = nil
 }
 
-// group draws the children of a structure element of role (a list, a table, a row).
-func (t *Tagger) group(role string, within []string, body func()) {
+// group draws the children of a structure element of role (a list, a table, an item, a row).
+// An item or a row drawn outside its list or table joins the list or table just before it if it
+// is implicit, or starts an implicit one: consecutive rows make one table.
+func (t *Tagger) group(role, container string, body func()) {
 	if t.open != nil || t.artifact {
 		t.fail("a /%s inside a block", role)
 		body()
 		return
 	}
-	if within != nil {
-		ok := false
-		for _, r := range within {
-			ok = ok || t.cur.role == r
-		}
-		if !ok {
+	outer := t.cur
+	if container != "" && t.cur.role != container {
+		switch t.cur.role {
+		case "L", "LI", "Table", "TR":
 			t.fail("a /%s inside a /%s", role, t.cur.role)
+		}
+		if n := len(t.cur.kids); n > 0 && t.cur.kids[n-1].implicit && t.cur.kids[n-1].role == container {
+			t.cur = t.cur.kids[n-1]
+		} else {
+			c := &elem{role: container, parent: t.cur, implicit: true}
+			t.cur.kids = append(t.cur.kids, c)
+			t.cur = c
 		}
 	}
 	e := &elem{role: role, parent: t.cur}
 	t.cur.kids = append(t.cur.kids, e)
 	t.cur = e
 	body()
-	t.cur = e.parent
+	t.cur = outer
 }
 
 // Heading draws a heading of level 1 to 6 (/H1…/H6).
@@ -183,18 +192,20 @@ func (t *Tagger) Heading(level int, draw func()) {
 func (t *Tagger) Paragraph(draw func()) { t.leaf("P", "", draw) }
 
 // List draws a list (/L) whose items are drawn by Item.
-func (t *Tagger) List(items func()) { t.group("L", nil, items) }
+func (t *Tagger) List(items func()) { t.group("L", "", items) }
 
-// Item draws an item of the list (/LI holding its /LBody).
+// Item draws an item of the list (/LI holding its /LBody). Items drawn one after the other
+// outside List make one list.
 func (t *Tagger) Item(draw func()) {
-	t.group("LI", []string{"L"}, func() { t.leaf("LBody", "", draw) })
+	t.group("LI", "L", func() { t.leaf("LBody", "", draw) })
 }
 
 // Table draws a table (/Table) whose rows are drawn by Row.
-func (t *Tagger) Table(rows func()) { t.group("Table", nil, rows) }
+func (t *Tagger) Table(rows func()) { t.group("Table", "", rows) }
 
 // Row draws a row of the table (/TR) whose cells are drawn by RowHeader, ColumnHeader and Cell.
-func (t *Tagger) Row(cells func()) { t.group("TR", []string{"Table"}, cells) }
+// Rows drawn one after the other outside Table make one table.
+func (t *Tagger) Row(cells func()) { t.group("TR", "Table", cells) }
 
 // RowHeader draws a header cell of its row (/TH, scope Row): a label before its value.
 func (t *Tagger) RowHeader(draw func()) { t.cell("TH", "<</O /Table /Scope /Row>>", draw) }

@@ -122,6 +122,36 @@ func TestPageBreakInsideBlock(t *testing.T) {
 	}
 }
 
+// Rows and items drawn outside a table or a list make implicit ones, ended by any other element.
+func TestImplicitTablesAndLists(t *testing.T) {
+	pdf, _ := newPDF(false)
+	tg := New(pdf)
+	pdf.AddPage()
+	row := func(l, v string) {
+		tg.Row(func() {
+			tg.RowHeader(func() { pdf.CellFormat(60, 7, l, "", 0, "L", false, 0, "") })
+			tg.Cell(func() { pdf.MultiCell(0, 7, v, "", "L", false) })
+		})
+	}
+	item := func(s string) { tg.Item(func() { pdf.MultiCell(0, 6, s, "", "L", false) }) }
+	row("a", "1")
+	row("b", "2")
+	tg.Heading(2, func() { pdf.MultiCell(0, 8, "Actions", "", "L", false) })
+	item("- une")
+	item("- deux")
+	row("c", "3")
+	item("- trois")
+	out, err := tg.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"", "Table", "Table/TR", "Table/TR/TH", "Table/TR/TD", "Table/TR", "Table/TR/TH", "Table/TR/TD", "H2",
+		"L", "L/LI", "L/LI/LBody", "L/LI", "L/LI/LBody", "Table", "Table/TR", "Table/TR/TH", "Table/TR/TD", "L", "L/LI", "L/LI/LBody"}
+	if s := check(t, out); !slices.Equal(s.Roles, want) {
+		t.Fatalf("structure %v", s.Roles)
+	}
+}
+
 // Mistakes in drawing or in the file are errors, never a file.
 func TestErrors(t *testing.T) {
 	cases := map[string]func(pdf *fpdf.Fpdf, tg *Tagger){
@@ -131,7 +161,9 @@ func TestErrors(t *testing.T) {
 		"artifact in a block": func(pdf *fpdf.Fpdf, tg *Tagger) {
 			tg.Paragraph(func() { tg.Artifact(func() { pdf.Line(1, 1, 2, 2) }) })
 		},
-		"item outside a list": func(pdf *fpdf.Fpdf, tg *Tagger) { tg.Item(func() { pdf.Cell(10, 10, "x") }) },
+		"row in a list": func(pdf *fpdf.Fpdf, tg *Tagger) {
+			tg.List(func() { tg.Row(func() { tg.Cell(func() { pdf.Cell(10, 10, "x") }) }) })
+		},
 		"cell outside a row":  func(pdf *fpdf.Fpdf, tg *Tagger) { tg.Table(func() { tg.Cell(func() { pdf.Cell(10, 10, "x") }) }) },
 		"heading level 7":     func(pdf *fpdf.Fpdf, tg *Tagger) { tg.Heading(7, func() { pdf.Cell(10, 10, "x") }) },
 		"untagged text":       func(pdf *fpdf.Fpdf, tg *Tagger) { pdf.Cell(10, 10, "x") },
