@@ -164,10 +164,10 @@ func TestErrors(t *testing.T) {
 		"row in a list": func(pdf *fpdf.Fpdf, tg *Tagger) {
 			tg.List(func() { tg.Row(func() { tg.Cell(func() { pdf.Cell(10, 10, "x") }) }) })
 		},
-		"cell outside a row":  func(pdf *fpdf.Fpdf, tg *Tagger) { tg.Table(func() { tg.Cell(func() { pdf.Cell(10, 10, "x") }) }) },
-		"heading level 7":     func(pdf *fpdf.Fpdf, tg *Tagger) { tg.Heading(7, func() { pdf.Cell(10, 10, "x") }) },
-		"untagged text":       func(pdf *fpdf.Fpdf, tg *Tagger) { pdf.Cell(10, 10, "x") },
-		"untagged rule":       func(pdf *fpdf.Fpdf, tg *Tagger) { pdf.Line(1, 1, 2, 2) },
+		"cell outside a row": func(pdf *fpdf.Fpdf, tg *Tagger) { tg.Table(func() { tg.Cell(func() { pdf.Cell(10, 10, "x") }) }) },
+		"heading level 7":    func(pdf *fpdf.Fpdf, tg *Tagger) { tg.Heading(7, func() { pdf.Cell(10, 10, "x") }) },
+		"untagged text":      func(pdf *fpdf.Fpdf, tg *Tagger) { pdf.Cell(10, 10, "x") },
+		"untagged rule":      func(pdf *fpdf.Fpdf, tg *Tagger) { pdf.Line(1, 1, 2, 2) },
 		"a link": func(pdf *fpdf.Fpdf, tg *Tagger) {
 			tg.Paragraph(func() { pdf.LinkString(20, 20, 10, 10, "https://example.org") })
 		},
