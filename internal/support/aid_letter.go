@@ -1,7 +1,6 @@
 package support
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
@@ -11,6 +10,7 @@ import (
 	"parcours/internal/access"
 	"parcours/internal/database"
 	"parcours/internal/fault"
+	"parcours/internal/pdftag"
 )
 
 // DecisionLetter reads a decided aid and writes its decision letter (PDF of text, in French),
@@ -62,7 +62,8 @@ func (s *Service) DecisionLetter(ctx context.Context, actor access.Actor, person
 	return b, "decision-" + l.file.Reference() + ".pdf", nil
 }
 
-// DecisionLetterPDF renders the letter of a decided aid to the person named.
+// DecisionLetterPDF renders the letter of a decided aid to the person named: a tagged PDF
+// (internal/pdftag) whose heading, paragraphs and table of the aid a screen reader follows.
 func DecisionLetterPDF(a AidFile, person string, today database.Date) ([]byte, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	tr := pdf.UnicodeTranslatorFromDescriptor("")
@@ -80,55 +81,69 @@ func DecisionLetterPDF(a AidFile, person string, today database.Date) ([]byte, e
 	pdf.SetModificationDate(today.Time())
 	pdf.SetCompression(false)
 	pdf.SetMargins(20, 20, 20)
+	tg := pdftag.New(pdf)
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "", 11)
-	pdf.MultiCell(0, 6, tr(a.OrgName), "", "L", false)
-	pdf.MultiCell(0, 6, tr("Le "+today.French()), "", "R", false)
+	para := func(h float64, align, text string) {
+		tg.Paragraph(func() { pdf.MultiCell(0, h, tr(text), "", align, false) })
+	}
+	para(6, "L", a.OrgName)
+	para(6, "R", "Le "+today.French())
 	pdf.Ln(2)
-	pdf.MultiCell(0, 6, tr("À l'attention de "+person), "", "L", false)
+	para(6, "L", "À l'attention de "+person)
 	pdf.Ln(6)
-	pdf.SetFont("Helvetica", "B", 16)
-	pdf.MultiCell(0, 8, tr(title), "", "L", false)
+	tg.Heading(1, func() {
+		pdf.SetFont("Helvetica", "B", 16)
+		pdf.MultiCell(0, 8, tr(title), "", "L", false)
+	})
 	pdf.SetFont("Helvetica", "", 11)
-	pdf.MultiCell(0, 6, tr("Référence "+a.Reference()), "", "L", false)
+	para(6, "L", "Référence "+a.Reference())
+	tg.Artifact(func() {
+		pdf.SetLineWidth(0.3)
+		pdf.Line(20, pdf.GetY()+1, 190, pdf.GetY()+1)
+	})
 	pdf.Ln(4)
 	row := func(label, value string) {
-		pdf.SetFont("Helvetica", "B", 11)
-		pdf.CellFormat(60, 7, tr(label), "", 0, "L", false, 0, "")
-		pdf.SetFont("Helvetica", "", 11)
-		pdf.MultiCell(0, 7, tr(value), "", "L", false)
+		tg.Row(func() {
+			tg.RowHeader(func() {
+				pdf.SetFont("Helvetica", "B", 11)
+				pdf.CellFormat(60, 7, tr(label), "", 0, "L", false, 0, "")
+			})
+			tg.Cell(func() {
+				pdf.SetFont("Helvetica", "", 11)
+				pdf.MultiCell(0, 7, tr(value), "", "L", false)
+			})
+		})
 	}
-	row("Aide", a.Aid.Label)
-	row("Financeur", a.Aid.FunderLabel())
-	row("Demandée le", database.DateOf(a.RequestedAt).French())
-	row("Montant demandé", Euros(a.RequestedCents)+" €")
-	row("Décidée le", database.DateOf(a.DecidedAt).French())
-	if granted {
-		row("Montant accordé", Euros(a.GrantedCents)+" €")
-		row("Versement", "Par virement sur le compte "+a.Bank.Masked()+" au nom de "+a.Bank.Holder)
-	}
+	tg.Table(func() {
+		row("Aide", a.Aid.Label)
+		row("Financeur", a.Aid.FunderLabel())
+		row("Demandée le", database.DateOf(a.RequestedAt).French())
+		row("Montant demandé", Euros(a.RequestedCents)+" €")
+		row("Décidée le", database.DateOf(a.DecidedAt).French())
+		if granted {
+			row("Montant accordé", Euros(a.GrantedCents)+" €")
+			row("Versement", "Par virement sur le compte "+a.Bank.Masked()+" au nom de "+a.Bank.Holder)
+		}
+	})
 	pdf.Ln(4)
 	if granted {
-		pdf.MultiCell(0, 6, tr(fmt.Sprintf("Nous avons le plaisir de vous informer que l'aide « %s » vous est accordée pour un montant de %s €. "+
-			"Le versement interviendra par virement dans les prochaines semaines.", a.Aid.Label, Euros(a.GrantedCents))), "", "L", false)
+		para(6, "L", fmt.Sprintf("Nous avons le plaisir de vous informer que l'aide « %s » vous est accordée pour un montant de %s €. "+
+			"Le versement interviendra par virement dans les prochaines semaines.", a.Aid.Label, Euros(a.GrantedCents)))
 		if a.DecisionNote != "" {
 			pdf.Ln(2)
-			pdf.MultiCell(0, 6, tr("Observation : "+a.DecisionNote), "", "L", false)
+			para(6, "L", "Observation : "+a.DecisionNote)
 		}
 	} else {
-		pdf.MultiCell(0, 6, tr(fmt.Sprintf("Après instruction de votre demande, l'aide « %s » ne peut pas vous être accordée, pour le motif suivant :", a.Aid.Label)), "", "L", false)
+		para(6, "L", fmt.Sprintf("Après instruction de votre demande, l'aide « %s » ne peut pas vous être accordée, pour le motif suivant :", a.Aid.Label))
 		pdf.Ln(2)
-		pdf.MultiCell(0, 6, tr(a.DecisionNote), "", "L", false)
+		para(6, "L", a.DecisionNote)
 	}
 	pdf.Ln(6)
 	pdf.SetFont("Helvetica", "", 10)
-	pdf.MultiCell(0, 5, tr("Cette décision a été prise par une autre personne que celle qui a instruit votre demande. Vous pouvez en demander "+
+	para(5, "L", "Cette décision a été prise par une autre personne que celle qui a instruit votre demande. Vous pouvez en demander "+
 		"le réexamen à votre conseiller dans un délai de deux mois, ou former un recours devant le tribunal administratif dans le même délai. "+
 		"Vos données sont traitées pour l'attribution et le paiement des aides (Code du travail, D5312-50 3°) ; vous pouvez consulter qui y a accédé "+
-		"depuis votre espace « Mon accompagnement adapté »."), "", "L", false)
-	var b bytes.Buffer
-	if err := pdf.Output(&b); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+		"depuis votre espace « Mon accompagnement adapté ».")
+	return tg.Output()
 }
