@@ -1,7 +1,6 @@
 package support
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 
 	"parcours/internal/clock"
 	"parcours/internal/database"
+	"parcours/internal/pdftag"
 )
 
 // RenderPlanPDF renders a version of a person's plan: a PDF of text (not an image), in French, with
@@ -28,25 +28,45 @@ func RenderPlanPDF(b PlanBook, v PlanVersion) ([]byte, error) {
 	pdf.SetCompression(false)
 	pdf.SetMargins(20, 20, 20)
 	pdf.SetAutoPageBreak(true, 20)
+	tg := pdftag.New(pdf)
 	pdf.AddPage()
-	pdf.SetFont("Helvetica", "B", 18)
-	pdf.MultiCell(0, 9, tr("Projet personnalisé d'accès à l'emploi"), "", "L", false)
+	tg.Heading(1, func() {
+		pdf.SetFont("Helvetica", "B", 18)
+		pdf.MultiCell(0, 9, tr("Projet personnalisé d'accès à l'emploi"), "", "L", false)
+	})
 	pdf.SetFont("Helvetica", "", 11)
-	pdf.MultiCell(0, 6, tr("Contrat d'engagement de l'accompagnement adapté (Code du travail, articles L5411-6-1 et D5312-50)."), "", "L", false)
+	tg.Paragraph(func() {
+		pdf.MultiCell(0, 6, tr("Contrat d'engagement de l'accompagnement adapté (Code du travail, articles L5411-6-1 et D5312-50)."), "", "L", false)
+	})
 	pdf.Ln(3)
+	// Rows and "- " lines outside a table or list are grouped into one by the tagger.
 	row := func(label, value string) {
-		pdf.SetFont("Helvetica", "B", 11)
-		pdf.CellFormat(60, 7, tr(label), "", 0, "L", false, 0, "")
-		pdf.SetFont("Helvetica", "", 11)
-		pdf.MultiCell(0, 7, tr(value), "", "L", false)
+		tg.Row(func() {
+			tg.RowHeader(func() {
+				pdf.SetFont("Helvetica", "B", 11)
+				pdf.CellFormat(60, 7, tr(label), "", 0, "L", false, 0, "")
+			})
+			tg.Cell(func() {
+				pdf.SetFont("Helvetica", "", 11)
+				pdf.MultiCell(0, 7, tr(value), "", "L", false)
+			})
+		})
 	}
 	heading := func(s string) {
 		pdf.Ln(3)
-		pdf.SetFont("Helvetica", "B", 13)
-		pdf.MultiCell(0, 8, tr(s), "", "L", false)
+		tg.Heading(2, func() {
+			pdf.SetFont("Helvetica", "B", 13)
+			pdf.MultiCell(0, 8, tr(s), "", "L", false)
+		})
 		pdf.SetFont("Helvetica", "", 11)
 	}
-	text := func(s string) { pdf.MultiCell(0, 6, tr(s), "", "L", false) }
+	text := func(s string) {
+		if strings.HasPrefix(s, "- ") {
+			tg.Item(func() { pdf.MultiCell(0, 6, tr(s), "", "L", false) })
+			return
+		}
+		tg.Paragraph(func() { pdf.MultiCell(0, 6, tr(s), "", "L", false) })
+	}
 	p := v.Plan
 	row("Personne", b.PersonName)
 	if !b.BirthDate.IsZero() {
@@ -109,11 +129,11 @@ func RenderPlanPDF(b PlanBook, v PlanVersion) ([]byte, error) {
 		pdf.Ln(14)
 		text("Date et signature du conseiller :")
 	}
-	var out bytes.Buffer
-	if err := pdf.Output(&out); err != nil {
+	out, err := tg.Output()
+	if err != nil {
 		return nil, fmt.Errorf("plan : %w", err)
 	}
-	return out.Bytes(), nil
+	return out, nil
 }
 
 // frenchDay is the Paris calendar day of t, in French.

@@ -19,6 +19,8 @@ import (
 	"parcours/internal/database/databasetest"
 	"parcours/internal/fault"
 	"parcours/internal/notify"
+	"parcours/internal/pdftag"
+	"parcours/internal/pdftag/pdftagtest"
 	"parcours/internal/support"
 )
 
@@ -183,6 +185,19 @@ func TestPlanAccessByRole(t *testing.T) {
 			!bytes.Contains(pdf, []byte("Projet personnalis\xe9 d'acc\xe8s \xe0 l'emploi")) || !bytes.Contains(pdf, []byte("Aide-comptable")) ||
 			!bytes.Contains(pdf, []byte("PLAN-ACTION")) {
 			t.Fatalf("pdf %s: %v", name, err)
+		}
+		// Tagged: a title, headings, the identity as a table, actions as a list.
+		tags, err := pdftag.Verify(pdf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, role := range []string{"H1", "H2", "Table/TR/TH", "L/LI", "P"} {
+			if !slices.Contains(tags.Roles, role) {
+				t.Errorf("plan PDF without %s: %v", role, tags.Roles)
+			}
+		}
+		if got := pdftagtest.Check(t, pdf); !strings.Contains(got.Text, "PLAN-ACTION") {
+			t.Errorf("the plan's text is not extracted: %q", got.Text)
 		}
 		if _, _, err := f.svc.PlanPDF(ctx, f.capAdvisor, f.person); err != nil || f.count(t, "read.support.plan_pdf") != 5 { // four refusals, one read
 			t.Fatalf("pdf read not audited: %v %d", err, f.count(t, "read.support.plan_pdf"))
