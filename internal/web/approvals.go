@@ -282,11 +282,7 @@ func (s *Server) approvalAttestation(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/pdf")
-	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	h.Set("Cache-Control", "no-store")
-	_, _ = w.Write(pdf)
+	writeAttachment(w, r, "application/pdf", name, pdf)
 }
 
 // prolongationListView is an authorised prescriber's requests.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"parcours/internal/files"
 )
@@ -22,4 +23,19 @@ func writeFile(w http.ResponseWriter, r *http.Request, f files.File) {
 		return
 	}
 	_, _ = w.Write(f.Content)
+}
+
+// writeAttachment sends a document the server made (a PDF, a payment file) as a download that
+// no cache keeps.
+func writeAttachment(w http.ResponseWriter, r *http.Request, contentType, name string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
 }

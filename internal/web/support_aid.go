@@ -4,7 +4,6 @@ import (
 	"errors"
 	"maps"
 	"net/http"
-	"strconv"
 
 	"github.com/google/uuid"
 
@@ -211,19 +210,6 @@ func (s *Server) aidCancel(w http.ResponseWriter, r *http.Request) {
 	s.aidDone(w, r, id, nil, aid, s.support.CancelAid(r.Context(), actor(r), id, aid), "aid_cancelled")
 }
 
-func writePDF(w http.ResponseWriter, r *http.Request, pdf []byte, name string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/pdf")
-	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(len(pdf)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(pdf)
-	}
-}
-
 func (s *Server) aidLetter(w http.ResponseWriter, r *http.Request) {
 	id, ok1 := pathID(r, "id")
 	aid, ok2 := pathID(r, "aid")
@@ -236,7 +222,7 @@ func (s *Server) aidLetter(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writePDF(w, r, pdf, name)
+	writeAttachment(w, r, "application/pdf", name, pdf)
 }
 
 type aidPaymentsView struct {
@@ -297,16 +283,7 @@ func (s *Server) aidBatchFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/xml")
-	h.Set("Content-Disposition", `attachment; filename="`+sum.FileName()+`"`)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(len(file)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(file)
-	}
+	writeAttachment(w, r, "application/xml", sum.FileName(), file)
 }
 
 func (s *Server) aidBatchPaid(w http.ResponseWriter, r *http.Request) {
@@ -375,5 +352,5 @@ func (s *Server) aidMyLetter(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writePDF(w, r, pdf, name)
+	writeAttachment(w, r, "application/pdf", name, pdf)
 }

@@ -369,7 +369,7 @@ func (s *Server) supportPlanPDF(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writePDF(w, r, pdf, name)
+	writeAttachment(w, r, "application/pdf", name, pdf)
 }
 
 func (s *Server) supportMyPlan(w http.ResponseWriter, r *http.Request) {
@@ -430,5 +430,5 @@ func (s *Server) supportMyPlanPDF(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writePDF(w, r, pdf, name)
+	writeAttachment(w, r, "application/pdf", name, pdf)
 }
