@@ -64,7 +64,8 @@ func frIBAN(bban string) string {
 }
 
 // Every BBAN has exactly one pair of check digits, and the check catches every change of one
-// character and every swap of two different neighbours.
+// digit and every swap of two different neighbouring digits (ISO 7064 MOD 97-10 guarantees both
+// for digits only: a letter counts as two digits, so "1B" and "B1" both read 111).
 func TestIBANCheckDigitsProperty(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		bban := rapid.StringMatching(`[0-9]{10}[0-9A-Z]{11}[0-9]{2}`).Draw(t, "bban")
@@ -74,13 +75,14 @@ func TestIBANCheckDigitsProperty(t *testing.T) {
 		}
 		i := rapid.IntRange(4, len(iban)-1).Draw(t, "i")
 		c := rapid.SampledFrom([]byte("0123456789")).Draw(t, "c")
-		if c != iban[i] {
+		isDigit := func(b byte) bool { return b >= '0' && b <= '9' }
+		if c != iban[i] && isDigit(iban[i]) {
 			changed := iban[:i] + string(c) + iban[i+1:]
 			if sepa.CheckIBAN(changed) == nil {
 				t.Fatalf("%s accepted for %s", changed, iban)
 			}
 		}
-		if i+1 < len(iban) && iban[i] != iban[i+1] {
+		if i+1 < len(iban) && iban[i] != iban[i+1] && isDigit(iban[i]) && isDigit(iban[i+1]) {
 			swapped := iban[:i] + string(iban[i+1]) + string(iban[i]) + iban[i+2:]
 			if sepa.CheckIBAN(swapped) == nil {
 				t.Fatalf("swap %s accepted for %s", swapped, iban)
