@@ -6,6 +6,7 @@
 #
 #   bench/lighthouse.sh            # prints one line per page, exit 3 if a goal is missed
 #   bench/lighthouse.sh --runs 3   # each page measured 3 times, the median run reported
+#   bench/lighthouse.sh --pages accueil,recherche   # only these pages
 #
 # Goals (issue 12): performance 95 or more and first contentful paint under 1.8 s on every page.
 # Reports (JSON) go to bench/results/DATE-lighthouse/ (ignored by git).
@@ -15,10 +16,12 @@ cd "$(dirname "$0")/.."
 root=$PWD
 lighthouse_version=12.8.2
 runs=1
+only=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runs) runs=$2; shift 2 ;;
-	-h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+	--pages) only=",$2,"; shift 2 ;;
+	-h | --help) sed -n '2,12p' "$0"; exit 0 ;;
 	*) echo "bench/lighthouse.sh : option inconnue $1 (voir --help)" >&2; exit 2 ;;
 	esac
 done
@@ -84,6 +87,7 @@ printf '%-16s %5s %5s %5s %5s  %8s %8s %8s %7s %9s\n' page perf a11y bp seo FCP 
 failed=0
 for entry in "${pages[@]}"; do
 	name=${entry%% *} path=${entry#* }
+	[ -z "$only" ] || [[ $only == *",$name,"* ]] || continue
 	headers=()
 	[ "$name" = tableau-de-bord ] && headers=(--extra-headers "{\"Cookie\": \"$cookie\"}")
 	for run in $(seq 1 "$runs"); do

@@ -34,9 +34,13 @@ const (
 	// FromUpload: the day the version was stored.
 	FromUpload Anchor = "upload"
 	// FromEnd: the end of the support (closing date). While the support runs, the document
-	// stays. The aids (part 2, item 2) add the payment of the aid as a later anchor of bank
-	// details by giving their rule a new Anchor and DocumentDueOn its date.
+	// stays.
 	FromEnd Anchor = "end"
+	// FromLastPayment: the later of the end of the support and the last payment of one of its
+	// aids, for bank details: a transfer can be contested for 13 months after it is made (Code
+	// monétaire et financier, L133-24). While the support runs or a granted aid waits for its
+	// payment, the document stays.
+	FromLastPayment Anchor = "payment"
 )
 
 // DocumentType is a type of document with its retention rule.
@@ -63,8 +67,8 @@ var DocumentTypes = []DocumentType{
 		"12 mois après le dépôt : il sert à instruire l'aide, la facture prend ensuite le relais"},
 	{"facture", "Facture", 0, FromEnd, false,
 		"conservée avec le dossier, pièce justificative du paiement, jusqu'à sa purge"},
-	{"rib", "Coordonnées bancaires (RIB)", 13, FromEnd, true,
-		"13 mois après la fin de l'accompagnement (délai de contestation d'un virement)"},
+	{"rib", "Coordonnées bancaires (RIB)", 13, FromLastPayment, true,
+		"13 mois après la fin de l'accompagnement ou, s'il vient après, le dernier paiement d'une aide (délai de contestation d'un virement) ; jamais tant qu'une aide accordée attend son paiement"},
 	{"plan_signe", "Plan d'action signé", 0, FromEnd, true,
 		"conservé avec le dossier, jusqu'à sa purge"},
 	{"courrier", "Courrier", 24, FromUpload, false,
@@ -88,25 +92,69 @@ func DocumentTypeLabel(code string) string {
 	return code
 }
 
+// DocumentDates are the days a document's retention runs from.
+type DocumentDates struct {
+	// Uploaded is the day the version was stored; Ended the end of the support (zero while it
+	// runs); Purge the record's own purge day (zero while unknown).
+	Uploaded, Ended, Purge database.Date
+	// LastPaid is the day of the last payment of an aid of the record (zero if none); Unpaid
+	// tells that a granted aid waits for its payment.
+	LastPaid database.Date
+	Unpaid   bool
+}
+
 // DocumentDueOn is the day a version of a document of this type must be gone: its rule's
-// period from its anchor, never after the record's own purge day (purgeOn, zero while unknown).
-// Zero means no day is known yet (a rule running from the end of a support still running).
-func DocumentDueOn(kind string, uploaded, endedOn, purgeOn database.Date) database.Date {
+// period from its anchor, never after the record's own purge day. Zero means no day is known
+// yet (a rule running from the end of a support still running, or from a payment to come).
+func DocumentDueOn(kind string, d DocumentDates) database.Date {
 	var due database.Date
 	if t, ok := DocumentTypeOf(kind); ok && t.Months > 0 {
 		switch t.From {
 		case FromUpload:
-			due = AddMonths(uploaded, t.Months)
+			due = AddMonths(d.Uploaded, t.Months)
 		case FromEnd:
-			if !endedOn.IsZero() {
-				due = AddMonths(endedOn, t.Months)
+			if !d.Ended.IsZero() {
+				due = AddMonths(d.Ended, t.Months)
+			}
+		case FromLastPayment:
+			if !d.Ended.IsZero() && !d.Unpaid {
+				from := d.Ended
+				if d.LastPaid.After(from) {
+					from = d.LastPaid
+				}
+				due = AddMonths(from, t.Months)
 			}
 		}
 	}
-	if !purgeOn.IsZero() && (due.IsZero() || purgeOn.Before(due)) {
-		due = purgeOn
+	if !d.Purge.IsZero() && (due.IsZero() || d.Purge.Before(due)) {
+		due = d.Purge
 	}
 	return due
+}
+
+// paymentDates reads the payment days of a record's aids for DocumentDates: the last payment,
+// and whether a granted aid waits for its payment.
+func paymentDates(ctx context.Context, q database.Querier, record uuid.UUID, d *DocumentDates) error {
+	var last sql.NullTime
+	err := q.QueryRowContext(ctx, `SELECT paid_at FROM support_aids WHERE record_id = $1 AND state = 'paid' ORDER BY paid_at DESC LIMIT 1`, record).Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("paiements des aides : %w", err)
+	}
+	d.LastPaid = database.Date{}
+	if last.Valid {
+		d.LastPaid = database.DateOf(clock.DateOf(last.Time))
+	}
+	return q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM support_aids WHERE record_id = $1 AND state IN ('granted', 'ordered'))`, record).Scan(&d.Unpaid)
+}
+
+// datesOf returns the dates of a version of kind stored at created, reading the payments only
+// for the types that run from them.
+func datesOf(ctx context.Context, q database.Querier, record uuid.UUID, kind string, created time.Time, ended, purge database.Date) (DocumentDates, error) {
+	d := DocumentDates{Uploaded: database.DateOf(clock.DateOf(created)), Ended: ended, Purge: purge}
+	if t, ok := DocumentTypeOf(kind); ok && t.From == FromLastPayment {
+		return d, paymentDates(ctx, q, record, &d)
+	}
+	return d, nil
 }
 
 // MaxDocumentSize is the largest document accepted.
@@ -198,8 +246,11 @@ func (s *Service) ListDocuments(ctx context.Context, actor access.Actor, person 
 				if _, ok := DocumentTypeOf(info.Kind); !ok {
 					continue
 				}
-				d := Document{Info: info, TypeLabel: DocumentTypeLabel(info.Kind), Versions: []files.Info{info},
-					DueOn: DocumentDueOn(info.Kind, database.DateOf(clock.DateOf(info.CreatedAt)), ended.Date, purge.Date)}
+				dates, err := datesOf(ctx, q, st.record, info.Kind, info.CreatedAt, ended.Date, purge.Date)
+				if err != nil {
+					return Documents{}, err
+				}
+				d := Document{Info: info, TypeLabel: DocumentTypeLabel(info.Kind), Versions: []files.Info{info}, DueOn: DocumentDueOn(info.Kind, dates)}
 				if !self && info.Version > 1 {
 					all, err := s.files.List(ctx, q, subject(st.record), files.Filter{Document: info.ID})
 					if err != nil {

@@ -10,8 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
-	"parcours/internal/clock"
-	"parcours/internal/database"
 	"parcours/internal/jobs"
 )
 
@@ -42,8 +40,14 @@ func timedKinds() []any {
 func (s *Service) PurgeDocuments(ctx context.Context) (DocumentPurgeReport, error) {
 	today := s.today()
 	var rep DocumentPurgeReport
-	type due struct{ file, record, person uuid.UUID }
-	var list []due
+	type due struct {
+		file, record, person uuid.UUID
+		kind                 string
+		created              time.Time
+		ended, purge         optDate
+		hold                 bool
+	}
+	var found []due
 	kinds := timedKinds()
 	in := "$1"
 	for i := 2; i <= len(kinds); i++ {
@@ -59,26 +63,30 @@ func (s *Service) PurgeDocuments(ctx context.Context) (DocumentPurgeReport, erro
 		defer rows.Close()
 		for rows.Next() {
 			var d due
-			var kind string
-			var created time.Time
-			var ended, purge optDate
-			var hold bool
-			if err := rows.Scan(&d.file, &kind, &created, &d.record, &d.person, &ended, &purge, &hold); err != nil {
+			if err := rows.Scan(&d.file, &d.kind, &d.created, &d.record, &d.person, &d.ended, &d.purge, &d.hold); err != nil {
 				return err
 			}
-			if !Due(DocumentDueOn(kind, database.DateOf(clock.DateOf(created)), ended.Date, purge.Date), today, false) {
-				continue
-			}
-			if hold {
-				rep.Held++
-				continue
-			}
-			list = append(list, d)
+			found = append(found, d)
 		}
 		return rows.Err()
 	}()
 	if err != nil {
 		return rep, err
+	}
+	var list []due
+	for _, d := range found {
+		dates, err := datesOf(ctx, s.db.Reader(), d.record, d.kind, d.created, d.ended.Date, d.purge.Date)
+		if err != nil {
+			return rep, err
+		}
+		if !Due(DocumentDueOn(d.kind, dates), today, false) {
+			continue
+		}
+		if d.hold {
+			rep.Held++
+			continue
+		}
+		list = append(list, d)
 	}
 	for _, d := range list {
 		err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
@@ -97,7 +105,11 @@ func (s *Service) PurgeDocuments(ctx context.Context) (DocumentPurgeReport, erro
 			if err != nil {
 				return err
 			}
-			if !Due(DocumentDueOn(kind, database.DateOf(clock.DateOf(created)), ended.Date, purge.Date), today, hold) {
+			dates, err := datesOf(ctx, tx, d.record, kind, created, ended.Date, purge.Date)
+			if err != nil {
+				return err
+			}
+			if !Due(DocumentDueOn(kind, dates), today, hold) {
 				return nil
 			}
 			if err := s.files.Delete(ctx, tx, access.Actor{}, d.file, subject(d.record)); err != nil {

@@ -336,29 +336,133 @@ func TestDocumentEICAR(t *testing.T) {
 	})
 }
 
-// The retention period of each type: from the upload or from the end of the support, never
-// after the record's own purge.
+// The retention period of each type: from the upload, from the end of the support, or from
+// the later of the end and the last payment of an aid (bank details, never while an aid waits
+// for its payment); never after the record's own purge.
 func TestDocumentDueOn(t *testing.T) {
-	up, end, purge := date(2026, 1, 31), date(2026, 6, 15), date(2027, 3, 1)
+	up, end, purge, paid := date(2026, 1, 31), date(2026, 6, 15), date(2027, 3, 1), date(2026, 9, 10)
+	none := database.Date{}
 	for _, tc := range []struct {
-		kind       string
-		end, purge database.Date
-		want       database.Date
+		kind                 string
+		end, purge, lastPaid database.Date
+		unpaid               bool
+		want                 database.Date
 	}{
-		{"devis", database.Date{}, database.Date{}, date(2027, 1, 31)},
-		{"courrier", database.Date{}, database.Date{}, date(2028, 1, 31)},
-		{"courrier", database.Date{}, purge, purge},
-		{"rib", database.Date{}, database.Date{}, database.Date{}},
-		{"rib", end, database.Date{}, date(2027, 7, 15)},
-		{"rib", end, purge, purge},
-		{"facture", end, database.Date{}, database.Date{}},
-		{"facture", end, purge, purge},
-		{support.ProofKind, end, purge, purge},
+		{"devis", none, none, none, false, date(2027, 1, 31)},
+		{"courrier", none, none, none, false, date(2028, 1, 31)},
+		{"courrier", none, purge, none, false, purge},
+		{"rib", none, none, none, false, none},
+		{"rib", none, none, paid, false, none},
+		{"rib", end, none, none, false, date(2027, 7, 15)},
+		{"rib", end, none, date(2026, 3, 1), false, date(2027, 7, 15)},
+		{"rib", end, none, paid, false, date(2027, 10, 10)},
+		{"rib", end, none, paid, true, none},
+		{"rib", end, purge, paid, true, purge},
+		{"rib", end, purge, none, false, purge},
+		{"facture", end, none, paid, false, none},
+		{"facture", end, purge, none, false, purge},
+		{support.ProofKind, end, purge, none, false, purge},
 	} {
-		if got := support.DocumentDueOn(tc.kind, up, tc.end, tc.purge); got != tc.want {
-			t.Errorf("%s ended %v purge %v: %v, want %v", tc.kind, tc.end, tc.purge, got, tc.want)
+		d := support.DocumentDates{Uploaded: up, Ended: tc.end, Purge: tc.purge, LastPaid: tc.lastPaid, Unpaid: tc.unpaid}
+		if got := support.DocumentDueOn(tc.kind, d); got != tc.want {
+			t.Errorf("%s %+v: %v, want %v", tc.kind, d, got, tc.want)
 		}
 	}
+}
+
+// Bank details stay 13 months after the last payment of an aid when it comes after the end of
+// the support, and while a granted aid waits for its payment: the daily job and the person's page agree.
+func TestBankDetailsKeptAfterTheLastPayment(t *testing.T) {
+	databasetest.Run(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		colleague := f.member(t, "cap2@exemple.fr", f.capOrg.ID, true)
+		f.open(t, f.person, "CANARI")
+		if _, err := f.svc.AddDocument(ctx, f.capAdvisor, f.person, support.NewDocument{Kind: "rib", Upload: f.accept(t, f.capAdvisor, pdfWith("RIB"), "rib.pdf")}); err != nil {
+			t.Fatal(err)
+		}
+		paidLater := f.grant(t, f.capAdvisor, colleague, f.person, "AGEFIPH_AIDE_TECHNIQUE", 300)
+		f.grant(t, f.capAdvisor, colleague, f.person, "FIPHFP_TRANSPORT", 200)
+		start := f.today()
+		if err := f.svc.Close(ctx, f.capAdvisor, f.person, "employment", start); err != nil {
+			t.Fatal(err)
+		}
+		ribDue := func() database.Date {
+			t.Helper()
+			docs, err := f.svc.ListDocuments(ctx, f.personActor, f.person)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range docs.Documents {
+				if d.Kind == "rib" {
+					return d.DueOn
+				}
+			}
+			t.Fatal("no bank details on the page")
+			return database.Date{}
+		}
+		// The record's own purge (6 months after the end of the RQTH) caps every period.
+		var purge database.Date
+		if err := db.Reader().QueryRowContext(ctx, `SELECT purge_on FROM support_records`).Scan(&purge); err != nil {
+			t.Fatal(err)
+		}
+		if due := ribDue(); due != purge {
+			t.Fatalf("two aids wait for their payment, yet the bank details go on %v, before the record's purge %v", due, purge)
+		}
+		// The Agefiph aid is paid 3 months after the end; the FIPHFP one is still granted.
+		f.clock.Set(at(start.AddDays(91)))
+		if _, _, err := f.svc.ExportBatch(ctx, f.capAdvisor, "AGEFIPH"); err != nil {
+			t.Fatal(err)
+		}
+		var batch uuid.UUID
+		if err := db.Reader().QueryRowContext(ctx, `SELECT batch_id FROM support_aids WHERE id = $1`, paidLater).Scan(&batch); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.MarkPaid(ctx, f.capAdvisor, batch); err != nil {
+			t.Fatal(err)
+		}
+		if due := ribDue(); due != purge {
+			t.Fatalf("the FIPHFP aid waits for its payment, yet the bank details go on %v, before the record's purge %v", due, purge)
+		}
+		if _, _, err := f.svc.ExportBatch(ctx, f.capAdvisor, "FIPHFP"); err != nil {
+			t.Fatal(err)
+		}
+		var fiphfp uuid.UUID
+		if err := db.Reader().QueryRowContext(ctx, `SELECT batch_id FROM support_aids WHERE funder = 'FIPHFP'`).Scan(&fiphfp); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.MarkPaid(ctx, f.capAdvisor, fiphfp); err != nil {
+			t.Fatal(err)
+		}
+		want := support.AddMonths(start.AddDays(91), 13)
+		if !want.Before(purge) {
+			t.Fatalf("the fixture's purge day %v comes before the bank details' %v: the test proves nothing", purge, want)
+		}
+		if due := ribDue(); due != want {
+			t.Fatalf("bank details go on %v, want 13 months after the last payment, %v", due, want)
+		}
+		countRIB := func() int {
+			t.Helper()
+			var n int
+			if err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM files WHERE kind = 'rib'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		// 13 months after the end, the old rule's day: still there; on the day due: gone.
+		for _, tc := range []struct {
+			day  database.Date
+			want int
+		}{{support.AddMonths(start, 13), 1}, {want.AddDays(-1), 1}, {want, 0}} {
+			f.clock.Set(at(tc.day))
+			if _, err := f.svc.PurgeDocuments(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := countRIB(); got != tc.want {
+				t.Fatalf("on %v: %d bank details, want %d", tc.day, got, tc.want)
+			}
+		}
+	})
 }
 
 // Property, on both engines, with a controllable clock: whatever the types, upload days, ends
@@ -435,7 +539,7 @@ func TestDocumentRetentionProperty(t *testing.T) {
 					if err := db.Reader().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM files WHERE id = $1)`, d.file).Scan(&exists); err != nil {
 						rt.Fatal(err)
 					}
-					due := support.Due(support.DocumentDueOn(d.kind, d.uploaded, d.end, d.purge), today, d.hold)
+					due := support.Due(support.DocumentDueOn(d.kind, support.DocumentDates{Uploaded: d.uploaded, Ended: d.end, Purge: d.purge}), today, d.hold)
 					if exists == due {
 						rt.Fatalf("day %d: %s uploaded %v ended %v hold %v: due=%v exists=%v", day, d.kind, d.uploaded, d.end, d.hold, due, exists)
 					}

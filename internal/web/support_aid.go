@@ -150,13 +150,20 @@ func (s *Server) aidRequest(w http.ResponseWriter, r *http.Request) {
 	s.aidDone(w, r, id, f, uuid.Nil, err, "aid_requested")
 }
 
-func (s *Server) aidInstruct(w http.ResponseWriter, r *http.Request) {
-	id, ok1 := pathID(r, "id")
+// aidPath reads the person and the aid of an aid's path, answering 404 when either is not an id.
+func (s *Server) aidPath(w http.ResponseWriter, r *http.Request) (person, aid uuid.UUID, ok bool) {
+	person, ok1 := pathID(r, "id")
 	aid, ok2 := pathID(r, "aid")
-	if !ok1 || !ok2 || !s.parseForm(w, r) {
-		if !ok1 || !ok2 {
-			s.notFound(w, r)
-		}
+	if !ok1 || !ok2 {
+		s.notFound(w, r)
+		return uuid.Nil, uuid.Nil, false
+	}
+	return person, aid, true
+}
+
+func (s *Server) aidInstruct(w http.ResponseWriter, r *http.Request) {
+	id, aid, ok := s.aidPath(w, r)
+	if !ok || !s.parseForm(w, r) {
 		return
 	}
 	f := formOf(r, "complete", "proposed", "note")
@@ -173,12 +180,8 @@ func (s *Server) aidInstruct(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) aidDecide(w http.ResponseWriter, r *http.Request) {
-	id, ok1 := pathID(r, "id")
-	aid, ok2 := pathID(r, "aid")
-	if !ok1 || !ok2 || !s.parseForm(w, r) {
-		if !ok1 || !ok2 {
-			s.notFound(w, r)
-		}
+	id, aid, ok := s.aidPath(w, r)
+	if !ok || !s.parseForm(w, r) {
 		return
 	}
 	f := formOf(r, "decision", "granted", "reason")
@@ -199,22 +202,16 @@ func (s *Server) aidDecide(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) aidCancel(w http.ResponseWriter, r *http.Request) {
-	id, ok1 := pathID(r, "id")
-	aid, ok2 := pathID(r, "aid")
-	if !ok1 || !ok2 || !s.parseForm(w, r) {
-		if !ok1 || !ok2 {
-			s.notFound(w, r)
-		}
+	id, aid, ok := s.aidPath(w, r)
+	if !ok || !s.parseForm(w, r) {
 		return
 	}
 	s.aidDone(w, r, id, nil, aid, s.support.CancelAid(r.Context(), actor(r), id, aid), "aid_cancelled")
 }
 
 func (s *Server) aidLetter(w http.ResponseWriter, r *http.Request) {
-	id, ok1 := pathID(r, "id")
-	aid, ok2 := pathID(r, "aid")
-	if !ok1 || !ok2 {
-		s.notFound(w, r)
+	id, aid, ok := s.aidPath(w, r)
+	if !ok {
 		return
 	}
 	pdf, name, err := s.support.DecisionLetter(r.Context(), actor(r), id, aid)
