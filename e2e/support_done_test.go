@@ -16,7 +16,8 @@ import (
 // aid that a colleague grants, exports the payment batch and marks it paid, and uploads the
 // proof of her employment-obligation title; the person takes over the account the advisor's
 // creation opened for her and sees all of it, and who accessed her record; France Travail's
-// prescriber without the habilitation, an employer and a staff member read none of it.
+// prescriber without the habilitation, an employer and a staff member read none of it. Last,
+// the staff erase her file as a duplicate: her support goes with it.
 func TestSupportWholePath(t *testing.T) {
 	t.Parallel()
 	chromiumPath(t)
@@ -195,4 +196,18 @@ func TestSupportWholePath(t *testing.T) {
 			}
 		}
 	}
+
+	// The file turns out to duplicate another one: the staff erase it, with everything attached.
+	staff.open(nadia)
+	staff.expectText("erasure form", "Effacer ce dossier")
+	check(staff, "job seeker's file, staff")
+	staff.shoot("jobseeker-erase-staff")
+	staff.setValue("#f-reason", "duplicate")
+	staff.clickThrough(`main form[action$="/effacement"] button[type=submit]`)
+	staff.expectFlash("Le dossier est effacé, avec tout ce qui s'y rattachait ; sa clé de chiffrement est détruite.")
+	if status := staff.open(nadia); status != 404 {
+		t.Fatalf("the erased file answers %d", status)
+	}
+	p.open("/mon-accompagnement")
+	p.expectText("after the erasure", "Aucun accompagnement adapté")
 }

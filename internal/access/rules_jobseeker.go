@@ -15,6 +15,10 @@ const (
 	EditJobSeeker Action = "jobseeker.edit"
 	// FindJobSeeker: look for an existing file (duplicates) before creating one.
 	FindJobSeeker Action = "jobseeker.find"
+	// EraseJobSeeker: erase a person's file and everything attached to it (a duplicate, a file
+	// opened without the person's knowledge, an erasure the DPO granted): the platform's staff
+	// only, with a reason.
+	EraseJobSeeker Action = "jobseeker.erase"
 )
 
 // follows: a professional acting for an organisation that follows the person or exchanged an
@@ -45,6 +49,9 @@ var jobSeekerPolicies = map[Action]policy{
 			return r.Relations.Has(RelSelf) && a.Kind == JobSeeker || follows(a, r) || a.IsStaff()
 		},
 		purposes: []Purpose{PurposeIAERecruitment, PurposeIAEFollowUp, PurposeIAETools, PurposeAccounts},
+	},
+	EraseJobSeeker: {
+		allow: func(a Actor, r Resource) bool { return a.IsStaff() },
 	},
 	EditJobSeeker: {
 		allow: func(a Actor, r Resource) bool {

@@ -160,6 +160,10 @@ func (a *App) open(ctx context.Context, opts Options) error {
 	a.Applications.SetHireHook(a.Approvals.Hook)
 	a.Eligibility.SetPASSCheck(approval.KeepsDiagnosis)
 	a.Support = support.NewService(a.DB, a.Guard, a.Envelope, a.Clock, a.Journal, a.JobSeekers, a.Files)
+	// Erasing a person's file erases their adapted support (record, documents, key) and the
+	// files sealed under their key (CVs, prolongation reports) in the same transaction.
+	a.JobSeekers.AddEraser(a.Support.Erase)
+	a.JobSeekers.EraseFilesWith(a.Files.PurgeSubject)
 	if opts.Migrate {
 		// The criteria sets embedded in the binary, loaded with the schema: a new arrêté is a new file.
 		if err := a.Eligibility.EnsureCriteria(ctx); err != nil {

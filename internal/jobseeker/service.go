@@ -36,7 +36,12 @@ type Service struct {
 	places    *refdata.Data
 	accounts  *account.Service
 	relations []Relations
+	erasers   []Eraser
 }
+
+// Eraser erases what another module holds about a person, in q, the transaction that erases the
+// person's file (wired once by app).
+type Eraser func(ctx context.Context, q database.Querier, person uuid.UUID) error
 
 // NewService returns the service.
 func NewService(db *database.DB, g *access.Guard, env *crypto.Envelope, c clock.Clock, places *refdata.Data, accounts *account.Service) *Service {
@@ -45,6 +50,18 @@ func NewService(db *database.DB, g *access.Guard, env *crypto.Envelope, c clock.
 
 // Places is the reference data the service checks against (communes, appellations).
 func (s *Service) Places() *refdata.Data { return s.places }
+
+// AddEraser adds what Erase calls before it deletes the file.
+func (s *Service) AddEraser(e Eraser) { s.erasers = append(s.erasers, e) }
+
+// EraseFilesWith makes Erase purge the files sealed under the person's key (CVs, prolongation
+// reports) with purge, the file store's files.Service.PurgeSubject.
+func (s *Service) EraseFilesWith(purge func(ctx context.Context, q database.Querier, subject string) (int, error)) {
+	s.AddEraser(func(ctx context.Context, q database.Querier, person uuid.UUID) error {
+		_, err := purge(ctx, q, subject(person))
+		return err
+	})
+}
 
 // AddRelations lets another module tell how organisations stand to people (wired once by app).
 func (s *Service) AddRelations(r Relations) { s.relations = append(s.relations, r) }

@@ -67,6 +67,7 @@ var auditActions = map[string]string{
 	"jobseeker.created":                 "Création du dossier d'un candidat",
 	"jobseeker.updated":                 "Modification du dossier d'un candidat",
 	"jobseeker.followed":                "Suivi d'un candidat retrouvé par son numéro de sécurité sociale",
+	"jobseeker.erased":                  "Effacement du dossier d'un candidat",
 	"application.hire_changed":          "Modification d'une embauche avant le début du contrat",
 	"application.sent":                  "Envoi d'une candidature",
 	"application.process":               "Candidature mise à l'étude",

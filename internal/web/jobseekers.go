@@ -25,6 +25,7 @@ func (s *Server) registerJobSeekerRoutes() {
 	s.handle("GET /candidats/{id}", gateUser, s.jobSeekerPage)
 	s.handle("GET /candidats/{id}/modifier", gateUser, s.jobSeekerEdit)
 	s.handle("POST /candidats/{id}", gateUser, s.jobSeekerUpdate)
+	s.handle("POST /candidats/{id}/effacement", gateUser, s.jobSeekerErase)
 	s.handle("GET /mon-dossier", gateUser, s.ownFile)
 	s.handle("POST /mon-dossier", gateUser, s.ownFileSave)
 }
@@ -267,9 +268,16 @@ type jobSeekerPageView struct {
 	Eligibility *eligibilityView
 	// Support is the adapted-support link for a habilitated advisor ("" for anyone else).
 	Support string
+	// Erase offers the staff the erasure of the file, with its reasons (nil for anyone else).
+	Erase []option
+	Form  form
 }
 
 func (s *Server) jobSeekerPage(w http.ResponseWriter, r *http.Request) {
+	s.renderJobSeekerPage(w, r, http.StatusOK, nil, nil)
+}
+
+func (s *Server) renderJobSeekerPage(w http.ResponseWriter, r *http.Request, status int, f form, errs fault.Fields) {
 	id, ok := pathID(r, "id")
 	if !ok {
 		s.notFound(w, r)
@@ -281,7 +289,12 @@ func (s *Server) jobSeekerPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := jobSeekerPageView{Person: j, CanEdit: j.HandledByProxy && a.Kind == access.Professional || a.Kind == access.JobSeeker}
+	v := jobSeekerPageView{Person: j, CanEdit: j.HandledByProxy && a.Kind == access.Professional || a.Kind == access.JobSeeker, Form: f}
+	if a.IsStaff() {
+		for _, reason := range jobseeker.EraseReasons {
+			v.Erase = append(v.Erase, option{Value: reason.Code, Label: reason.Label})
+		}
+	}
 	if v.Eligibility, err = s.eligibilityOf(r, id, uuid.Nil, ""); err != nil {
 		s.fail(w, r, err)
 		return
@@ -305,7 +318,31 @@ func (s *Server) jobSeekerPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.render(w, r, http.StatusOK, "jobseeker", j.FullName(), v, nil)
+	s.render(w, r, status, "jobseeker", j.FullName(), v, errs)
+}
+
+// jobSeekerErase erases a person's file (the platform's staff, with a reason).
+func (s *Server) jobSeekerErase(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	if !s.parseForm(w, r) {
+		return
+	}
+	f := formOf(r, "reason")
+	err := s.jobseekers.Erase(r.Context(), actor(r), id, f["reason"])
+	if errs := fault.FieldsOf(err); errs != nil {
+		s.renderJobSeekerPage(w, r, http.StatusUnprocessableEntity, f, errs)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.setFlash(w, "jobseeker_erased")
+	redirect(w, r, "/tableau-de-bord")
 }
 
 func (s *Server) jobSeekerEdit(w http.ResponseWriter, r *http.Request) {

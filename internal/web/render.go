@@ -408,6 +408,7 @@ var flashTexts = map[string]string{
 	"support_opened":                  "L'accompagnement adapté est ouvert.",
 	"support_saved":                   "L'accompagnement adapté est enregistré.",
 	"support_closed":                  "L'accompagnement adapté est terminé.",
+	"jobseeker_erased":                "Le dossier est effacé, avec tout ce qui s'y rattachait ; sa clé de chiffrement est détruite.",
 	"support_follower_added":          "L'organisation suit désormais la personne : ses conseillers habilités voient le dossier.",
 	"support_follower_ended":          "Le suivi par cette organisation est arrêté : ses conseillers ne voient plus le dossier.",
 	"support_follower_left":           "Votre organisation ne suit plus cette personne : son dossier n'est plus dans votre file active.",

@@ -655,12 +655,14 @@ var routeTable = map[string]routeCase{
 			return url.Values{"find_nir": {"290057512345669"}, "find_birth_date": {"1990-05-12"}}
 		},
 		expect: only(employerAdmin, employerMember, prescriberAdm)},
-	"GET /candidats/{id}":           {path: personPath(""), expect: ownFor([]string{jobSeeker, prescriberAdm, employerAdmin, employerMember}, staff)},
-	"GET /candidats/{id}/modifier":  {path: personPath("/modifier"), expect: ownFor([]string{jobSeeker, prescriberAdm})},
-	"POST /candidats/{id}":          {path: personPath(""), form: vals("birth_name", ""), expect: ownFor([]string{jobSeeker, prescriberAdm})},
-	"GET /mon-dossier":              {path: fixed("/mon-dossier"), expect: only(jobSeeker)},
-	"POST /mon-dossier":             {path: fixed("/mon-dossier"), form: vals("birth_name", ""), expect: only(jobSeeker)},
-	"GET /structures/{id}/postuler": {path: structPath("/postuler"), expect: only(jobSeeker, employerAdmin, employerMember, prescriberAdm)},
+	"GET /candidats/{id}":          {path: personPath(""), expect: ownFor([]string{jobSeeker, prescriberAdm, employerAdmin, employerMember}, staff)},
+	"GET /candidats/{id}/modifier": {path: personPath("/modifier"), expect: ownFor([]string{jobSeeker, prescriberAdm})},
+	"POST /candidats/{id}":         {path: personPath(""), form: vals("birth_name", ""), expect: ownFor([]string{jobSeeker, prescriberAdm})},
+	// Erasure: the staff reach the form (an empty reason erases nothing: 422); nobody else does.
+	"POST /candidats/{id}/effacement": {path: personPath("/effacement"), form: vals("reason", ""), expect: only(staff)},
+	"GET /mon-dossier":                {path: fixed("/mon-dossier"), expect: only(jobSeeker)},
+	"POST /mon-dossier":               {path: fixed("/mon-dossier"), form: vals("birth_name", ""), expect: only(jobSeeker)},
+	"GET /structures/{id}/postuler":   {path: structPath("/postuler"), expect: only(jobSeeker, employerAdmin, employerMember, prescriberAdm)},
 	"POST /structures/{id}/postuler": {path: structPath("/postuler"),
 		form: func(w *world, _, _ string) url.Values {
 			return url.Values{"candidat": {w.person["own"].String()}, "job_descriptions": {w.jd["A"].String(), w.jd["B"].String()}, "message": {"Bonjour"}}

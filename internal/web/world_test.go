@@ -109,6 +109,8 @@ func newStackConfig(t *testing.T, db *database.DB, demo bool, baseURL string, lo
 	apps.SetHireHook(passes.Hook)
 	elig.SetPASSCheck(approval.KeepsDiagnosis)
 	supp := support.NewService(db, guard, env, clk, journal, people, fileStore)
+	people.AddEraser(supp.Erase)
+	people.EraseFilesWith(fileStore.PurgeSubject)
 	reg := prometheus.NewRegistry()
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	var demoPages web.Demo
