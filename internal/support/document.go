@@ -95,8 +95,8 @@ func DocumentTypeLabel(code string) string {
 // DocumentDates are the days a document's retention runs from.
 type DocumentDates struct {
 	// Uploaded is the day the version was stored; Ended the end of the support (zero while it
-	// runs); Purge the record's own purge day (zero while unknown).
-	Uploaded, Ended, Purge database.Date
+	// runs); PurgeOn the record's own purge day (zero while unknown).
+	Uploaded, Ended, PurgeOn database.Date
 	// LastPaid is the day of the last payment of an aid of the record (zero if none); Unpaid
 	// tells that a granted aid waits for its payment.
 	LastPaid database.Date
@@ -126,8 +126,8 @@ func DocumentDueOn(kind string, d DocumentDates) database.Date {
 			}
 		}
 	}
-	if !d.Purge.IsZero() && (due.IsZero() || d.Purge.Before(due)) {
-		due = d.Purge
+	if !d.PurgeOn.IsZero() && (due.IsZero() || d.PurgeOn.Before(due)) {
+		due = d.PurgeOn
 	}
 	return due
 }
@@ -150,7 +150,7 @@ func paymentDates(ctx context.Context, q database.Querier, record uuid.UUID, d *
 // datesOf returns the dates of a version of kind stored at created, reading the payments only
 // for the types that run from them.
 func datesOf(ctx context.Context, q database.Querier, record uuid.UUID, kind string, created time.Time, ended, purge database.Date) (DocumentDates, error) {
-	d := DocumentDates{Uploaded: database.DateOf(clock.DateOf(created)), Ended: ended, Purge: purge}
+	d := DocumentDates{Uploaded: database.DateOf(clock.DateOf(created)), Ended: ended, PurgeOn: purge}
 	if t, ok := DocumentTypeOf(kind); ok && t.From == FromLastPayment {
 		return d, paymentDates(ctx, q, record, &d)
 	}

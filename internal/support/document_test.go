@@ -363,7 +363,7 @@ func TestDocumentDueOn(t *testing.T) {
 		{"facture", end, purge, none, false, purge},
 		{support.ProofKind, end, purge, none, false, purge},
 	} {
-		d := support.DocumentDates{Uploaded: up, Ended: tc.end, Purge: tc.purge, LastPaid: tc.lastPaid, Unpaid: tc.unpaid}
+		d := support.DocumentDates{Uploaded: up, Ended: tc.end, PurgeOn: tc.purge, LastPaid: tc.lastPaid, Unpaid: tc.unpaid}
 		if got := support.DocumentDueOn(tc.kind, d); got != tc.want {
 			t.Errorf("%s %+v: %v, want %v", tc.kind, d, got, tc.want)
 		}
@@ -539,7 +539,7 @@ func TestDocumentRetentionProperty(t *testing.T) {
 					if err := db.Reader().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM files WHERE id = $1)`, d.file).Scan(&exists); err != nil {
 						rt.Fatal(err)
 					}
-					due := support.Due(support.DocumentDueOn(d.kind, support.DocumentDates{Uploaded: d.uploaded, Ended: d.end, Purge: d.purge}), today, d.hold)
+					due := support.Due(support.DocumentDueOn(d.kind, support.DocumentDates{Uploaded: d.uploaded, Ended: d.end, PurgeOn: d.purge}), today, d.hold)
 					if exists == due {
 						rt.Fatalf("day %d: %s uploaded %v ended %v hold %v: due=%v exists=%v", day, d.kind, d.uploaded, d.end, d.hold, due, exists)
 					}
