@@ -261,9 +261,13 @@ func (s *Server) jobSeekerFind(w http.ResponseWriter, r *http.Request) {
 
 // jobSeekerPageView is a person's file as a professional sees it.
 type jobSeekerPageView struct {
-	Person       jobseeker.JobSeeker
-	CanEdit      bool
+	Person  jobseeker.JobSeeker
+	CanEdit bool
+	// CanApply: the person or a professional, who can apply for them (not the staff).
+	CanApply     bool
 	Applications []application.Row
+	// ListsApplications: the reader has a list of the person's applications (not the staff).
+	ListsApplications bool
 	// Eligibility is the person's IAE eligibility with why (nil: not the reader's to see).
 	Eligibility *eligibilityView
 	// Support is the adapted-support link for a habilitated advisor ("" for anyone else).
@@ -289,7 +293,8 @@ func (s *Server) renderJobSeekerPage(w http.ResponseWriter, r *http.Request, sta
 		s.fail(w, r, err)
 		return
 	}
-	v := jobSeekerPageView{Person: j, CanEdit: j.HandledByProxy && a.Kind == access.Professional || a.Kind == access.JobSeeker, Form: f}
+	v := jobSeekerPageView{Person: j, CanEdit: j.HandledByProxy && a.Kind == access.Professional || a.Kind == access.JobSeeker,
+		CanApply: a.Kind == access.Professional || a.Kind == access.JobSeeker, Form: f}
 	if a.IsStaff() {
 		for _, reason := range jobseeker.EraseReasons {
 			v.Erase = append(v.Erase, option{Value: reason.Code, Label: reason.Label})
@@ -313,6 +318,7 @@ func (s *Server) renderJobSeekerPage(w http.ResponseWriter, r *http.Request, sta
 		list = s.applications.Sent
 	}
 	if list != nil {
+		v.ListsApplications = true
 		if v.Applications, _, err = list(r.Context(), a, application.Filter{Person: id, Limit: 50}); err != nil {
 			s.fail(w, r, err)
 			return
