@@ -15,10 +15,7 @@ import (
 // as a job seeker or an employer), and checks on each that DSFR's JavaScript ran and that
 // the browser reported no CSP violation.
 func TestAccessibility(t *testing.T) {
-	t.Parallel()
-	chromiumPath(t)
-	srv := startServer(t)
-	srv.keepPrivate(demoPassword)
+	srv := startDemoTest(t)
 	b := newBrowser(t, srv)
 
 	check := func(label string) {

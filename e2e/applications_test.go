@@ -91,15 +91,7 @@ func (b *browser) openApplicationOf(person string) {
 // by mail), the other accepts; the refused application is sent on to a third structure; each
 // party sees it in their lists. axe-core checks every page on the way.
 func TestApplicationPath(t *testing.T) {
-	t.Parallel()
-	chromiumPath(t)
-	srv := startServer(t)
-	srv.keepPrivate(demoPassword)
-	check := func(b *browser, label string) {
-		t.Helper()
-		b.checkDSFR(label)
-		b.checkAccessibility(label)
-	}
+	srv := startDemoTest(t)
 	person := newPerson("Lina", "Moreau")
 	srv.keepPrivate(person.Email)
 
@@ -110,7 +102,7 @@ func TestApplicationPath(t *testing.T) {
 	}
 	p.open("/candidats/nouveau")
 	p.expectHeading("Nouveau candidat")
-	check(p, "new job seeker form")
+	p.checkPage("new job seeker form")
 	// Submitted empty: every problem at once, at its field.
 	if status := p.clickThrough(`main form[action="/candidats"] button[type=submit]`); status != 422 {
 		t.Fatalf("empty form answered %d", status)
@@ -118,7 +110,7 @@ func TestApplicationPath(t *testing.T) {
 	if got := p.text("#erreurs"); !strings.Contains(got, "Saisissez le nom de naissance") || !strings.Contains(got, "Choisissez la commune de résidence") {
 		t.Fatalf("error summary: %q", got)
 	}
-	check(p, "new job seeker form, errors")
+	p.checkPage("new job seeker form, errors")
 	p.setValue("#f-civility", "MME")
 	p.typeInto("#f-birth_name", person.LastName)
 	p.typeInto("#f-first_names", person.FirstName)
@@ -135,7 +127,7 @@ func TestApplicationPath(t *testing.T) {
 	p.clickThrough(`main form[action="/candidats"] button[type=submit]`)
 	p.expectFlash("Le dossier du candidat est créé.")
 	p.expectHeading(person.FirstName + " " + person.LastName)
-	check(p, "job seeker's file")
+	p.checkPage("job seeker's file")
 	p.shoot("jobseeker-file")
 	personPath := p.path()
 
@@ -147,7 +139,7 @@ func TestApplicationPath(t *testing.T) {
 	for i, name := range []string{"Jardins du Rhône", "Rhône Insertion Services"} {
 		href := p.structureHref(name)
 		p.open(href + "/postuler")
-		check(p, "apply form "+name)
+		p.checkPage("apply form " + name)
 		p.setValue("#f-candidat", strings.TrimPrefix(personPath, "/candidats/"))
 		p.click(`input[name="job_descriptions"]`)
 		p.setValue("#f-message", "Lina cherche un emploi proche de chez elle.")
@@ -163,7 +155,7 @@ func TestApplicationPath(t *testing.T) {
 	if n := eval[int](p, "rows", `document.querySelectorAll('main table tbody a').length`); n < 2 {
 		t.Fatalf("the prescriber's list shows %d applications", n)
 	}
-	check(p, "prescriber's sent list")
+	p.checkPage("prescriber's sent list")
 	p.shoot("prescriber-sent")
 
 	// The ACI refuses, sharing the reason; the EI accepts.
@@ -174,10 +166,10 @@ func TestApplicationPath(t *testing.T) {
 	e.switchTo("Les Jardins du Rhône")
 	e.open("/candidatures")
 	e.expectHeading("Candidatures reçues")
-	check(e, "employer's received list")
+	e.checkPage("employer's received list")
 	e.shoot("employer-received")
 	e.openApplicationOf(person.FirstName)
-	check(e, "application, employer")
+	e.checkPage("application, employer")
 	// The CV downloads as a PDF, from the page, for the structure that received it.
 	if got := eval[string](e, "download the CV", `(async () => {
   const a = document.querySelector('a[href$="/cv"]'); if (!a) return 'no link';
@@ -234,7 +226,7 @@ func TestApplicationPath(t *testing.T) {
 	e.typeInto("#f-target_siret", siret)
 	e.clickThrough(`form[action$="/envoi"] button[type=submit]`)
 	e.expectFlash("La candidature est envoyée à l'autre structure.")
-	check(e, "application sent on")
+	e.checkPage("application sent on")
 
 	// The third structure receives it.
 	ai := newBrowser(t, srv)
@@ -249,7 +241,7 @@ func TestApplicationPath(t *testing.T) {
 	if !strings.Contains(ai.bodyText(), "par employeur") {
 		t.Fatalf("sent on by the ACI: %s", ai.bodyText())
 	}
-	check(ai, "application received after sending on")
+	ai.checkPage("application received after sending on")
 }
 
 // luhnComplete adds the Luhn check digit to a 13-digit SIRET base, as the demo does.

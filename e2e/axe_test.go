@@ -134,6 +134,13 @@ func (b *browser) checkIDReferences(label string) {
 
 // checkDSFR checks that the design system's JavaScript ran on the page: DSFR marks the root
 // element with data-fr-js="true" once its module has started.
+// checkPage checks the page's DSFR markup and its accessibility (axe-core).
+func (b *browser) checkPage(label string) {
+	b.t.Helper()
+	b.checkDSFR(label)
+	b.checkAccessibility(label)
+}
+
 func (b *browser) checkDSFR(label string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)

@@ -25,22 +25,14 @@ func (b *browser) rowCheckbox(person string) string {
 // answered is left, with the reason; then archives it; then switches off the notices of new
 // applications for the structure.
 func TestBatchActionsAndNotificationSettings(t *testing.T) {
-	t.Parallel()
-	chromiumPath(t)
-	srv := startServer(t)
-	srv.keepPrivate(demoPassword)
-	check := func(b *browser, label string) {
-		t.Helper()
-		b.checkDSFR(label)
-		b.checkAccessibility(label)
-	}
+	srv := startDemoTest(t)
 	e := newBrowser(t, srv)
 	if status := e.login(demoEmployer, demoPassword); status != 200 {
 		t.Fatalf("login answered %d", status)
 	}
 	e.switchTo("Les Jardins du Rhône")
 	e.open("/candidatures")
-	check(e, "received list with batch actions")
+	e.checkPage("received list with batch actions")
 	e.shoot("batch-list")
 	// Léa's is new; Youssef's was declined already.
 	e.click(`#` + e.rowCheckbox("Léa"))
@@ -56,7 +48,7 @@ func TestBatchActionsAndNotificationSettings(t *testing.T) {
 	if got := e.text("#erreurs"); !strings.Contains(got, "Écrivez un message au candidat") {
 		t.Fatalf("error summary: %q", got)
 	}
-	check(e, "batch refusal, errors")
+	e.checkPage("batch refusal, errors")
 	e.setValue("#f-answer", "Nous n'avons plus de poste ouvert cette saison.")
 	e.shoot("batch-refuse")
 	e.clickThrough(`main form button[type=submit]`)
@@ -65,7 +57,7 @@ func TestBatchActionsAndNotificationSettings(t *testing.T) {
 		!strings.Contains(body, "Action impossible sur une candidature « Déclinée »") {
 		t.Fatalf("batch result: %s", body)
 	}
-	check(e, "batch result")
+	e.checkPage("batch result")
 	e.shoot("batch-result")
 
 	// Both declined ones are archived, and leave the list.
@@ -89,7 +81,7 @@ func TestBatchActionsAndNotificationSettings(t *testing.T) {
 	// Notices: the employer keeps the answers, switches off the new applications for the ACI.
 	e.open("/compte/notifications")
 	e.expectHeading("Notifications")
-	check(e, "notification settings")
+	e.checkPage("notification settings")
 	id := eval[string](e, "ACI's new-application box", `(() => {
   for (const fs of document.querySelectorAll('main form')) {
     if (fs.textContent.includes('Les Jardins du Rhône')) { const c = fs.querySelector('input[value="application_received"]'); return c ? c.id : ''; }

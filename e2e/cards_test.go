@@ -101,10 +101,7 @@ func (b *browser) checkTruthful(label string) {
 // it, and checks each card's height against its content and its reading order, the page's
 // wording, and axe-core.
 func TestCardsAndReadingOrder(t *testing.T) {
-	t.Parallel()
-	chromiumPath(t)
-	srv := startServer(t)
-	srv.keepPrivate(demoPassword)
+	srv := startDemoTest(t)
 	b := newBrowser(t, srv)
 	check := func(label string, minCards int) {
 		t.Helper()

@@ -35,15 +35,7 @@ func (b *browser) expectText(what string, wants ...string) {
 // the precedence of the prescriber's diagnosis at the ACI, and the job seeker's view. axe-core
 // checks every page.
 func TestEligibilityPath(t *testing.T) {
-	t.Parallel()
-	chromiumPath(t)
-	srv := startServer(t)
-	srv.keepPrivate(demoPassword)
-	check := func(b *browser, label string) {
-		t.Helper()
-		b.checkDSFR(label)
-		b.checkAccessibility(label)
-	}
+	srv := startDemoTest(t)
 
 	// The prescriber: Samira's file says she is eligible everywhere, and why.
 	p := newBrowser(t, srv)
@@ -53,13 +45,13 @@ func TestEligibilityPath(t *testing.T) {
 	samira := p.personHref("Samira")
 	p.open(samira)
 	p.expectText("prescriber's file", "Éligible à l'IAE dans toutes les structures", "Règle appliquée", "Bénéficiaire du RSA (niveau 1)", "Parent isolé (niveau 2)")
-	check(p, "job seeker's file with eligibility")
+	p.checkPage("job seeker's file with eligibility")
 	p.shoot("eligibility-prescriber-file")
 
 	// A new diagnosis: the incompatible pairs are refused at their boxes, all at once.
 	p.clickThrough(`a[href^="` + samira + `/diagnostic"]`)
 	p.expectHeading("Diagnostic d'éligibilité à l'IAE")
-	check(p, "diagnosis form")
+	p.checkPage("diagnosis form")
 	p.shoot("diagnosis-form-prescriber")
 	for _, code := range []string{"RSA", "SENIOR", "JEUNE", "DETLD", "DELD"} {
 		p.click(`label[for="f-critere_` + code + `"]`)
@@ -70,14 +62,14 @@ func TestEligibilityPath(t *testing.T) {
 	if got := p.text("#erreurs"); !strings.Contains(got, "Senior (50 ans ou plus)") || !strings.Contains(got, "Demandeur d'emploi de longue durée") {
 		t.Fatalf("error summary: %q", got)
 	}
-	check(p, "diagnosis form, errors")
+	p.checkPage("diagnosis form, errors")
 	p.shoot("diagnosis-form-errors")
 	p.click(`label[for="f-critere_JEUNE"]`)
 	p.click(`label[for="f-critere_DELD"]`)
 	p.clickThrough(`main form button[type=submit]`)
 	p.expectFlash("Le diagnostic d'éligibilité est enregistré.")
 	p.expectText("result", "2 critères de niveau 1 et 1 critère de niveau 2", "Valable dans toutes les structures d'insertion.")
-	check(p, "diagnosis page")
+	p.checkPage("diagnosis page")
 	p.shoot("diagnosis-result-prescriber")
 
 	// The AI sees its own diagnosis of Lucas on his application.
@@ -87,7 +79,7 @@ func TestEligibilityPath(t *testing.T) {
 	}
 	ai.openApplicationOf("Lucas")
 	ai.expectText("AI's application", "Éligible à l'IAE chez Rhône Intérim Solidaire", "Jeune (moins de 26 ans) (niveau 2)")
-	check(ai, "application with the structure's diagnosis")
+	ai.checkPage("application with the structure's diagnosis")
 	ai.shoot("eligibility-application-ai")
 
 	// The EI: Bernard's diagnosis has expired; a new one below its minimum is refused.
@@ -98,7 +90,7 @@ func TestEligibilityPath(t *testing.T) {
 	e.switchTo("Rhône Insertion Services")
 	e.openApplicationOf("Bernard")
 	e.expectText("EI's application", "non établie pour cette structure", "était valable jusqu'au")
-	check(e, "application with an expired diagnosis")
+	e.checkPage("application with an expired diagnosis")
 	e.shoot("eligibility-application-expired")
 	e.clickThrough(`a[href*="/diagnostic?retour="]`)
 	e.expectText("employer's form", "Pour votre structure (EI), cochez au moins 1 critère de niveau 1 ou 3 critères de niveau 2")
@@ -107,7 +99,7 @@ func TestEligibilityPath(t *testing.T) {
 	if status := e.clickThrough(`main form button[type=submit]`); status != 422 {
 		t.Fatalf("below the minimum answered %d", status)
 	}
-	check(e, "employer's form, minimum not met")
+	e.checkPage("employer's form, minimum not met")
 	e.shoot("diagnosis-form-employer-errors")
 	e.click(`label[for="f-critere_DETLD"]`)
 	e.clickThrough(`main form button[type=submit]`)
@@ -135,6 +127,6 @@ func TestEligibilityPath(t *testing.T) {
 	j.openApplicationOf("Karim")
 	j.expectText("job seeker's application", "Éligible à l'IAE chez Les Jardins du Rhône", "Bénéficiaire du RSA (niveau 1)",
 		"Valable tant que le PASS IAE qui s'appuie sur lui est en cours")
-	check(j, "job seeker's application with eligibility")
+	j.checkPage("job seeker's application with eligibility")
 	j.shoot("eligibility-jobseeker")
 }

@@ -27,10 +27,7 @@ var demoEmployerOrgs = []string{"Les Jardins du Rhône", "Rhône Insertion Servi
 // TestFlows runs the user journeys against one SQLite server; each journey has its own
 // browser and its own accounts, so they do not interfere.
 func TestFlows(t *testing.T) {
-	t.Parallel()
-	chromiumPath(t)
-	srv := startServer(t)
-	srv.keepPrivate(demoPassword)
+	srv := startDemoTest(t)
 	t.Run("SignUpConfirmLogin", func(t *testing.T) { flowSignUpConfirmLogin(t, srv) })
 	t.Run("WrongPassword", func(t *testing.T) { flowWrongPassword(t, srv) })
 	t.Run("ProfessionalMFA", func(t *testing.T) { flowProfessionalMFA(t, srv) })
@@ -220,15 +217,7 @@ func flowProfessionalMFA(t *testing.T, srv *server) {
 // administration; the demo shows the current code on /demo/courriels.
 func flowStaffMFA(t *testing.T, srv *server) {
 	b := newBrowser(t, srv)
-	// The demo enrols the administrator at start-up by confirming the code of that moment,
-	// and a TOTP step is accepted only once: the code /demo/courriels shows during the
-	// start-up's 30-second step is refused as a replay. Like a user told to reload the page
-	// when the code changes, wait for the next step if needed.
-	next := time.Unix((srv.readyAt.Unix()/30+1)*30, 0)
-	if wait := time.Until(next); wait > 0 {
-		t.Logf("waiting %v for the TOTP step after the demo's start-up", wait.Round(time.Second))
-		time.Sleep(wait + 200*time.Millisecond)
-	}
+	srv.waitPastStartupCode()
 	b.open("/")
 	b.clickThrough(`nav a[href="/demo/courriels"]`)
 	code := b.text("#code-demo")

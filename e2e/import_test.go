@@ -99,12 +99,7 @@ func TestRegistryImportPage(t *testing.T) {
 // loginStaff logs the demo administrator in with the second factor the demo shows.
 func (b *browser) loginStaff() {
 	b.t.Helper()
-	// The demo enrols the administrator at start-up with the code of that moment, and a code
-	// is accepted once: wait for the next 30-second step if the start-up's is still current.
-	next := time.Unix((b.srv.readyAt.Unix()/30+1)*30, 0)
-	if wait := time.Until(next); wait > 0 {
-		time.Sleep(wait + 200*time.Millisecond)
-	}
+	b.srv.waitPastStartupCode()
 	b.open("/demo/courriels")
 	code := b.text("#code-demo")
 	b.open("/connexion")

@@ -55,15 +55,7 @@ func demoNIR(sex string, year, month int, place string, n int) string {
 // expired, the waiting period stops a rehire until an authorised prescriber diagnoses the
 // person. axe-core checks every new page.
 func TestPASSPath(t *testing.T) {
-	t.Parallel()
-	chromiumPath(t)
-	srv := startServer(t)
-	srv.keepPrivate(demoPassword)
-	check := func(b *browser, label string) {
-		t.Helper()
-		b.checkDSFR(label)
-		b.checkAccessibility(label)
-	}
+	srv := startDemoTest(t)
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +107,7 @@ func TestPASSPath(t *testing.T) {
 	e.expectText("application of the hire", "PASS IAE", "n° 99999 ")
 	e.open("/pass-iae")
 	e.expectHeading("PASS IAE de la structure")
-	check(e, "structure's PASS list")
+	e.checkPage("structure's PASS list")
 	e.shoot("pass-list")
 	e.open(e.passHref(person.LastName))
 	e.expectText("new PASS", "730 jours restants", "Voir le diagnostic d'éligibilité")
@@ -123,7 +115,7 @@ func TestPASSPath(t *testing.T) {
 	if !strings.HasPrefix(number, "99999 ") {
 		t.Fatalf("PASS number %q", number)
 	}
-	check(e, "PASS page")
+	e.checkPage("PASS page")
 	e.shoot("pass-page")
 
 	// It suspends it: a start in the future is refused at its field, today is accepted.
@@ -132,7 +124,7 @@ func TestPASSPath(t *testing.T) {
 	if status := e.clickThrough(`form[action$="/suspension"] button[type=submit]`); status != 422 || !strings.Contains(e.text("#erreurs"), "dans le futur") {
 		t.Fatalf("a suspension in the future answered %d", status)
 	}
-	check(e, "suspension form, errors")
+	e.checkPage("suspension form, errors")
 	e.setValue("#f-start", day(0))
 	e.setValue("#f-end", day(29))
 	e.clickThrough(`form[action$="/suspension"] button[type=submit]`)
@@ -168,14 +160,14 @@ func TestPASSPath(t *testing.T) {
 	m.openNewestMail(demoPrescriber, "demande de prolongation d'un PASS IAE")
 	p.open("/prolongations")
 	p.expectHeading("Demandes de prolongation de PASS IAE")
-	check(p, "prescriber's requests")
+	p.checkPage("prescriber's requests")
 	// The demo has another request (Nadia's): open Sophie's.
 	href := eval[string](p, "Sophie's request", `(() => { const a = [...document.querySelectorAll('main a[href^="/prolongations/"]')].find(a => a.textContent.includes('Sophie')); return a ? a.getAttribute('href') : ''; })()`)
 	if href == "" {
 		t.Fatalf("no request for Sophie: %s", p.bodyText())
 	}
 	p.open(href)
-	check(p, "prolongation request")
+	p.checkPage("prolongation request")
 	p.shoot("prolongation-request")
 	p.clickThrough(`button[name="decision"][value="accorder"]`)
 	p.expectFlash("Votre décision est enregistrée.")
@@ -185,7 +177,7 @@ func TestPASSPath(t *testing.T) {
 	// Anyone verifies Inès's PASS with her birth date, and learns nothing with another.
 	v := newBrowser(t, srv)
 	v.open("/verifier-pass-iae")
-	check(v, "verification page")
+	v.checkPage("verification page")
 	v.typeInto("#f-numero", number)
 	v.setValue("#f-date_naissance", "1992-04-17")
 	v.clickThrough(`main form button[type=submit]`)
@@ -204,13 +196,13 @@ func TestPASSPath(t *testing.T) {
 	}
 	j.open("/pass-iae")
 	j.expectHeading("Mon PASS IAE")
-	check(j, "job seeker's PASS list")
+	j.checkPage("job seeker's PASS list")
 	j.clickThrough(`main table a[href^="/pass-iae/"]`)
 	j.expectText("job seeker's PASS", "Les Jardins du Rhône", "730 jours restants")
 	if n := eval[int](j, "print button", `document.querySelectorAll('a[href$="/attestation"], form[action$="/suspension"]').length`); n != 0 {
 		t.Errorf("the job seeker is offered the structure's actions")
 	}
-	check(j, "job seeker's PASS")
+	j.checkPage("job seeker's PASS")
 	j.clickThrough(`main a[href^="/diagnostics/"]`)
 	j.expectText("why", "Règle appliquée", "Valable tant que le PASS IAE qui s'appuie sur lui est en cours")
 
@@ -224,7 +216,7 @@ func TestPASSPath(t *testing.T) {
 	if status := e.hireForm(day(1)); status != 422 || !strings.Contains(e.text("#erreurs"), "Délai de carence") {
 		t.Fatalf("a hire in the waiting period answered %d: %s", status, e.bodyText())
 	}
-	check(e, "hire refused by the waiting period")
+	e.checkPage("hire refused by the waiting period")
 	e.shoot("waiting-period")
 	// The adviser finds Marc's file (the CCAS made it) with his NIR, and diagnoses him.
 	p.open("/candidats")

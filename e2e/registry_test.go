@@ -9,10 +9,7 @@ import (
 // job offers around a commune typed by name (the form works by plain submission), opens a
 // structure page; the demo employer edits a job description. axe-core checks every state.
 func TestRegistryPages(t *testing.T) {
-	t.Parallel()
-	chromiumPath(t)
-	srv := startServer(t)
-	srv.keepPrivate(demoPassword)
+	srv := startDemoTest(t)
 	b := newBrowser(t, srv)
 	check := func(label string) {
 		t.Helper()

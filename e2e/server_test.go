@@ -59,6 +59,28 @@ func (b *lockedBuffer) String() string {
 // 200. Extra environment entries (PARCOURS_DATABASE_URL=…) are added to the process's. When
 // the test ends, the server is stopped with SIGTERM and must exit 0 (graceful shutdown), and
 // its logs must hold none of the personal data the test declared with keepPrivate.
+// startDemoTest starts a browser test on a demo server of its own: in parallel with the other
+// tests, with chromium required, and the demo password kept out of the logs.
+func startDemoTest(t *testing.T) *server {
+	t.Helper()
+	t.Parallel()
+	chromiumPath(t)
+	srv := startServer(t)
+	srv.keepPrivate(demoPassword)
+	return srv
+}
+
+// waitPastStartupCode waits, if needed, for the 30-second step after the demo's start-up: the
+// demo enrols its accounts with a second factor by confirming the code of that moment, and a
+// code is accepted once, so the one /demo/courriels shows during the start-up's step would be
+// refused as a replay (a user would be told to wait for the next code).
+func (s *server) waitPastStartupCode() {
+	next := time.Unix((s.readyAt.Unix()/30+1)*30, 0)
+	if wait := time.Until(next); wait > 0 {
+		time.Sleep(wait + 200*time.Millisecond)
+	}
+}
+
 func startServer(t *testing.T, env ...string) *server {
 	t.Helper()
 	bin := parcoursBinary(t)

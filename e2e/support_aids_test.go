@@ -3,7 +3,6 @@ package e2e
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestSupportAidsPath walks the aids of the adapted support from the demo (issue 11, part 2):
@@ -12,19 +11,8 @@ import (
 // Travail batch and marks it paid; Karim sees his aids and downloads the letter; the Agefiph
 // agent sees the Agefiph files without the justification. axe-core checks the pages.
 func TestSupportAidsPath(t *testing.T) {
-	t.Parallel()
-	chromiumPath(t)
-	srv := startServer(t)
-	srv.keepPrivate(demoPassword)
-	check := func(b *browser, label string) {
-		t.Helper()
-		b.checkDSFR(label)
-		b.checkAccessibility(label)
-	}
-	next := time.Unix((srv.readyAt.Unix()/30+1)*30, 0)
-	if wait := time.Until(next); wait > 0 {
-		time.Sleep(wait + 200*time.Millisecond)
-	}
+	srv := startDemoTest(t)
+	srv.waitPastStartupCode()
 
 	c := newBrowser(t, srv)
 	c.loginWithCode(demoCapEmploi, "code-cap-emploi")
@@ -38,7 +26,7 @@ func TestSupportAidsPath(t *testing.T) {
 	c.clickThrough(`a[href$="/accompagnement/aides"]`)
 	c.expectHeading("Aides et services")
 	c.expectText("demo aids", "Siège ergonomique", "Payée", "Aide à la mobilité (France Travail)", "Aide à la mobilité : permis de conduire")
-	check(c, "aids page")
+	c.checkPage("aids page")
 	c.shoot("support-aids")
 
 	// A request with errors keeps its values; then the right one.
@@ -50,7 +38,7 @@ func TestSupportAidsPath(t *testing.T) {
 	c.setValue("#f-bic", "CCBPFRPPLYO")
 	c.clickThrough(`main form[action$="/accompagnement/aides"] button[type=submit]`)
 	c.expectText("rejected request", "Le formulaire contient 2 erreurs", "Le plafond de cette aide est de 520,00", "clé de contrôle de l'IBAN")
-	check(c, "aid request errors")
+	c.checkPage("aid request errors")
 	c.setValue("#f-amount", "450")
 	c.setValue("#f-iban", "FR39 1870 7000 3402 1234 5678 914")
 	c.clickThrough(`main form[action$="/accompagnement/aides"] button[type=submit]`)
@@ -71,7 +59,7 @@ func TestSupportAidsPath(t *testing.T) {
 
 	c.open("/accompagnement/paiements")
 	c.expectText("payments", "Aides accordées à payer", "AGEPI", "Bilan par financeur")
-	check(c, "payments page")
+	c.checkPage("payments page")
 	c.clickThrough(`form:has(input[name="funder"][value="FT"]) button[type=submit]`)
 	c.expectFlash("Le lot de virements est créé : téléchargez son fichier SEPA et transmettez-le à la banque.")
 	c.clickThrough(`form[action$="/paye"] button[type=submit]`)
@@ -86,7 +74,7 @@ func TestSupportAidsPath(t *testing.T) {
 	p.clickThrough(`a[href="/mon-accompagnement/aides"]`)
 	p.expectHeading("Mes aides")
 	p.expectText("own aids", "AGEPI", "Garde de sa fille", "Payée", "450,00")
-	check(p, "own aids")
+	p.checkPage("own aids")
 
 	a := newBrowser(t, srv)
 	a.loginWithCode(demoAgefiph, "code-agefiph")
@@ -95,7 +83,7 @@ func TestSupportAidsPath(t *testing.T) {
 	if body := a.bodyText(); strings.Contains(body, "Siège ergonomique") || strings.Contains(body, "AGEPI") || strings.Contains(body, "FR39") {
 		t.Fatal("the Agefiph agent sees more than the files addressed to the Agefiph")
 	}
-	check(a, "funder files")
+	a.checkPage("funder files")
 	if status := a.open(karim + "/accompagnement/aides"); status != 403 {
 		t.Fatalf("the Agefiph agent opened the person's aids: %d", status)
 	}

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -16,19 +15,8 @@ import (
 // statistics, all cells secret with three records; Karim sees his documents; the agency's
 // prescriber without the habilitation cannot open them. axe-core checks the pages.
 func TestSupportDocumentsAndStatistics(t *testing.T) {
-	t.Parallel()
-	chromiumPath(t)
-	srv := startServer(t)
-	srv.keepPrivate(demoPassword)
-	check := func(b *browser, label string) {
-		t.Helper()
-		b.checkDSFR(label)
-		b.checkAccessibility(label)
-	}
-	next := time.Unix((srv.readyAt.Unix()/30+1)*30, 0)
-	if wait := time.Until(next); wait > 0 {
-		time.Sleep(wait + 200*time.Millisecond)
-	}
+	srv := startDemoTest(t)
+	srv.waitPastStartupCode()
 
 	c := newBrowser(t, srv)
 	c.loginWithCode(demoCapEmploi, "code-cap-emploi")
@@ -41,7 +29,7 @@ func TestSupportDocumentsAndStatistics(t *testing.T) {
 	c.clickThrough(`main a[href$="/accompagnement/documents"]`)
 	c.expectHeading("Documents de l'accompagnement adapté")
 	c.expectText("documents", "devis-siege-ergonomique.pdf", "rib.pdf", "par la personne", "Suppression prévue le", "Durées de conservation")
-	check(c, "support documents")
+	c.checkPage("support documents")
 	letter := filepath.Join(t.TempDir(), "courrier Agefiph.pdf")
 	if err := os.WriteFile(letter, []byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n% courrier\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -56,7 +44,7 @@ func TestSupportDocumentsAndStatistics(t *testing.T) {
 	c.open("/accompagnement/statistiques")
 	c.expectHeading("Statistiques de l'accompagnement adapté")
 	c.expectText("statistics", "Cap emploi Rhône", "secret", "Secret statistique", "Télécharger l'extrait pseudonymisé")
-	check(c, "support statistics")
+	c.checkPage("support statistics")
 	c.shoot("support-statistics")
 
 	p := newBrowser(t, srv)
@@ -66,7 +54,7 @@ func TestSupportDocumentsAndStatistics(t *testing.T) {
 	p.open("/mon-accompagnement/documents")
 	p.expectHeading("Mes documents d'accompagnement")
 	p.expectText("own documents", "devis-siege-ergonomique.pdf", "rib.pdf", "courrier Agefiph.pdf", "Transmettre un document à votre conseiller")
-	check(p, "own support documents")
+	p.checkPage("own support documents")
 
 	o := newBrowser(t, srv)
 	if status := o.login(demoPrescriber, demoPassword); status != 200 {

@@ -19,19 +19,8 @@ import (
 // prescriber without the habilitation, an employer and a staff member read none of it. Last,
 // the staff erase her file as a duplicate: her support goes with it.
 func TestSupportWholePath(t *testing.T) {
-	t.Parallel()
-	chromiumPath(t)
-	srv := startServer(t)
-	srv.keepPrivate(demoPassword)
-	check := func(b *browser, label string) {
-		t.Helper()
-		b.checkDSFR(label)
-		b.checkAccessibility(label)
-	}
-	next := time.Unix((srv.readyAt.Unix()/30+1)*30, 0)
-	if wait := time.Until(next); wait > 0 {
-		time.Sleep(wait + 200*time.Millisecond)
-	}
+	srv := startDemoTest(t)
+	srv.waitPastStartupCode()
 	person := newPerson("Nadia", "Roux")
 	srv.keepPrivate(person.Email)
 	today := time.Now().Format("2006-01-02")
@@ -95,7 +84,7 @@ func TestSupportWholePath(t *testing.T) {
 	c.clickThrough(`main form[action$="/plan/modifier"] button[type=submit]`)
 	c.expectFlash("Le plan d'accompagnement est enregistré : une nouvelle version est créée.")
 	c.expectText("reviewed plan", "Agent", "Remise à niveau bureautique.", "premier entretien d'embauche", "Version 2")
-	check(c, "reviewed plan")
+	c.checkPage("reviewed plan")
 
 	// An aid: requested and instructed by her, granted by a colleague.
 	c.open(nadia + "/accompagnement/aides")
@@ -165,7 +154,7 @@ func TestSupportWholePath(t *testing.T) {
 	p.open("/mon-accompagnement")
 	p.expectText("own record", "Station debout prolongée difficile.", "Siège assis-debout.", "Reprendre confiance", "Pas de charge de plus de 5 kg.",
 		"Cap emploi Rhône", "Télécharger le justificatif", "Consultation du dossier", "Qui a consulté ou modifié votre dossier")
-	check(p, "own record, whole path")
+	p.checkPage("own record, whole path")
 	p.shoot("support-whole-mine")
 	p.open("/mon-accompagnement/plan")
 	p.expectText("own plan", "Remise à niveau bureautique.", "premier entretien d'embauche")
@@ -200,7 +189,7 @@ func TestSupportWholePath(t *testing.T) {
 	// The file turns out to duplicate another one: the staff erase it, with everything attached.
 	staff.open(nadia)
 	staff.expectText("erasure form", "Effacer ce dossier")
-	check(staff, "job seeker's file, staff")
+	staff.checkPage("job seeker's file, staff")
 	staff.shoot("jobseeker-erase-staff")
 	staff.setValue("#f-reason", "duplicate")
 	staff.clickThrough(`main form[action$="/effacement"] button[type=submit]`)

@@ -11,6 +11,8 @@ const (
 	demoCapEmploi = "cap-emploi@demo.parcours.test"
 	demoSupportFT = "accompagnement.ft@demo.parcours.test"
 	demoAgefiph   = "agefiph@demo.parcours.test"
+	// demoOtherAgency is habilitated in another agency, France Travail Grenoble.
+	demoOtherAgency = "accompagnement.ft-grenoble@demo.parcours.test"
 )
 
 // loginWithCode logs in an account with a second factor, reading its current code on the demo
@@ -34,26 +36,16 @@ func (b *browser) loginWithCode(email, codeID string) {
 // TestSupportPath walks the adapted support from the demo: Cap emploi's habilitated advisor
 // finds Lucas Girard by his NIR and records the five categories with France Travail as joint
 // controller; France Travail's habilitated advisor reads them; the agency's prescriber without
-// the habilitation, an employer, the Agefiph agent and staff cannot; Cap emploi's admin reviews
+// the habilitation, an employer, the Agefiph agent, a habilitated advisor of another agency
+// (France Travail Grenoble) and staff cannot; Cap emploi's admin reviews
 // the demo's emergency access; the demo job seeker sees his record and who accessed it, and asks
 // for a rectification; the daily purge has removed Bernard Petit's record, whose RQTH ended
 // more than 6 months ago. axe-core checks the pages.
 func TestSupportPath(t *testing.T) {
-	t.Parallel()
-	chromiumPath(t)
-	srv := startServer(t)
-	srv.keepPrivate(demoPassword)
-	check := func(b *browser, label string) {
-		t.Helper()
-		b.checkDSFR(label)
-		b.checkAccessibility(label)
-	}
+	srv := startDemoTest(t)
 	// The demo confirms each enrolment with the previous step's code; wait for a fresh step, as
 	// TestFlows does for the administrator.
-	next := time.Unix((srv.readyAt.Unix()/30+1)*30, 0)
-	if wait := time.Until(next); wait > 0 {
-		time.Sleep(wait + 200*time.Millisecond)
-	}
+	srv.waitPastStartupCode()
 
 	// Cap emploi finds Lucas Girard and opens his support.
 	c := newBrowser(t, srv)
@@ -69,7 +61,7 @@ func TestSupportPath(t *testing.T) {
 	c.clickThrough("#lien-accompagnement")
 	c.expectHeading("Ouvrir l'accompagnement adapté")
 	c.expectText("opening form", "Ne jamais y écrire de diagnostic ni de traitement")
-	check(c, "support opening form")
+	c.checkPage("support opening form")
 	c.shoot("support-open")
 	c.click(`label[for="f-types-cognitive"]`)
 	c.click(`label[for="f-origins-illness"]`)
@@ -91,14 +83,14 @@ func TestSupportPath(t *testing.T) {
 	c.expectFlash("L'accompagnement adapté est ouvert.")
 	c.expectText("record", "Cognitif", "Fatigabilité en fin de journée.", "Aménagement du temps de travail", "Reprendre un rythme régulier",
 		"Concentration prolongée", "Reconnaissance de la qualité de travailleur handicapé", "France Travail Lyon Part-Dieu")
-	check(c, "support record")
+	c.checkPage("support record")
 	c.shoot("support-record-cap-emploi")
 
 	// Cap emploi builds Lucas's plan (issue 11, item 1).
 	c.open(lucas + "/accompagnement/plan")
 	c.expectText("empty plan", "Aucun plan n'est encore enregistré.")
 	c.clickThrough(`main a[href$="/accompagnement/plan/modifier"]`)
-	check(c, "plan form")
+	c.checkPage("plan form")
 	c.setValue("#f-job0", "Magasinier / Magasinière (16276)")
 	c.setValue("#f-commune", "69123")
 	c.setValue("#f-radius_km", "15")
@@ -111,13 +103,13 @@ func TestSupportPath(t *testing.T) {
 	c.clickThrough(`main form[action$="/plan/modifier"] button[type=submit]`)
 	c.expectFlash("Le plan d'accompagnement est enregistré : une nouvelle version est créée.")
 	c.expectText("plan", "Magasinier", "Formation de cariste.", "Lyon, 15 km autour", "Historique des versions", "Première version")
-	check(c, "plan")
+	c.checkPage("plan")
 	c.shoot("support-plan-cap-emploi")
 
 	// Cap emploi's admin reviews the emergency access of its reception advisor.
 	c.open("/accompagnement/administration")
 	c.expectText("admin page", "Hugo Mercier", "Mme Haddad se présente", "Samira H.")
-	check(c, "support administration")
+	c.checkPage("support administration")
 	c.clickThrough(`main form[action^="/accompagnement/acces-urgence/"] button[value="justifie"]`)
 	c.expectFlash("L'accès d'urgence est examiné.")
 	c.expectText("after review", "Justifié")
@@ -135,18 +127,24 @@ func TestSupportPath(t *testing.T) {
 			t.Fatal("Bernard Petit's record, 6 months past its RQTH end, is still in the caseload")
 		}
 	}
-	check(f, "caseload")
+	f.checkPage("caseload")
 	f.open(lucas + "/accompagnement?finalite=support.plan")
 	f.expectText("joint controller", "Fatigabilité en fin de journée.", "Reprendre un rythme régulier", "Tâches courtes et variées.")
 
 	// Nobody else reads it.
-	for _, who := range []string{demoPrescriber, demoEmployer, demoAgefiph} {
+	for _, who := range []string{demoPrescriber, demoEmployer, demoAgefiph, demoOtherAgency} {
 		o := newBrowser(t, srv)
-		if who == demoAgefiph {
+		switch who {
+		case demoAgefiph:
 			// The Agefiph agent has a second factor (the aid files addressed to the Agefiph).
 			o.loginWithCode(who, "code-agefiph")
-		} else if status := o.login(who, demoPassword); status != 200 {
-			t.Fatalf("login of %s answered %d", who, status)
+		case demoOtherAgency:
+			// A habilitated advisor, of an agency that does not follow Lucas.
+			o.loginWithCode(who, "code-accompagnement-ft-grenoble")
+		default:
+			if status := o.login(who, demoPassword); status != 200 {
+				t.Fatalf("login of %s answered %d", who, status)
+			}
 		}
 		if status := o.open(lucas + "/accompagnement"); status != 403 {
 			t.Fatalf("%s opened the record: %d", who, status)
@@ -165,7 +163,7 @@ func TestSupportPath(t *testing.T) {
 	p.expectHeading("Mon accompagnement adapté")
 	p.expectText("own record", "Séquelles d'un accident du travail", "Cap emploi Rhône", "France Travail Lyon Part-Dieu",
 		"Consultation du dossier", "Information, accueil, orientation et accompagnement adapté", "Le droit d'opposition ne s'applique pas")
-	check(p, "own support record")
+	p.checkPage("own support record")
 	p.shoot("support-mine")
 	p.click(`label[for="f-kind-rect"]`)
 	p.setValue("#f-message", "La date de décision de ma RQTH est le 3 mars.")
@@ -176,7 +174,7 @@ func TestSupportPath(t *testing.T) {
 	p.open("/mon-accompagnement/plan")
 	p.expectHeading("Mon plan d'accompagnement")
 	p.expectText("own plan", "Magasinier", "EN RETARD", "Historique des versions", "En entretien")
-	check(p, "own plan")
+	p.checkPage("own plan")
 	p.shoot("support-plan-mine")
 	p.clickThrough(`main form[action="/mon-accompagnement/plan/prise-de-connaissance"] button[type=submit]`)
 	p.expectFlash("Merci : votre prise de connaissance du plan est enregistrée.")

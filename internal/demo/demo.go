@@ -75,6 +75,7 @@ var people = []person{
 	{"prescripteur@demo.parcours.test", "Sophie", "Martin", "conseillère France Travail (prescriptrice habilitée)", access.Professional},
 	{"cap-emploi@demo.parcours.test", "Julien", "Lefèvre", "conseiller Cap emploi habilité à l'accompagnement adapté, administrateur (double authentification)", access.Professional},
 	{"accompagnement.ft@demo.parcours.test", "Léa", "Rousseau", "conseillère France Travail habilitée à l'accompagnement adapté, administratrice (double authentification)", access.Professional},
+	{"accompagnement.ft-grenoble@demo.parcours.test", "Inès", "Faure", "conseillère France Travail Grenoble habilitée à l'accompagnement adapté, administratrice (double authentification) : une autre agence, qui ne suit pas les personnes du Rhône", access.Professional},
 	{"accueil.cap-emploi@demo.parcours.test", "Hugo", "Mercier", "conseiller d'accueil Cap emploi habilité, auteur d'un accès d'urgence (double authentification)", access.Professional},
 	{"orienteur@demo.parcours.test", "Nadia", "Haddad", "travailleuse sociale d'un CCAS (prescriptrice en attente d'habilitation)", access.Professional},
 	{"employeur@demo.parcours.test", "Marc", "Dubois", "employeur de deux structures d'insertion (ACI et EI), administrateur", access.Professional},
@@ -85,6 +86,7 @@ var people = []person{
 
 var organisations = []organisation{
 	{"FT", "France Travail Lyon Part-Dieu", "1300054810012", "69031", "69383", org.Validated, []string{"prescripteur@demo.parcours.test", "accompagnement.ft@demo.parcours.test"}},
+	{"FT", "France Travail Grenoble", "1300054810023", "38011", "38185", org.Validated, []string{"accompagnement.ft-grenoble@demo.parcours.test"}},
 	{"CAP_EMPLOI", "Cap emploi Rhône", "7751234500011", "", "69383", org.Validated, []string{"cap-emploi@demo.parcours.test", "accueil.cap-emploi@demo.parcours.test"}},
 	{"CCAS", "CCAS de Villeurbanne", "2669001000012", "", "69266", org.NotSet, []string{"orienteur@demo.parcours.test"}},
 	{"ACI", "Les Jardins du Rhône", "8123456700015", "", "69381", "", []string{"employeur@demo.parcours.test"}},

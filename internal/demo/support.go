@@ -31,11 +31,14 @@ const (
 	SupportFTEmail = "accompagnement.ft@demo.parcours.test"
 	// ReceptionEmail is Cap emploi's reception advisor, habilitated, who broke the glass.
 	ReceptionEmail = "accueil.cap-emploi@demo.parcours.test"
+	// OtherAgencyEmail is the habilitated advisor of another agency (France Travail Grenoble),
+	// who follows none of the demo's people: their records are not hers to read.
+	OtherAgencyEmail = "accompagnement.ft-grenoble@demo.parcours.test"
 )
 
 // mfaEmails are the demo accounts enrolled with a second factor besides the administrator
 // (the Agefiph agent reads the aid files addressed to the Agefiph: support_aids.go).
-var mfaEmails = []string{CapEmploiEmail, SupportFTEmail, ReceptionEmail, AgefiphEmail}
+var mfaEmails = []string{CapEmploiEmail, SupportFTEmail, ReceptionEmail, AgefiphEmail, OtherAgencyEmail}
 
 const supportLoadedKey = "demo_support_loaded_at"
 
@@ -120,7 +123,7 @@ func loadSupport(ctx context.Context, a Deps, ids map[string]uuid.UUID) error {
 	if _, loaded, err := database.Setting(ctx, a.DB.Reader(), supportLoadedKey); err != nil || loaded {
 		return err
 	}
-	ftOrg, capOrg := ids["org:France Travail Lyon Part-Dieu"], ids["org:Cap emploi Rhône"]
+	ftOrg, capOrg, grenobleOrg := ids["org:France Travail Lyon Part-Dieu"], ids["org:Cap emploi Rhône"], ids["org:France Travail Grenoble"]
 	actor := func(email string, orgID uuid.UUID, mfa bool) (access.Actor, error) {
 		u, err := a.Accounts.OperatorLookup(ctx, email)
 		if err != nil {
@@ -145,10 +148,14 @@ func loadSupport(ctx context.Context, a Deps, ids map[string]uuid.UUID) error {
 	if err != nil {
 		return err
 	}
+	grenoble, err := actor(OtherAgencyEmail, grenobleOrg, true)
+	if err != nil {
+		return err
+	}
 	for _, grant := range []struct {
 		admin access.Actor
 		email string
-	}{{ft, SupportFTEmail}, {capAdv, CapEmploiEmail}, {capAdv, ReceptionEmail}} {
+	}{{ft, SupportFTEmail}, {capAdv, CapEmploiEmail}, {capAdv, ReceptionEmail}, {grenoble, OtherAgencyEmail}} {
 		if err := a.Support.SetHabilitation(ctx, grant.admin, ids[grant.email], true); err != nil {
 			return fmt.Errorf("habilitation de %s : %w", grant.email, err)
 		}
