@@ -37,9 +37,9 @@ func (b *browser) loginWithCode(email, codeID string) {
 // finds Lucas Girard by his NIR and records the five categories with France Travail as joint
 // controller; France Travail's habilitated advisor reads them; the agency's prescriber without
 // the habilitation, an employer, the Agefiph agent, a habilitated advisor of another agency
-// (France Travail Grenoble) and staff cannot; Cap emploi's admin reviews
-// the demo's emergency access; the demo job seeker sees his record and who accessed it, and asks
-// for a rectification; the daily purge has removed Bernard Petit's record, whose RQTH ended
+// (France Travail Grenoble, offered only the emergency access) and staff cannot; Cap emploi's
+// admin reviews the demo's emergency access; the demo job seeker sees his record and who
+// accessed it, and asks for a rectification; the daily purge has removed Bernard Petit's record, whose RQTH ended
 // more than 6 months ago. axe-core checks the pages.
 func TestSupportPath(t *testing.T) {
 	srv := startDemoTest(t)
@@ -146,7 +146,14 @@ func TestSupportPath(t *testing.T) {
 				t.Fatalf("login of %s answered %d", who, status)
 			}
 		}
-		if status := o.open(lucas + "/accompagnement"); status != 403 {
+		status := o.open(lucas + "/accompagnement")
+		if who == demoOtherAgency {
+			// Habilitated but outside the caseload: only the emergency-access form, which the
+			// journal, the person and her organisation's admin would see used.
+			if status != 200 || o.heading() != "Accès d'urgence" {
+				t.Fatalf("the other agency's advisor got %d %q", status, o.heading())
+			}
+		} else if status != 403 {
 			t.Fatalf("%s opened the record: %d", who, status)
 		}
 		if strings.Contains(o.bodyText(), "Fatigabilité") {

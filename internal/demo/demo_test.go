@@ -150,7 +150,7 @@ func TestLoad(t *testing.T) {
 		if n := count(t, db, `SELECT COUNT(*) FROM support_emergency_accesses WHERE reviewed_at IS NULL`); n != 1 {
 			t.Errorf("%d emergency accesses to review, want 1", n)
 		}
-		if codes, err := demo.Codes(ctx, db.Reader(), d.Envelope, clk.Now()); err != nil || len(codes) != 4 {
+		if codes, err := demo.Codes(ctx, db.Reader(), d.Envelope, clk.Now()); err != nil || len(codes) != 5 {
 			t.Errorf("advisor codes: %v %v", codes, err)
 		}
 		// Karim's aids (support_aids.go): one paid in a batch marked paid, one granted, one requested.
