@@ -267,6 +267,21 @@ func newPerson(first, last string) person {
 	}
 }
 
+// fillJobSeeker fills the new job seeker form, open in b, with what the file of someone born
+// on birth (2006-01-02) in Lyon, without social security nor France Travail number, living in
+// Villeurbanne, needs; the person's address lets them take over their account.
+func (b *browser) fillJobSeeker(p person, birth string) {
+	b.setValue("#f-civility", "MME")
+	b.typeInto("#f-birth_name", p.LastName)
+	b.typeInto("#f-first_names", p.FirstName)
+	b.setValue("#f-birth_date", birth)
+	b.typeInto("#f-birth_commune", "Lyon")
+	b.setValue("#f-no_nir_reason", "no_nir")
+	b.setValue("#f-no_ft_id_reason", "not_registered")
+	b.typeInto("#f-email", p.Email)
+	b.typeInto("#f-commune", "Villeurbanne")
+}
+
 func asciiLower(s string) string {
 	r := strings.NewReplacer("é", "e", "è", "e", "ë", "e", "ï", "i", "î", "i", "ç", "c", "à", "a", "ô", "o", "É", "e")
 	return strings.ToLower(r.Replace(s))

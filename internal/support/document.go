@@ -132,29 +132,40 @@ func DocumentDueOn(kind string, d DocumentDates) database.Date {
 	return due
 }
 
-// paymentDates reads the payment days of a record's aids for DocumentDates: the last payment,
-// and whether a granted aid waits for its payment.
-func paymentDates(ctx context.Context, q database.Querier, record uuid.UUID, d *DocumentDates) error {
-	var last sql.NullTime
-	err := q.QueryRowContext(ctx, `SELECT paid_at FROM support_aids WHERE record_id = $1 AND state = 'paid' ORDER BY paid_at DESC LIMIT 1`, record).Scan(&last)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("paiements des aides : %w", err)
+// payments reads the payment days bank details run from (DocumentDates.LastPaid and Unpaid)
+// for the records whose id matches where (a condition on record_id, "= $1" or "IN (...)"):
+// one statement whatever the number of records; a record without any aid is not in the map.
+func payments(ctx context.Context, q database.Querier, where string, args ...any) (map[uuid.UUID]DocumentDates, error) {
+	rows, err := q.QueryContext(ctx, `SELECT record_id, state, paid_at FROM support_aids
+		WHERE state IN ('paid', 'granted', 'ordered') AND record_id `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("paiements des aides : %w", err)
 	}
-	d.LastPaid = database.Date{}
-	if last.Valid {
-		d.LastPaid = database.DateOf(clock.DateOf(last.Time))
+	defer rows.Close()
+	out := map[uuid.UUID]DocumentDates{}
+	for rows.Next() {
+		var record uuid.UUID
+		var state string
+		var paid sql.NullTime
+		if err := rows.Scan(&record, &state, &paid); err != nil {
+			return nil, fmt.Errorf("paiements des aides : %w", err)
+		}
+		d := out[record]
+		if state != "paid" {
+			d.Unpaid = true
+		} else if day := database.DateOf(clock.DateOf(paid.Time)); paid.Valid && day.After(d.LastPaid) {
+			d.LastPaid = day
+		}
+		out[record] = d
 	}
-	return q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM support_aids WHERE record_id = $1 AND state IN ('granted', 'ordered'))`, record).Scan(&d.Unpaid)
+	return out, rows.Err()
 }
 
-// datesOf returns the dates of a version of kind stored at created, reading the payments only
-// for the types that run from them.
-func datesOf(ctx context.Context, q database.Querier, record uuid.UUID, kind string, created time.Time, ended, purge database.Date) (DocumentDates, error) {
-	d := DocumentDates{Uploaded: database.DateOf(clock.DateOf(created)), Ended: ended, PurgeOn: purge}
-	if t, ok := DocumentTypeOf(kind); ok && t.From == FromLastPayment {
-		return d, paymentDates(ctx, q, record, &d)
-	}
-	return d, nil
+// datesOf returns the dates of a version stored at created, in a record ended and purged on
+// those days (zero while unknown) whose aids were paid as in paid (from payments).
+func datesOf(created time.Time, ended, purge database.Date, paid DocumentDates) DocumentDates {
+	return DocumentDates{Uploaded: database.DateOf(clock.DateOf(created)), Ended: ended, PurgeOn: purge,
+		LastPaid: paid.LastPaid, Unpaid: paid.Unpaid}
 }
 
 // MaxDocumentSize is the largest document accepted.
@@ -242,14 +253,15 @@ func (s *Service) ListDocuments(ctx context.Context, actor access.Actor, person 
 			if err != nil {
 				return Documents{}, err
 			}
+			paid, err := payments(ctx, q, "= $1", st.record)
+			if err != nil {
+				return Documents{}, err
+			}
 			for _, info := range newest {
 				if _, ok := DocumentTypeOf(info.Kind); !ok {
 					continue
 				}
-				dates, err := datesOf(ctx, q, st.record, info.Kind, info.CreatedAt, ended.Date, purge.Date)
-				if err != nil {
-					return Documents{}, err
-				}
+				dates := datesOf(info.CreatedAt, ended.Date, purge.Date, paid[st.record])
 				d := Document{Info: info, TypeLabel: DocumentTypeLabel(info.Kind), Versions: []files.Info{info}, DueOn: DocumentDueOn(info.Kind, dates)}
 				if !self && info.Version > 1 {
 					all, err := s.files.List(ctx, q, subject(st.record), files.Filter{Document: info.ID})

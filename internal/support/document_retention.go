@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,16 +22,27 @@ type DocumentPurgeReport struct {
 	Held int
 }
 
-// timedKinds are the document types with a period of their own (Months > 0); the others go
-// with the record's purge.
-func timedKinds() []any {
+// kindsOf are the codes of the document types t is true of, as statement arguments.
+func kindsOf(t func(DocumentType) bool) []any {
 	var out []any
-	for _, t := range DocumentTypes {
-		if t.Months > 0 {
-			out = append(out, t.Code)
+	for _, d := range DocumentTypes {
+		if t(d) {
+			out = append(out, d.Code)
 		}
 	}
 	return out
+}
+
+// placeholders are n statement placeholders from $first on: "$1, $2, $3".
+func placeholders(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", first+i)
+	}
+	return b.String()
 }
 
 // PurgeDocuments deletes every version of a document whose retention period is over (see
@@ -48,15 +60,12 @@ func (s *Service) PurgeDocuments(ctx context.Context) (DocumentPurgeReport, erro
 		hold                 bool
 	}
 	var found []due
-	kinds := timedKinds()
-	in := "$1"
-	for i := 2; i <= len(kinds); i++ {
-		in += fmt.Sprintf(", $%d", i)
-	}
+	// The types with a period of their own; the others go with the record's purge.
+	kinds := kindsOf(func(t DocumentType) bool { return t.Months > 0 })
 	err := func() error {
 		rows, err := s.db.Reader().QueryContext(ctx, `SELECT f.id, f.kind, f.created_at, r.id, r.job_seeker_id, r.ended_on, r.purge_on, r.litigation_hold
 			FROM files f JOIN support_records r ON f.subject = 'support:' || CAST(r.id AS TEXT)
-			WHERE f.kind IN (`+in+`) ORDER BY f.id`, kinds...)
+			WHERE f.kind IN (`+placeholders(1, len(kinds))+`) ORDER BY f.id`, kinds...)
 		if err != nil {
 			return fmt.Errorf("documents à supprimer : %w", err)
 		}
@@ -73,12 +82,16 @@ func (s *Service) PurgeDocuments(ctx context.Context) (DocumentPurgeReport, erro
 	if err != nil {
 		return rep, err
 	}
-	var list []due
+	// The payments of the records holding bank details, in one statement.
+	byPayment := kindsOf(func(t DocumentType) bool { return t.From == FromLastPayment })
+	paid, err := payments(ctx, s.db.Reader(), `IN (SELECT r.id FROM files f JOIN support_records r ON f.subject = 'support:' || CAST(r.id AS TEXT)
+		WHERE f.kind IN (`+placeholders(1, len(byPayment))+`))`, byPayment...)
+	if err != nil {
+		return rep, err
+	}
+	var dueNow []due
 	for _, d := range found {
-		dates, err := datesOf(ctx, s.db.Reader(), d.record, d.kind, d.created, d.ended.Date, d.purge.Date)
-		if err != nil {
-			return rep, err
-		}
+		dates := datesOf(d.created, d.ended.Date, d.purge.Date, paid[d.record])
 		if !Due(DocumentDueOn(d.kind, dates), today, false) {
 			continue
 		}
@@ -86,9 +99,9 @@ func (s *Service) PurgeDocuments(ctx context.Context) (DocumentPurgeReport, erro
 			rep.Held++
 			continue
 		}
-		list = append(list, d)
+		dueNow = append(dueNow, d)
 	}
-	for _, d := range list {
+	for _, d := range dueNow {
 		err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
 			// Checked again in the transaction: a hold may have been set, the record closed
 			// again or the version deleted meanwhile.
@@ -105,10 +118,11 @@ func (s *Service) PurgeDocuments(ctx context.Context) (DocumentPurgeReport, erro
 			if err != nil {
 				return err
 			}
-			dates, err := datesOf(ctx, tx, d.record, kind, created, ended.Date, purge.Date)
+			paidNow, err := payments(ctx, tx, "= $1", d.record)
 			if err != nil {
 				return err
 			}
+			dates := datesOf(created, ended.Date, purge.Date, paidNow[d.record])
 			if !Due(DocumentDueOn(kind, dates), today, hold) {
 				return nil
 			}
