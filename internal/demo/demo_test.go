@@ -31,6 +31,10 @@ import (
 // A Tuesday in spring, 10:00 in Paris.
 var start = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 
+// lateEvening is already the next day in Paris, where French dates are read: a demo loaded
+// between 23:00 and midnight UTC once hired Karim "in the past" and the server did not start.
+var lateEvening = time.Date(2026, 3, 10, 23, 30, 0, 0, time.UTC)
+
 func deps(t *testing.T, db *database.DB, clk clock.Clock, places *refdata.Data) demo.Deps {
 	t.Helper()
 	if _, _, err := refdata.EnsureImported(context.Background(), db, places, clk.Now()); err != nil {
@@ -304,7 +308,7 @@ func TestLoad(t *testing.T) {
 }
 
 // TestLoadResumes checks that a load interrupted after the bulk insertion, before its end, is
-// completed by the next one without duplicates.
+// completed by the next one without duplicates; it loads late in the evening (lateEvening).
 func TestLoadResumes(t *testing.T) {
 	places, err := refdata.Load()
 	if err != nil {
@@ -312,7 +316,7 @@ func TestLoadResumes(t *testing.T) {
 	}
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
-		clk := clock.NewFake(start)
+		clk := clock.NewFake(lateEvening)
 		d := deps(t, db, clk, places)
 		if _, err := demo.Load(ctx, d); err != nil {
 			t.Fatal(err)
