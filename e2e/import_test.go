@@ -22,7 +22,7 @@ const importLines = 50_000
 
 // TestRegistryImportPage: the platform administrator sends a registry file of 50,000 lines
 // from the import page; it is imported in the background while its page shows a progress bar
-// that htmx updates, then the report; the import is in the history. axe-core checks every
+// that updates itself, then the report; the import is in the history. axe-core checks every
 // state.
 func TestRegistryImportPage(t *testing.T) {
 	t.Parallel()
@@ -62,7 +62,7 @@ func TestRegistryImportPage(t *testing.T) {
 	}
 	check("registry import, in progress")
 
-	// The page updates itself (htmx polling) until the report replaces the progress bar.
+	// The page updates itself (parcours.js polls) until the report replaces the progress bar.
 	began := time.Now()
 	var seen []string
 	for {

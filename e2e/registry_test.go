@@ -3,6 +3,8 @@ package e2e
 import (
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestRegistryPages drives the IAE registry in the browser: a visitor searches employers and
@@ -31,8 +33,11 @@ func TestRegistryPages(t *testing.T) {
 	}
 	check("search, unknown commune")
 
+	// Typing offers the matching communes (parcours.js fills the field's datalist).
 	b.open("/recherche")
-	b.typeInto("#f-commune", "Lyon")
+	b.typeInto("#f-commune", "Lyo")
+	b.step("commune suggestions", chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#communes-suggestions option')].some(o => o.value.startsWith('Lyon ('))`))
+	b.setValue("#f-commune", "Lyon")
 	eval[bool](b, "choose 5 km", `(() => { document.querySelector('#f-rayon').value = '5'; return true; })()`)
 	b.clickThrough(`main form button[type=submit]`)
 	heading := b.text("#resultats")

@@ -59,6 +59,9 @@ func TestSupportWholePath(t *testing.T) {
 	// The plan, then its first review held today: a second version.
 	c.clickThrough(`main a[href$="/accompagnement/plan"]`)
 	c.clickThrough(`main a[href$="/accompagnement/plan/modifier"]`)
+	// The job field suggests ROME appellations as she types.
+	c.typeInto("#f-job0", "agent d'acc")
+	c.step("job suggestions", chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#job0-suggestions option')].some(o => o.value === "Agent / Agente d'accueil (10372)")`))
 	c.setValue("#f-job0", "Agent / Agente d'accueil (10372)")
 	c.setValue("#f-commune", "69266")
 	c.setValue("#f-radius_km", "10")

@@ -161,6 +161,79 @@ function selectors(list) {
   return parts;
 }
 
+// Drops the declarations of custom properties nothing reads: a property is read when a
+// declaration that is not its own definition names it in var(), when extra (the scripts and
+// the platform's stylesheet) names it, or when the value of a read property names it. A rule
+// left without declarations goes.
+function purgeProperties(css, extra) {
+  const declarations = [];
+  eachDeclaration(css, (name, value) => declarations.push([name, value]));
+  const refs = (text) => [...text.matchAll(/--[a-zA-Z0-9_-]+/g)].map((m) => m[0]);
+  const values = new Map();
+  const read = new Set(refs(extra));
+  for (const [name, value] of declarations) {
+    if (name.startsWith("--")) values.set(name, [...(values.get(name) ?? []), value]);
+    else refs(value).forEach((r) => read.add(r));
+  }
+  const todo = [...read];
+  while (todo.length > 0) {
+    for (const value of values.get(todo.pop()) ?? []) {
+      for (const r of refs(value)) if (!read.has(r)) { read.add(r); todo.push(r); }
+    }
+  }
+  return eachDeclaration(css, (name) => !name.startsWith("--") || read.has(name));
+}
+// Calls keep(name, value) for each declaration of css's style rules, and returns css without
+// those for which it returned false (and without the rules left empty).
+function eachDeclaration(css, keep) {
+  let out = "";
+  let i = 0;
+  while (i < css.length) {
+    const open = css.indexOf("{", i);
+    if (open < 0) { out += css.slice(i); break; }
+    const prelude = css.slice(i, open);
+    let depth = 0, end = open;
+    for (; end < css.length; end++) {
+      const c = css[end];
+      if (c === '"' || c === "'") { end = css.indexOf(c, end + 1); continue; }
+      if (c === "{") depth++;
+      else if (c === "}" && --depth === 0) break;
+    }
+    const inside = css.slice(open + 1, end);
+    const head = prelude.replace(/\/\*[\s\S]*?\*\//g, "").trim();
+    if (head.startsWith("@")) {
+      if (/^@(media|supports|layer)\b/.test(head)) {
+        const inner = eachDeclaration(inside, keep);
+        if (inner.replace(/\/\*[\s\S]*?\*\//g, "").trim() !== "") out += `${prelude}{${inner}}`;
+      } else {
+        out += `${prelude}{${inside}}`;
+      }
+    } else {
+      const kept = declarationsOf(inside).filter((d) => {
+        const colon = d.indexOf(":");
+        return colon < 0 || keep(d.slice(0, colon).trim(), d.slice(colon + 1)) !== false;
+      });
+      if (kept.some((d) => d.trim() !== "")) out += `${prelude}{${kept.join(";")}}`;
+    }
+    i = end + 1;
+  }
+  return out;
+}
+// A declaration block split at its top-level semicolons (not those of a url() or a string).
+function declarationsOf(block) {
+  const parts = [];
+  let depth = 0, start = 0;
+  for (let j = 0; j < block.length; j++) {
+    const c = block[j];
+    if (c === '"' || c === "'") { j = block.indexOf(c, j + 1); if (j < 0) break; continue; }
+    if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === ";" && depth === 0) { parts.push(block.slice(start, j)); start = j + 1; }
+  }
+  parts.push(block.slice(start));
+  return parts;
+}
+
 // Output: hashed names, compressed copies, manifest.
 fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(out, { recursive: true });
@@ -217,8 +290,13 @@ for (const c of ordered) {
   const print = path.join(componentDir, c, `${c}.print.min.css`);
   if (fs.existsSync(print)) css += piece(print);
 }
-const unpurged = body(read(core)).length + ordered.reduce((n, c) => n + body(read(path.join(componentDir, c, `${c}.main.min.css`))).length, 0);
+// Custom properties: the DSFR's core defines about a thousand on :root (every colour of every
+// palette, the dark theme's), which each page's first style computation resolves; only those a
+// kept rule, the platform's rules or a script reads (var(--x), then what their values read) stay.
 css += "\n" + rewrite(read(path.join(own, "css/parcours.css")), path.join(own, "css/parcours.css"));
+css = purgeProperties(css, [path.join(dist, "dsfr.module.js"), path.join(own, "js/parcours.js"),
+  path.join(own, "css/parcours.css")].map(read).join("\n"));
+const unpurged = body(read(core)).length + ordered.reduce((n, c) => n + body(read(path.join(componentDir, c, `${c}.main.min.css`))).length, 0);
 emit("css/site.css", Buffer.from(css));
 
 // One script for the DSFR: its core and the components the pages use that have a script,
@@ -241,7 +319,6 @@ for (const [logical, source] of [
   ["dsfr/favicon/favicon.svg", path.join(dist, "favicon/favicon.svg")],
   ["dsfr/favicon/favicon.ico", path.join(dist, "favicon/favicon.ico")],
   ["dsfr/favicon/apple-touch-icon.png", path.join(dist, "favicon/apple-touch-icon.png")],
-  ["htmx/htmx.min.js", path.join(root, "node_modules/htmx.org/dist/htmx.min.js")],
   ["js/parcours.js", path.join(own, "js/parcours.js")],
 ]) {
   const content = fs.readFileSync(source);

@@ -5,7 +5,7 @@
 # Nothing under internal/web/static/vendor is committed.
 set -eu
 cd "$(dirname "$0")/.."
-if [ ! -f node_modules/@gouvfr/dsfr/dist/dsfr.main.min.css ] || [ ! -f node_modules/htmx.org/dist/htmx.min.js ]; then
+if [ ! -f node_modules/@gouvfr/dsfr/dist/dsfr.main.min.css ]; then
 	echo "assets: node_modules is missing; run: npm ci --ignore-scripts" >&2
 	exit 1
 fi

@@ -233,7 +233,7 @@ func communeLabel(c refdata.Commune) string {
 	return c.Name
 }
 
-// communeOptions answers the commune field's suggestions (htmx swaps them into a datalist).
+// communeOptions answers the commune field's suggestions (parcours.js puts them into its datalist).
 func (s *Server) communeOptions(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("commune"))
 	if q == "" {

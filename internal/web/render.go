@@ -192,7 +192,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		s.renderError(w, r, http.StatusInternalServerError)
 		return
 	}
-	body := s.withoutUnusedHTMX(buf.Bytes())
+	body := buf.Bytes()
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Pages may show personal data: never keep them in a shared or browser cache.
@@ -201,20 +201,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-}
-
-// withoutUnusedHTMX drops the layout's htmx script from a rendered page that carries no hx-
-// attribute (login, account, most employer pages): one script less to fetch and evaluate on a
-// phone. Which partials a page reaches depends on its data, so the rendered page decides. The
-// page is changed in place.
-func (s *Server) withoutUnusedHTMX(page []byte) []byte {
-	tag := s.htmxTag
-	i := bytes.Index(page, tag)
-	if i < 0 || bytes.Contains(page, []byte("hx-")) {
-		return page
-	}
-	n := copy(page[i:], page[i+len(tag):])
-	return page[:i+n]
 }
 
 // capitalised returns the messages with a capital first letter, as every sentence shown.
@@ -453,7 +439,7 @@ func redirect(w http.ResponseWriter, r *http.Request, target string) {
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
-// renderFragment writes a partial template alone (htmx swaps).
+// renderFragment writes a partial template alone (what parcours.js puts into a page).
 func (s *Server) renderFragment(w http.ResponseWriter, r *http.Request, name string, data any) {
 	t := s.templates["home"]
 	var buf bytes.Buffer

@@ -97,15 +97,13 @@ type Server struct {
 	pageBuffers   sync.Pool
 	search        *searchRenderer
 	static        *staticFiles
-	// htmxTag is the layout's script element loading htmx (withoutUnusedHTMX).
-	htmxTag      []byte
-	metrics      *httpMetrics
-	gatherer     prometheus.Gatherer
-	metricsToken string
-	mux          *http.ServeMux
-	routes       []Route
-	handler      http.Handler
-	limits       limits
+	metrics       *httpMetrics
+	gatherer      prometheus.Gatherer
+	metricsToken  string
+	mux           *http.ServeMux
+	routes        []Route
+	handler       http.Handler
+	limits        limits
 }
 
 // gate says who may reach a route before the handler's own access checks.
@@ -180,7 +178,7 @@ func New(d Deps) (*Server, error) {
 		cfg: d.Config, log: d.Logger, health: d.Health, demo: d.Demo, searchReady: d.SearchReady, clock: d.Clock, accounts: d.Accounts,
 		orgs: d.Orgs, trail: d.Trail, jobseekers: d.JobSeekers, applications: d.Applications, eligibility: d.Eligibility, support: d.Support, files: d.Files,
 		offer: d.Offer, imports: d.Imports, places: d.Places, approvals: d.Approvals, verifyLimiter: ratelimit.PerMinute(10, d.Clock.Now),
-		templates: t, search: search, static: sf, htmxTag: []byte(`<script src="` + sf.url("htmx/htmx.min.js") + `" defer></script>`), metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
+		templates: t, search: search, static: sf, metrics: newHTTPMetrics(d.Registry), gatherer: d.Gatherer, metricsToken: d.MetricsToken,
 		mux: http.NewServeMux(), limits: newLimits(d.Config.FormRateLimit, d.Config.SignupRateLimit, d.Clock.Now),
 	}
 	s.registerRoutes()

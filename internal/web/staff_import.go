@@ -18,7 +18,7 @@ import (
 
 // The registry import page: staff send the registry file, which is checked at once (a file
 // that cannot be read is refused at the field) and imported in the background
-// (registrycsv.Importer); the import's page shows its progress, updated by htmx while it
+// (registrycsv.Importer); the import's page shows its progress, updated by parcours.js while it
 // runs, then its report. A dry run ("vérifier seulement") is answered in the request: it
 // writes nothing and takes about a second for 50,000 lines.
 
@@ -223,8 +223,9 @@ func (s *Server) staffImportReport(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "staff_import_report", "Import du registre : "+v.FileName, v, nil)
 }
 
-// staffImportStatus answers the page's polling (htmx) with the part that changes; once the
-// import has ended, status 286 tells htmx to stop polling.
+// staffImportStatus answers the page's polling (parcours.js) with the part that changes; the
+// progress is marked data-polling, and the report, once the import has ended, is not, which
+// stops the polling.
 func (s *Server) staffImportStatus(w http.ResponseWriter, r *http.Request) {
 	v, ok := s.importStatus(w, r)
 	if !ok {
@@ -239,10 +240,5 @@ func (s *Server) staffImportStatus(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	status := http.StatusOK
-	if !v.Poll {
-		status = 286
-	}
-	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

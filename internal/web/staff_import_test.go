@@ -57,29 +57,30 @@ func TestStaffImportsTheRegistryFromAPage(t *testing.T) {
 			t.Fatal("a dry run wrote")
 		}
 		// The import is queued and the browser sent to its page, which shows the progress and
-		// polls for it (htmx) until the import ends.
+		// polls for it (parcours.js) as long as the answer is marked data-polling.
 		r = upload(t, s, token, []byte(csv), false)
 		if r.status != 303 || !strings.HasPrefix(r.location, "/admin/structures/import/") {
 			t.Fatalf("import: %d %s", r.status, r.location)
 		}
 		page := s.do(t, "GET", r.location, token, nil)
-		if page.status != 200 || !strings.Contains(page.body, `<progress`) || !strings.Contains(page.body, `hx-trigger="every 2s"`) ||
+		if page.status != 200 || !strings.Contains(page.body, `<progress`) || !strings.Contains(page.body, `data-poll="`+r.location+`/etat"`) ||
 			!strings.Contains(page.body, "en attente") {
 			t.Fatalf("page of a queued import: %d\n%s", page.status, page.body)
 		}
-		if st := s.do(t, "GET", r.location+"/etat", token, nil); st.status != 200 || !strings.Contains(st.body, "0 lignes traitées sur 3") {
+		if st := s.do(t, "GET", r.location+"/etat", token, nil); st.status != 200 || !strings.Contains(st.body, "0 lignes traitées sur 3") ||
+			!strings.Contains(st.body, "data-polling") {
 			t.Fatalf("status of a queued import: %d %s", st.status, st.body)
 		}
 		if ran, err := s.imports.RunOnce(t.Context()); !ran || err != nil {
 			t.Fatalf("RunOnce: %v, %v", ran, err)
 		}
 		status := s.do(t, "GET", r.location+"/etat", token, nil)
-		if status.status != 286 || !strings.Contains(status.body, "1 structure créée") || !strings.Contains(status.body, "<td>3</td>") ||
+		if status.status != 200 || strings.Contains(status.body, "data-polling") || !strings.Contains(status.body, "1 structure créée") || !strings.Contains(status.body, "<td>3</td>") ||
 			!strings.Contains(status.body, "2 lignes rejetées") || strings.Contains(status.body, "<progress") {
 			t.Fatalf("status of the finished import: %d\n%s", status.status, status.body)
 		}
 		page = s.do(t, "GET", r.location, token, nil)
-		if page.status != 200 || strings.Contains(page.body, "hx-trigger") || !strings.Contains(page.body, "Import terminé") {
+		if page.status != 200 || strings.Contains(page.body, "data-poll") || !strings.Contains(page.body, "Import terminé") {
 			t.Fatalf("page of the finished import: %d\n%s", page.status, page.body)
 		}
 		if p := s.do(t, "GET", "/recherche?commune=42095&rayon=2", "", nil); !strings.Contains(p.body, "Chantier du Gier") {

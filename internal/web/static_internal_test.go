@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -148,5 +150,51 @@ func TestStylesheetHasTheClassesTemplatesUse(t *testing.T) {
 		if inDSFR && !defined(bundle, c) {
 			t.Errorf("class %s is used by a template but missing from the DSFR stylesheet: run `make assets`", c)
 		}
+	}
+}
+
+// The build drops the custom properties nothing reads (about 800 of the DSFR's thousand): every
+// property the stylesheet reads and the DSFR or the platform defines must still be defined.
+func TestStylesheetDefinesThePropertiesItReads(t *testing.T) {
+	whole, err := os.ReadFile("../../node_modules/@gouvfr/dsfr/dist/dsfr.main.min.css")
+	if err != nil {
+		t.Fatalf("the DSFR package is missing: run `make assets` (%v)", err)
+	}
+	own, err := staticFS.ReadFile("static/css/parcours.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, err := newStaticFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := staticFS.ReadFile("static/vendor/" + sf.manifest["css/site.css"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	definitions := func(css []byte) map[string]bool {
+		out := map[string]bool{}
+		for _, m := range regexp.MustCompile(`[{;](--[a-zA-Z0-9_-]+):`).FindAllSubmatch(css, -1) {
+			out[string(m[1])] = true
+		}
+		return out
+	}
+	known := definitions(append(whole, own...))
+	defined := definitions(bundle)
+	reads := regexp.MustCompile(`var\((--[a-zA-Z0-9_-]+)`).FindAllSubmatch(bundle, -1)
+	if len(reads) < 100 {
+		t.Fatalf("the stylesheet reads %d custom properties: not the DSFR's", len(reads))
+	}
+	missing := map[string]bool{}
+	for _, m := range reads {
+		if name := string(m[1]); known[name] && !defined[name] {
+			missing[name] = true
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("the stylesheet reads custom properties it no longer defines: %v", slices.Sorted(maps.Keys(missing)))
+	}
+	if len(defined) > len(known)/2 {
+		t.Errorf("the stylesheet defines %d of the %d custom properties of the DSFR: the unread ones are not dropped", len(defined), len(known))
 	}
 }

@@ -280,22 +280,3 @@ func TestMetricsAreLocalAndLabelledByRoute(t *testing.T) {
 		t.Errorf("metrics through a proxy: %d", r.status)
 	}
 }
-
-// htmx is loaded by the pages that use it (an hx- attribute in one of their templates) and by
-// no other: the login page, which has none, loads one script less on a phone.
-func TestHTMXOnlyWhereUsed(t *testing.T) {
-	db, _ := databasetest.Open(t, database.SQLite)
-	s := newStackWith(t, db, false, "https://parcours.example.gouv.fr", &bytes.Buffer{})
-	for path, want := range map[string]bool{"/": true, "/recherche": true, "/connexion": false, "/mentions-legales": false} {
-		r := s.do(t, "GET", path, "", nil)
-		if r.status != 200 {
-			t.Fatalf("%s: %d", path, r.status)
-		}
-		if got := strings.Contains(r.body, "/htmx/htmx.min."); got != want {
-			t.Errorf("%s loads htmx: %v, want %v", path, got, want)
-		}
-		if uses := strings.Contains(r.body, "hx-"); uses && !strings.Contains(r.body, "/htmx/htmx.min.") {
-			t.Errorf("%s has hx- attributes but does not load htmx", path)
-		}
-	}
-}
