@@ -7,6 +7,7 @@
 #   bench/lighthouse.sh            # prints one line per page, exit 3 if a goal is missed
 #   bench/lighthouse.sh --runs 3   # each page measured 3 times, the median run reported
 #   bench/lighthouse.sh --pages accueil,recherche   # only these pages
+#   bench/lighthouse.sh --slowdown 6   # CPU 6x slower instead of 4x: a machine 1.5x slower
 #
 # Goals (issue 12): performance 95 or more and first contentful paint under 1.8 s on every page.
 # Reports (JSON) go to bench/results/DATE-lighthouse/ (ignored by git).
@@ -17,11 +18,13 @@ root=$PWD
 lighthouse_version=12.8.2
 runs=1
 only=""
+slowdown=4
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runs) runs=$2; shift 2 ;;
 	--pages) only=",$2,"; shift 2 ;;
-	-h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+	--slowdown) slowdown=$2; shift 2 ;;
+	-h | --help) sed -n '2,13p' "$0"; exit 0 ;;
 	*) echo "bench/lighthouse.sh : option inconnue $1 (voir --help)" >&2; exit 2 ;;
 	esac
 done
@@ -82,7 +85,7 @@ pages=(
 	"connexion /connexion"
 	"tableau-de-bord /tableau-de-bord"
 )
-say "measuring (mobile, simulated throttling, $runs run(s) per page)"
+say "measuring (mobile, simulated throttling, CPU ${slowdown}x slower, $runs run(s) per page)"
 printf '%-16s %5s %5s %5s %5s  %8s %8s %8s %7s %9s\n' page perf a11y bp seo FCP LCP TBT CLS transfer
 failed=0
 for entry in "${pages[@]}"; do
@@ -95,7 +98,7 @@ for entry in "${pages[@]}"; do
 		for attempt in 1 2 3; do
 			"$lighthouse" "$base$path" --quiet --chrome-path="$chromium" \
 				--chrome-flags="--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage" \
-				--only-categories=performance,accessibility,best-practices,seo \
+				--only-categories=performance,accessibility,best-practices,seo --throttling.cpuSlowdownMultiplier="$slowdown" \
 				--output=json --output-path="$work/$name-$run.json" "${headers[@]}" >/dev/null 2>>"$work/lighthouse.log" &&
 				! grep -q '"runtimeError"' "$work/$name-$run.json" && break
 			echo "$name, run $run: attempt $attempt failed, see $work/lighthouse.log" >&2
