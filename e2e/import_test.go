@@ -61,6 +61,7 @@ func TestRegistryImportPage(t *testing.T) {
 		t.Fatalf("progress label %q", label)
 	}
 	check("registry import, in progress")
+	b.shoot("import-progress")
 
 	// The page updates itself (parcours.js polls) until the report replaces the progress bar.
 	began := time.Now()
@@ -87,6 +88,7 @@ func TestRegistryImportPage(t *testing.T) {
 		t.Fatalf("the report is on %s, not on the import's page %s", b.path(), reportPath)
 	}
 	check("registry import, report")
+	b.shoot("import-report")
 
 	b.open("/admin/structures/import")
 	if !strings.Contains(b.bodyText(), "registre-national.csv") {

@@ -51,6 +51,7 @@ func TestRegistryPages(t *testing.T) {
 		t.Fatal("the search is not in the URL")
 	}
 	check("search, results")
+	b.shoot("search-results")
 
 	b.open("/recherche/postes?commune=69123&rayon=10")
 	b.expectHeading("Trouver une offre d'emploi solidaire")
