@@ -101,11 +101,11 @@ for (const file of [path.join(dist, "dsfr.module.js"), path.join(own, "js/parcou
 }
 const known = (cls) => used.has(cls) || scripted.has(cls);
 
-// Drops the rules none of whose selectors can match a page: a selector is kept unless it
-// requires a DSFR class no template or script uses. Classes inside parentheses (:not(),
-// :is(), :where(), :has()) are not requirements and never drop a selector. At-rules with a
-// block of rules (@media, @supports, @layer) are purged inside; other at-rules are kept.
-function purge(css) {
+// Rewrites each style rule of css with rule(prelude, body), which returns the text to put in
+// its place ("" drops it). At-rules holding rules (@media, @supports, @layer) are walked inside
+// and dropped when nothing is left in them; other at-rules (@font-face) are kept as they are.
+// A comment where a rule could start is dropped, or kept with keepComments (the licence banner).
+function eachRule(css, rule, keepComments = false) {
   let out = "";
   let i = 0;
   const blockEnd = (from) => { // index just after the } closing the block opened at from
@@ -118,9 +118,11 @@ function purge(css) {
     }
     return css.length;
   };
+  const uncommented = (text) => text.replace(/\/\*[\s\S]*?\*\//g, "");
   while (i < css.length) {
     if (css.startsWith("/*", i)) {
       const end = css.indexOf("*/", i + 2) + 2;
+      if (keepComments) out += css.slice(i, end > 1 ? end : css.length);
       i = end > 1 ? end : css.length;
       continue;
     }
@@ -128,37 +130,47 @@ function purge(css) {
     if (open < 0) { out += css.slice(i); break; }
     const prelude = css.slice(i, open);
     const end = blockEnd(open);
-    const head = prelude.trim();
+    const head = uncommented(prelude).trim();
     if (head.startsWith("@")) {
       if (/^@(media|supports|layer)\b/.test(head)) {
-        const inner = purge(css.slice(open + 1, end - 1));
-        if (inner.trim() !== "") out += `${prelude}{${inner}}`;
+        const inner = eachRule(css.slice(open + 1, end - 1), rule, keepComments);
+        if (uncommented(inner).trim() !== "") out += `${prelude}{${inner}}`;
       } else {
         out += css.slice(i, end);
       }
     } else {
-      const kept = selectors(prelude).filter((sel) => {
-        const outside = sel.replace(/\((?:[^()]|\([^()]*\))*\)/g, "");
-        return [...outside.matchAll(/\.(fr-[a-zA-Z0-9_-]+)/g)].every((m) => known(m[1]));
-      });
-      if (kept.length > 0) out += `${kept.join(",")}${css.slice(open, end)}`;
+      out += rule(prelude, css.slice(open + 1, end - 1));
     }
     i = end;
   }
   return out;
 }
-// A selector list split at its top-level commas.
-function selectors(list) {
+// The parts of text between its top-level separators (not those inside (), [] or a string).
+function split(text, separator) {
   const parts = [];
   let depth = 0, start = 0;
-  for (let j = 0; j < list.length; j++) {
-    const c = list[j];
+  for (let j = 0; j < text.length; j++) {
+    const c = text[j];
+    if (c === '"' || c === "'") { j = text.indexOf(c, j + 1); if (j < 0) break; continue; }
     if (c === "(" || c === "[") depth++;
     else if (c === ")" || c === "]") depth--;
-    else if (c === "," && depth === 0) { parts.push(list.slice(start, j)); start = j + 1; }
+    else if (c === separator && depth === 0) { parts.push(text.slice(start, j)); start = j + 1; }
   }
-  parts.push(list.slice(start));
+  parts.push(text.slice(start));
   return parts;
+}
+
+// Drops the rules none of whose selectors can match a page: a selector is kept unless it
+// requires a DSFR class no template or script uses. Classes inside parentheses (:not(),
+// :is(), :where(), :has()) are not requirements and never drop a selector.
+function purge(css) {
+  return eachRule(css, (prelude, body) => {
+    const kept = split(prelude, ",").filter((sel) => {
+      const outside = sel.replace(/\((?:[^()]|\([^()]*\))*\)/g, "");
+      return [...outside.matchAll(/\.(fr-[a-zA-Z0-9_-]+)/g)].every((m) => known(m[1]));
+    });
+    return kept.length > 0 ? `${kept.join(",")}{${body}}` : "";
+  });
 }
 
 // Drops the declarations of custom properties nothing reads: a property is read when a
@@ -166,72 +178,29 @@ function selectors(list) {
 // the platform's stylesheet) names it, or when the value of a read property names it. A rule
 // left without declarations goes.
 function purgeProperties(css, extra) {
-  const declarations = [];
-  eachDeclaration(css, (name, value) => declarations.push([name, value]));
   const refs = (text) => [...text.matchAll(/--[a-zA-Z0-9_-]+/g)].map((m) => m[0]);
   const values = new Map();
   const read = new Set(refs(extra));
-  for (const [name, value] of declarations) {
-    if (name.startsWith("--")) values.set(name, [...(values.get(name) ?? []), value]);
-    else refs(value).forEach((r) => read.add(r));
-  }
+  eachRule(css, (prelude, body) => {
+    for (const d of split(body, ";")) {
+      const colon = d.indexOf(":");
+      if (colon < 0) continue;
+      const name = d.slice(0, colon).trim(), value = d.slice(colon + 1);
+      if (name.startsWith("--")) values.set(name, [...(values.get(name) ?? []), value]);
+      else refs(value).forEach((r) => read.add(r));
+    }
+    return "";
+  });
   const todo = [...read];
   while (todo.length > 0) {
     for (const value of values.get(todo.pop()) ?? []) {
       for (const r of refs(value)) if (!read.has(r)) { read.add(r); todo.push(r); }
     }
   }
-  return eachDeclaration(css, (name) => !name.startsWith("--") || read.has(name));
-}
-// Calls keep(name, value) for each declaration of css's style rules, and returns css without
-// those for which it returned false (and without the rules left empty).
-function eachDeclaration(css, keep) {
-  let out = "";
-  let i = 0;
-  while (i < css.length) {
-    const open = css.indexOf("{", i);
-    if (open < 0) { out += css.slice(i); break; }
-    const prelude = css.slice(i, open);
-    let depth = 0, end = open;
-    for (; end < css.length; end++) {
-      const c = css[end];
-      if (c === '"' || c === "'") { end = css.indexOf(c, end + 1); continue; }
-      if (c === "{") depth++;
-      else if (c === "}" && --depth === 0) break;
-    }
-    const inside = css.slice(open + 1, end);
-    const head = prelude.replace(/\/\*[\s\S]*?\*\//g, "").trim();
-    if (head.startsWith("@")) {
-      if (/^@(media|supports|layer)\b/.test(head)) {
-        const inner = eachDeclaration(inside, keep);
-        if (inner.replace(/\/\*[\s\S]*?\*\//g, "").trim() !== "") out += `${prelude}{${inner}}`;
-      } else {
-        out += `${prelude}{${inside}}`;
-      }
-    } else {
-      const kept = declarationsOf(inside).filter((d) => {
-        const colon = d.indexOf(":");
-        return colon < 0 || keep(d.slice(0, colon).trim(), d.slice(colon + 1)) !== false;
-      });
-      if (kept.some((d) => d.trim() !== "")) out += `${prelude}{${kept.join(";")}}`;
-    }
-    i = end + 1;
-  }
-  return out;
-}
-// A declaration block split at its top-level semicolons (not those of a url() or a string).
-function declarationsOf(block) {
-  const parts = [];
-  let depth = 0, start = 0;
-  for (let j = 0; j < block.length; j++) {
-    const c = block[j];
-    if (c === '"' || c === "'") { j = block.indexOf(c, j + 1); if (j < 0) break; continue; }
-    if (c === "(") depth++;
-    else if (c === ")") depth--;
-    else if (c === ";" && depth === 0) { parts.push(block.slice(start, j)); start = j + 1; }
-  }
-  parts.push(block.slice(start));
-  return parts;
+  return eachRule(css, (prelude, body) => {
+    const kept = split(body, ";").filter((d) => !d.trim().startsWith("--") || read.has(d.slice(0, d.indexOf(":")).trim()));
+    return kept.some((d) => d.trim() !== "") ? `${prelude}{${kept.join(";")}}` : "";
+  }, true);
 }
 
 // Output: hashed names, compressed copies, manifest.

@@ -97,23 +97,31 @@ func TestStaticFilesAreHashedAndCompressed(t *testing.T) {
 	}
 }
 
-// The stylesheet holds every DSFR class the templates use: a template that starts using
-// a component makes `make assets` build the stylesheet again, and this test fails when the
-// embedded one was built before.
-func TestStylesheetHasTheClassesTemplatesUse(t *testing.T) {
-	whole, err := os.ReadFile("../../node_modules/@gouvfr/dsfr/dist/dsfr.main.min.css")
+// stylesheets returns the DSFR's whole stylesheet, from its npm package, and the one the
+// platform embeds (make assets).
+func stylesheets(t *testing.T) (dsfr, embedded []byte) {
+	t.Helper()
+	dsfr, err := os.ReadFile("../../node_modules/@gouvfr/dsfr/dist/dsfr.main.min.css")
 	if err != nil {
 		t.Fatalf("the DSFR package is missing: run `make assets` (%v)", err)
-	}
-	icons, err := os.ReadFile("../../node_modules/@gouvfr/dsfr/dist/utility/icons/icons.main.min.css")
-	if err != nil {
-		t.Fatal(err)
 	}
 	sf, err := newStaticFiles()
 	if err != nil {
 		t.Fatal(err)
 	}
-	bundle, err := staticFS.ReadFile("static/vendor/" + sf.manifest["css/site.css"])
+	embedded, err = staticFS.ReadFile("static/vendor/" + sf.manifest["css/site.css"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsfr, embedded
+}
+
+// The stylesheet holds every DSFR class the templates use: a template that starts using
+// a component makes `make assets` build the stylesheet again, and this test fails when the
+// embedded one was built before.
+func TestStylesheetHasTheClassesTemplatesUse(t *testing.T) {
+	whole, bundle := stylesheets(t)
+	icons, err := os.ReadFile("../../node_modules/@gouvfr/dsfr/dist/utility/icons/icons.main.min.css")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,19 +164,8 @@ func TestStylesheetHasTheClassesTemplatesUse(t *testing.T) {
 // The build drops the custom properties nothing reads (about 800 of the DSFR's thousand): every
 // property the stylesheet reads and the DSFR or the platform defines must still be defined.
 func TestStylesheetDefinesThePropertiesItReads(t *testing.T) {
-	whole, err := os.ReadFile("../../node_modules/@gouvfr/dsfr/dist/dsfr.main.min.css")
-	if err != nil {
-		t.Fatalf("the DSFR package is missing: run `make assets` (%v)", err)
-	}
+	whole, bundle := stylesheets(t)
 	own, err := staticFS.ReadFile("static/css/parcours.css")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sf, err := newStaticFiles()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := staticFS.ReadFile("static/vendor/" + sf.manifest["css/site.css"])
 	if err != nil {
 		t.Fatal(err)
 	}
