@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"parcours/internal/clock"
 	"parcours/internal/export"
 	"parcours/internal/support"
 )
@@ -40,7 +41,7 @@ func (s *Server) supportStatsExtract(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	name := "accompagnement-adapte-extrait-" + s.clock.Now().Format("2006-01-02")
+	name := "accompagnement-adapte-extrait-" + s.clock.Now().In(clock.Paris).Format("2006-01-02")
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
 	if err := export.CSV(w, support.ExtractTable(rows)); err != nil {
