@@ -233,7 +233,7 @@ func run(b *testing.B, fn func(i int) (int, error)) {
 
 // receivedFilters are what an employer filters the received applications by.
 func (bb *bench) receivedFilter(kind string, actor access.Actor, i int) application.Filter {
-	today := database.DateOf(clock.DateOf(time.Now()))
+	today := database.ParisDate(time.Now())
 	switch kind {
 	case "pending":
 		return application.Filter{States: []application.State{application.New, application.Processing, application.Postponed}}

@@ -27,7 +27,6 @@ import (
 	"parcours/internal/clock"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
-	"parcours/internal/offer"
 	"parcours/internal/offer/offertest"
 	"parcours/internal/refdata"
 )
@@ -168,7 +167,7 @@ func writeScript(path string, places *refdata.Data, ds offertest.Dataset, seed u
 		}
 		labels[i] = `"` + url.QueryEscape(label) + `"`
 	}
-	today := offer.Today(ds.Now)
+	today := database.ParisDate(ds.Now)
 	var ids []string
 	for _, st := range ds.Structures {
 		if st.Searchable && st.Active(today) && len(ids) < n {

@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
-	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/export"
 )
@@ -97,7 +96,7 @@ func (s *Service) Export(ctx context.Context, actor access.Actor, v View, f Filt
 				if usage != "" {
 					name = usage + " (" + birth + ")"
 				}
-				row := []string{name, first, born.French(), structure, SenderKind(kind).Label(), senderOrg, database.DateOf(clock.DateOf(at)).French(), State(state).Label()}
+				row := []string{name, first, born.French(), structure, SenderKind(kind).Label(), senderOrg, database.ParisDate(at).French(), State(state).Label()}
 				if sc == scopeReceived {
 					label := ""
 					if reason != "" {

@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
-	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/fault"
 )
@@ -20,7 +19,7 @@ import (
 func (s *Service) ChangeHire(ctx context.Context, actor access.Actor, id uuid.UUID, h Hire) error {
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		now := s.clock.Now()
-		today := database.DateOf(clock.DateOf(now))
+		today := database.ParisDate(now)
 		st, err := loadRow(ctx, tx, id)
 		if err != nil {
 			return err

@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
-	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/fault"
 	"parcours/internal/offer"
@@ -99,7 +98,7 @@ func (s *Service) decideOne(ctx context.Context, tx *sql.Tx, actor access.Actor,
 		err = s.accept(ctx, tx, actor, &a, page, d.Hire, now)
 		if err == nil && s.hireHook != nil {
 			err = s.hireHook(ctx, tx, Hired{Application: a.ID, JobSeekerID: a.JobSeekerID, Structure: a.ToOrg, Start: d.Hire.Start,
-				SenderKind: a.SenderKind, SenderAuthorized: a.SenderAuthorized, Actor: actor, Today: database.DateOf(clock.DateOf(now))})
+				SenderKind: a.SenderKind, SenderAuthorized: a.SenderAuthorized, Actor: actor, Today: database.ParisDate(now)})
 		}
 	case Transfer:
 		err = s.transfer(ctx, tx, actor, &a, d.Target, now)
@@ -111,7 +110,7 @@ func (s *Service) decideOne(ctx context.Context, tx *sql.Tx, actor access.Actor,
 		// The hire's fields stay for the history; the person becomes free again.
 		if s.hireHook != nil {
 			err = s.hireHook(ctx, tx, Hired{Application: a.ID, JobSeekerID: a.JobSeekerID, Structure: a.ToOrg, Start: a.Hire.Start,
-				SenderKind: a.SenderKind, SenderAuthorized: a.SenderAuthorized, Actor: actor, Today: database.DateOf(clock.DateOf(now)), Cancel: true})
+				SenderKind: a.SenderKind, SenderAuthorized: a.SenderAuthorized, Actor: actor, Today: database.ParisDate(now), Cancel: true})
 		}
 	}
 	if err != nil {
@@ -273,7 +272,7 @@ func addMonths(d database.Date, n int) database.Date {
 
 func (s *Service) accept(ctx context.Context, q database.Querier, actor access.Actor, a *Application, page offer.StructurePage,
 	h Hire, now time.Time) error {
-	today := database.DateOf(clock.DateOf(now))
+	today := database.ParisDate(now)
 	if err := CheckHire(h, page.Structure.Kind, page.JobDescriptions, today); err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func (s *Service) WithClock(c clock.Clock) *Service {
 	return &cp
 }
 
-func (s *Service) today() database.Date { return database.DateOf(clock.Today(s.clock)) }
+func (s *Service) today() database.Date { return database.ParisDate(s.clock.Now()) }
 
 // PASS is a PASS IAE as its readers see it.
 type PASS struct {

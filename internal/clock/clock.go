@@ -31,9 +31,6 @@ type System struct{}
 // Now returns the current UTC time truncated to the microsecond.
 func (System) Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// Today returns the calendar date of t in Paris, at midnight UTC, which is how dates are stored.
-func Today(c Clock) time.Time { return DateOf(c.Now()) }
-
 // DateOf returns the Paris calendar date of t as midnight UTC.
 func DateOf(t time.Time) time.Time {
 	y, m, d := t.In(Paris).Date()

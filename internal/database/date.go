@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"parcours/internal/clock"
 )
 
 // Date is a calendar date (a convention's end, a birth date, a PASS IAE's end): no time of day,
@@ -21,6 +23,10 @@ func DateOf(t time.Time) Date {
 	y, m, d := t.Date()
 	return Date{y, m, d}
 }
+
+// ParisDate returns the calendar date of t in Paris, where French dates are read (today, the
+// day a contract starts, the day an aid was paid): at 23:30 UTC it is already tomorrow there.
+func ParisDate(t time.Time) Date { return DateOf(clock.DateOf(t)) }
 
 // ParseDate reads "YYYY-MM-DD" (what HTML date inputs send) or "DD/MM/YYYY" (what people type).
 func ParseDate(s string) (Date, error) {

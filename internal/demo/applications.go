@@ -10,7 +10,6 @@ import (
 
 	"parcours/internal/access"
 	"parcours/internal/application"
-	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/jobseeker"
 	"parcours/internal/offer"
@@ -87,7 +86,7 @@ func loadApplications(ctx context.Context, a Deps, places *refdata.Data, ids map
 	}
 	structures := map[string]string{"aci": "Les Jardins du Rhône", "ei": "Rhône Insertion Services", "ai": "Rhône Intérim Solidaire"}
 	employers := map[string]string{"aci": "employeur@demo.parcours.test", "ei": "employeur@demo.parcours.test", "ai": "employeur.ai@demo.parcours.test"}
-	today := database.DateOf(clock.DateOf(a.Clock.Now()))
+	today := database.ParisDate(a.Clock.Now())
 	for _, p := range listPeople() {
 		prof := jobseeker.Profile{Identity: jobseeker.Identity{Civility: p.civility, BirthName: p.last, FirstNames: p.first, BirthDate: p.born,
 			BornInFrance: true, BirthCommune: "69123"}, NoNIRReason: jobseeker.NoNIR, NoFTIDReason: jobseeker.FTIDForgotten,

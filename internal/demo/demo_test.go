@@ -166,7 +166,7 @@ func TestLoad(t *testing.T) {
 		if n := count(t, db, `SELECT COUNT(*) FROM support_aid_batches WHERE paid_at IS NOT NULL`); n != 1 {
 			t.Errorf("%d paid batches, want 1", n)
 		}
-		todayDate := offer.Today(clk.Now())
+		todayDate := database.ParisDate(clk.Now())
 		for _, c := range []struct {
 			what, where string
 			want        int
@@ -211,7 +211,7 @@ func TestLoad(t *testing.T) {
 		if all := len(places.Departements()); deps != all {
 			t.Errorf("structures in %d départements out of %d", deps, all)
 		}
-		today := offer.Today(clk.Now())
+		today := database.ParisDate(clk.Now())
 		closed := count(t, db, `SELECT COUNT(*) FROM structures s JOIN organisations o ON o.id = s.org_id WHERE o.deactivated_at IS NOT NULL`)
 		expired := count(t, db, `SELECT COUNT(*) FROM structures s JOIN organisations o ON o.id = s.org_id
 			LEFT JOIN structures p ON p.org_id = s.parent_id

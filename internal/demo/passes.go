@@ -10,7 +10,6 @@ import (
 	"parcours/internal/access"
 	"parcours/internal/application"
 	"parcours/internal/approval"
-	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/jobseeker"
 	"parcours/internal/offer"
@@ -102,7 +101,7 @@ func loadPasses(ctx context.Context, a Deps, places *refdata.Data, staff access.
 			if err != nil {
 				return err
 			}
-			today := database.DateOf(clock.DateOf(a.Clock.Now()))
+			today := database.ParisDate(a.Clock.Now())
 			if err := a.Approvals.Suspend(ctx, p.emp, id, approval.SuspensionInput{Start: today.AddDays(-5), End: today.AddDays(45),
 				Reason: approval.SuspendedContract}); err != nil {
 				return fmt.Errorf("suspension du PASS de %s : %w", p.name, err)
@@ -154,7 +153,7 @@ func loadPasses(ctx context.Context, a Deps, places *refdata.Data, staff access.
 		return err
 	}
 	late := a.Approvals.WithClock(lateClock{Clock: a.Clock, by: 700 * 24 * time.Hour})
-	then := database.DateOf(clock.DateOf(a.Clock.Now())).AddDays(-700)
+	then := database.ParisDate(a.Clock.Now()).AddDays(-700)
 	if err := late.Suspend(ctx, ei, id, approval.SuspensionInput{Start: then.AddDays(-10), End: then.AddDays(19), Reason: approval.BrokenContract}); err != nil {
 		return fmt.Errorf("suspension du PASS de Marc Lefèvre : %w", err)
 	}
@@ -165,7 +164,7 @@ func loadPasses(ctx context.Context, a Deps, places *refdata.Data, staff access.
 // hire accepts an application, decided ago days back, for a contract starting in days after that.
 func (l *registryLoader) hire(ctx context.Context, emp access.Actor, app uuid.UUID, kind string, ago, in int) error {
 	clk := lateClock{Clock: l.deps.Clock, by: time.Duration(ago) * 24 * time.Hour}
-	start := database.DateOf(clock.DateOf(clk.Now())).AddDays(in)
+	start := database.ParisDate(clk.Now()).AddDays(in)
 	h := application.Hire{Start: start, ContractType: offer.ContractTypesFor(kind)[0], HoursPerWeek: 26, SalaryCents: 1_450_00}
 	if kind == offer.KindAI || kind == offer.KindETTI {
 		h.FirstMission = start
@@ -207,7 +206,7 @@ func (l *registryLoader) earlier(ctx context.Context, by access.Actor, structure
 	if err != nil {
 		return uuid.Nil, err
 	}
-	start := database.DateOf(clock.DateOf(l.deps.Clock.Now())).AddDays(-ago)
+	start := database.ParisDate(l.deps.Clock.Now()).AddDays(-ago)
 	if _, err := l.deps.Approvals.Register(ctx, l.staff, approval.Earlier{JobSeekerID: j.ID, OrgID: structure, Start: start}); err != nil {
 		return uuid.Nil, err
 	}

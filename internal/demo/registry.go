@@ -221,7 +221,7 @@ func (l *registryLoader) load(ctx context.Context) error {
 
 // ensureShowcase creates whatever part of the structure is missing.
 func (l *registryLoader) ensureShowcase(ctx context.Context, sc showcase) error {
-	today := offer.Today(l.deps.Clock.Now())
+	today := database.ParisDate(l.deps.Clock.Now())
 	id, err := l.structureID(ctx, sc.siret, sc.kind)
 	if err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 
 	"parcours/internal/access"
 	"parcours/internal/account"
-	"parcours/internal/clock"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/jobseeker"
@@ -168,7 +167,7 @@ func loadSupport(ctx context.Context, a Deps, ids map[string]uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	today := database.DateOf(clock.DateOf(a.Clock.Now()))
+	today := database.ParisDate(a.Clock.Now())
 
 	// The demo job seeker, found by Cap emploi with his NIR, followed with France Travail.
 	karimBorn := database.Date{Year: 1991, Month: 6, Day: 8}

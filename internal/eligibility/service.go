@@ -48,7 +48,7 @@ func (s *Service) EnsureCriteria(ctx context.Context) error {
 	return EnsureCriteria(ctx, s.db, CriteriaFiles(), s.clock.Now())
 }
 
-func (s *Service) today() database.Date { return database.DateOf(clock.Today(s.clock)) }
+func (s *Service) today() database.Date { return database.ParisDate(s.clock.Now()) }
 
 // Criteria returns the criteria set that applies today, for the diagnosis form.
 func (s *Service) Criteria(ctx context.Context) (Set, error) {

@@ -244,7 +244,7 @@ func (s *Service) Create(ctx context.Context, actor access.Actor, in CreateInput
 	if err := access.Can(actor, access.CreateJobSeeker, access.Resource{OwnerID: actor.UserID}); err != nil {
 		return JobSeeker{}, err
 	}
-	today := database.DateOf(clock.DateOf(s.clock.Now()))
+	today := database.ParisDate(s.clock.Now())
 	p := in.Profile
 	if p.Needs == nil {
 		p.Needs = SupportNeeds{}
@@ -572,7 +572,7 @@ func (s *Service) load(ctx context.Context, q database.Querier, id uuid.UUID) (J
 // Update changes a person's file: the person themselves, or while nobody has taken the account
 // over, the professionals who follow them.
 func (s *Service) Update(ctx context.Context, actor access.Actor, id uuid.UUID, p Profile) (JobSeeker, error) {
-	today := database.DateOf(clock.DateOf(s.clock.Now()))
+	today := database.ParisDate(s.clock.Now())
 	if p.Needs == nil {
 		p.Needs = SupportNeeds{}
 	}

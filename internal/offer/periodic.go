@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
+	"parcours/internal/database"
 	"parcours/internal/jobs"
 	"parcours/internal/notify"
 )
@@ -29,7 +30,7 @@ func (s *Service) StaleJobDescriptionsJob() jobs.Job {
 // structure is no longer selected, and a structure reopened meanwhile is left open.
 func (s *Service) CloseExpiredSpontaneous(ctx context.Context) (jobs.Result, error) {
 	now := s.clock.Now()
-	today := Today(now)
+	today := database.ParisDate(now)
 	bound := updatedNoLaterThan(today, SpontaneousOpenDays)
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT org_id, spontaneous_open_since FROM structures
 		WHERE spontaneous_open_since < $1 ORDER BY org_id`, bound)
@@ -100,7 +101,7 @@ func (s *Service) CloseExpiredSpontaneous(ctx context.Context) (jobs.Result, err
 // meanwhile is left alone: every UPDATE re-checks its age.
 func (s *Service) ProcessStaleJobDescriptions(ctx context.Context) (jobs.Result, error) {
 	now := s.clock.Now()
-	today := Today(now)
+	today := database.ParisDate(now)
 	warnBound := updatedNoLaterThan(today, StaleWarningDays)
 	deactivateBound := updatedNoLaterThan(today, StaleDeactivationDays)
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT id, structure_id, updated_at, inactivity_warned_at IS NOT NULL

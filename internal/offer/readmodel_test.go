@@ -49,7 +49,7 @@ func TestSearchSeesItsOwnWritesAtOnce(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, db)
 		f.svc.SetSearchMaxAge(time.Hour)
-		today := offer.Today(start)
+		today := database.ParisDate(start)
 		st := f.structure(t, "EI", "59350", today.AddDays(100))
 		if _, ok := listed(t, f.svc)[st.ID]; !ok {
 			t.Fatal("new structure not listed")
@@ -105,7 +105,7 @@ func TestSearchSeesOtherInstancesAfterMaxAge(t *testing.T) {
 		f := newFixture(t, db)
 		other := offer.NewService(db, f.clock, places(t), "https://parcours.test")
 		other.SetSearchMaxAge(time.Minute)
-		today := offer.Today(start)
+		today := database.ParisDate(start)
 		st := f.structure(t, "EI", "59350", today.AddDays(100))
 		emp := f.employer(t, st, "emp@lille.fr", false)
 		if r, ok := listed(t, other)[st.ID]; !ok || len(r.JobDescriptions) != 0 {
@@ -152,7 +152,7 @@ func TestConventionEndingChangesResultsWithoutWrite(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db)
 		f.svc.SetSearchMaxAge(time.Hour)
-		today := offer.Today(start)
+		today := database.ParisDate(start)
 		ending := f.structure(t, "ACI", "59350", today)
 		geiq := f.structure(t, "GEIQ", "59512", database.Date{})
 		got := listed(t, f.svc)
@@ -183,7 +183,7 @@ func TestConcurrentSearchesRebuildOnce(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		st := f.structure(t, "EI", "59350", offer.Today(start).AddDays(100))
+		st := f.structure(t, "EI", "59350", database.ParisDate(start).AddDays(100))
 		listed(t, f.svc)
 		builds := f.svc.SearchModelBuilds()
 		if _, err := db.Writer().ExecContext(ctx, `UPDATE structures SET brand = 'Nouvelle enseigne' WHERE org_id = $1`, st.ID); err != nil {
@@ -220,7 +220,7 @@ func TestRegistryChangesBumpTheGeneration(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		st := f.structure(t, "ACI", "59350", offer.Today(start).AddDays(100))
+		st := f.structure(t, "ACI", "59350", database.ParisDate(start).AddDays(100))
 		emp := f.employer(t, st, "emp@lille.fr", true)
 		cleaning := places(t).AppellationsOfRome("K2204")[0].Code
 		jd, err := f.svc.CreateJobDescription(ctx, emp, st.ID, offer.JobDescriptionInput{AppellationCode: cleaning,
@@ -265,7 +265,7 @@ func TestRegistryChangesBumpTheGeneration(t *testing.T) {
 			{`UPDATE structures SET convention_id = NULL WHERE org_id = $1`, []any{st.ID}, true},
 			{`DELETE FROM conventions WHERE number = $1`, []any{st.Convention.Number}, true},
 			{`INSERT INTO conventions (id, number, starts_on, ends_on, created_at, updated_at) VALUES ($1, 'N-1', $2, $2, $3, $3)`,
-				[]any{uuid.Must(uuid.NewV7()), offer.Today(start), start}, true},
+				[]any{uuid.Must(uuid.NewV7()), database.ParisDate(start), start}, true},
 		} {
 			before := generation(t, db)
 			if _, err := db.Writer().ExecContext(ctx, tc.stmt, tc.args...); err != nil {

@@ -72,7 +72,7 @@ func TestImportRegistryDecidesEntriesInOrder(t *testing.T) {
 	databasetest.Run(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		today := offer.Today(start)
+		today := database.ParisDate(start)
 		a := f.structure(t, "ACI", "59350", today.AddDays(200))
 		p, q, c, d, e := f.nextSIRET(), f.nextSIRET(), f.nextSIRET(), f.nextSIRET(), f.nextSIRET()
 		ends := today.AddDays(365)

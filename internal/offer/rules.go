@@ -111,9 +111,6 @@ const (
 	StaleDeactivationDays = 90
 )
 
-// Today returns the Paris calendar date of now: the day every rule below counts in.
-func Today(now time.Time) database.Date { return database.DateOf(clock.DateOf(now)) }
-
 // ConventionActive tells whether a convention ending on endsOn still makes its structure
 // active on today: up to and including endsOn + 30 days. A zero endsOn (no convention) is
 // never active.
@@ -140,13 +137,13 @@ func StructureActive(kind string, conventionEndsOn, today database.Date) bool {
 // later).
 func daysBetween(t time.Time, today database.Date) int {
 	// Both are midnight UTC, so the difference is a whole number of days.
-	return int(today.Time().Sub(Today(t).Time()) / (24 * time.Hour))
+	return int(today.Time().Sub(database.ParisDate(t).Time()) / (24 * time.Hour))
 }
 
 // SpontaneousClosesOn is the first day on which spontaneous applications opened at since are
 // closed again.
 func SpontaneousClosesOn(since time.Time) database.Date {
-	return Today(since).AddDays(SpontaneousOpenDays)
+	return database.ParisDate(since).AddDays(SpontaneousOpenDays)
 }
 
 // SpontaneousOpen tells whether spontaneous applications opened at since (zero: closed) are
@@ -161,7 +158,7 @@ func StaleDays(updatedAt time.Time, today database.Date) int { return daysBetwee
 // DeactivatesOn is the day a job description last updated at updatedAt is deactivated unless
 // updated again.
 func DeactivatesOn(updatedAt time.Time) database.Date {
-	return Today(updatedAt).AddDays(StaleDeactivationDays)
+	return database.ParisDate(updatedAt).AddDays(StaleDeactivationDays)
 }
 
 // NeedsUpdateWarning tells whether the employer's pages should show the banner asking to update

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"pgregory.net/rapid"
+
+	"parcours/internal/database"
 )
 
 // The SQL bounds of the daily jobs select exactly what the Go rules say is due.
@@ -15,7 +17,7 @@ func TestSQLBoundsAgreeWithRules(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 		updated := base.Add(time.Duration(rapid.Int64Range(0, 2*365*24*3600).Draw(t, "updated")) * time.Second)
-		today := Today(updated).AddDays(rapid.IntRange(-2, 200).Draw(t, "age"))
+		today := database.ParisDate(updated).AddDays(rapid.IntRange(-2, 200).Draw(t, "age"))
 		days := rapid.SampledFrom([]int{StaleWarningDays, StaleDeactivationDays, SpontaneousOpenDays}).Draw(t, "days")
 		inSQL := updated.Before(updatedNoLaterThan(today, days))
 		if inGo := StaleDays(updated, today) >= days; inSQL != inGo {

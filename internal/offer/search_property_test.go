@@ -274,7 +274,7 @@ func TestSearchAgreesWithBruteForce(t *testing.T) {
 		rapid.Check(t, func(rt *rapid.T) {
 			clearRegistry(rt, db)
 			now := start
-			today := offer.Today(now)
+			today := database.ParisDate(now)
 			centres := rapid.SliceOfN(rapid.SampledFrom(all), 1, 4).Draw(rt, "centres")
 			w := drawWorld(rt, p, centres, today, now)
 			if err := offertest.Insert(ctx, db, w.ds); err != nil {

@@ -30,7 +30,7 @@ func TestSearchScenario(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, db)
 		p := places(t)
-		today := offer.Today(start)
+		today := database.ParisDate(start)
 		cleaning := p.AppellationsOfRome("K2204")[0].Code
 		gardening := p.AppellationsOfRome("A1203")[0].Code
 		// Around Lille (59350): structures at the centres of communes at known distances.

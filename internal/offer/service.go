@@ -91,7 +91,7 @@ func EmployerJobDescriptionsPath(id uuid.UUID) string {
 
 func (s *Service) link(path string) string { return s.baseURL + path }
 
-func (s *Service) today() database.Date { return Today(s.clock.Now()) }
+func (s *Service) today() database.Date { return database.ParisDate(s.clock.Now()) }
 
 // record writes the audit entry of a change. The platform itself (daily jobs) acts with the
 // zero actor.

@@ -34,7 +34,7 @@ func TestRegistryCreatesAndUpdatesStructures(t *testing.T) {
 			st.Lat != lyon1.Lat || st.Lng != lyon1.Lng {
 			t.Fatalf("created %+v", st)
 		}
-		if !st.Active(offer.Today(start)) {
+		if !st.Active(database.ParisDate(start)) {
 			t.Fatal("structure with a valid convention inactive")
 		}
 		// The employer edits the contact; the registry comes back with another one and a new
@@ -307,7 +307,7 @@ func TestBlockAndSpontaneousApplications(t *testing.T) {
 			t.Fatal(err)
 		}
 		page := must[offer.StructurePage](t)(f.svc.Structure(ctx, emp, st.ID))
-		if !page.Structure.BlockApplications || !page.SpontaneousOpen || page.SpontaneousClosesOn != offer.Today(start).AddDays(90) {
+		if !page.Structure.BlockApplications || !page.SpontaneousOpen || page.SpontaneousClosesOn != database.ParisDate(start).AddDays(90) {
 			t.Fatalf("page %+v", page)
 		}
 		if f.audits(t, "offer.applications_blocked") != 1 {
@@ -319,7 +319,7 @@ func TestBlockAndSpontaneousApplications(t *testing.T) {
 			t.Fatal(err)
 		}
 		page = must[offer.StructurePage](t)(f.svc.Structure(ctx, emp, st.ID))
-		if page.SpontaneousClosesOn != offer.Today(f.clock.Now()).AddDays(90) {
+		if page.SpontaneousClosesOn != database.ParisDate(f.clock.Now()).AddDays(90) {
 			t.Fatalf("reopening: closes on %s", page.SpontaneousClosesOn)
 		}
 		if err := f.svc.SetSpontaneousOpen(ctx, emp, st.ID, false); err != nil {

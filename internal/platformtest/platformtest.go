@@ -101,7 +101,7 @@ func (p *Platform) Next() int {
 }
 
 // Today is the fake clock's day in Paris.
-func (p *Platform) Today() database.Date { return database.DateOf(clock.DateOf(p.Clock.Now())) }
+func (p *Platform) Today() database.Date { return database.ParisDate(p.Clock.Now()) }
 
 // SIRET returns a valid SIRET not used before.
 func (p *Platform) SIRET() string {

@@ -13,7 +13,6 @@ import (
 
 	"parcours/internal/access"
 	"parcours/internal/audit"
-	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/fault"
 	"parcours/internal/sepa"
@@ -171,7 +170,7 @@ func (s *Service) ExportBatch(ctx context.Context, actor access.Actor, funder st
 			return err
 		}
 		now := s.clock.Now()
-		exec := database.DateOf(clock.DateOf(now)).AddDays(1)
+		exec := database.ParisDate(now).AddDays(1)
 		msg := "PARCOURS-" + now.UTC().Format("20060102") + "-" + strings.ToUpper(strings.ReplaceAll(id.String(), "-", "")[20:])
 		if _, err := tx.ExecContext(ctx, `INSERT INTO support_aid_batches (id, org_id, funder, msg_id, execution_on, created_at, created_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, actor.OrgID, funder, msg, exec, now, actor.UserID); err != nil {

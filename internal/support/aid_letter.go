@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
-	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/fault"
 	"parcours/internal/pdftag"
@@ -119,9 +118,9 @@ func DecisionLetterPDF(a AidFile, person string, today database.Date) ([]byte, e
 	tg.Table(func() {
 		row("Aide", a.Aid.Label)
 		row("Financeur", a.Aid.FunderLabel())
-		row("Demandée le", database.DateOf(clock.DateOf(a.RequestedAt)).French())
+		row("Demandée le", database.ParisDate(a.RequestedAt).French())
 		row("Montant demandé", Euros(a.RequestedCents)+" €")
-		row("Décidée le", database.DateOf(clock.DateOf(a.DecidedAt)).French())
+		row("Décidée le", database.ParisDate(a.DecidedAt).French())
 		if granted {
 			row("Montant accordé", Euros(a.GrantedCents)+" €")
 			row("Versement", "Par virement sur le compte "+a.Bank.Masked()+" au nom de "+a.Bank.Holder)

@@ -14,7 +14,6 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
-	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/fault"
 	"parcours/internal/files"
@@ -153,7 +152,7 @@ func payments(ctx context.Context, q database.Querier, where string, args ...any
 		d := out[record]
 		if state != "paid" {
 			d.Unpaid = true
-		} else if day := database.DateOf(clock.DateOf(paid.Time)); paid.Valid && day.After(d.LastPaid) {
+		} else if day := database.ParisDate(paid.Time); paid.Valid && day.After(d.LastPaid) {
 			d.LastPaid = day
 		}
 		out[record] = d
@@ -164,7 +163,7 @@ func payments(ctx context.Context, q database.Querier, where string, args ...any
 // datesOf returns the dates of a version stored at created, in a record ended and purged on
 // those days (zero while unknown) whose aids were paid as in paid (from payments).
 func datesOf(created time.Time, ended, purge database.Date, paid DocumentDates) DocumentDates {
-	return DocumentDates{Uploaded: database.DateOf(clock.DateOf(created)), Ended: ended, PurgeOn: purge,
+	return DocumentDates{Uploaded: database.ParisDate(created), Ended: ended, PurgeOn: purge,
 		LastPaid: paid.LastPaid, Unpaid: paid.Unpaid}
 }
 

@@ -193,7 +193,7 @@ func (f *fixture) newPerson(t tester, by access.Actor, email string) (uuid.UUID,
 	return j.ID, me
 }
 
-func (f *fixture) today() database.Date { return database.DateOf(clock.DateOf(f.clock.Now())) }
+func (f *fixture) today() database.Date { return database.ParisDate(f.clock.Now()) }
 
 // input is a full record with canaries in every free-text field.
 func (f *fixture) input(canary string) support.Input {

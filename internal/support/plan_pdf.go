@@ -7,7 +7,6 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 
-	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/pdftag"
 )
@@ -137,4 +136,4 @@ func RenderPlanPDF(b PlanBook, v PlanVersion) ([]byte, error) {
 }
 
 // frenchDay is the Paris calendar day of t, in French.
-func frenchDay(t time.Time) string { return database.DateOf(clock.DateOf(t)).French() }
+func frenchDay(t time.Time) string { return database.ParisDate(t).French() }

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
-	"parcours/internal/clock"
 	"parcours/internal/crypto"
 	"parcours/internal/database"
 	"parcours/internal/fault"
@@ -384,7 +383,7 @@ func (s *Service) Acknowledge(ctx context.Context, actor access.Actor, person uu
 			errs.Add("ack_on", "Indiquez la date de la prise de connaissance.")
 		case on.After(s.today()):
 			errs.Add("ack_on", "La date ne peut pas être dans le futur.")
-		case on.Before(database.DateOf(clock.DateOf(created))):
+		case on.Before(database.ParisDate(created)):
 			errs.Add("ack_on", "La date ne peut pas précéder celle de la version.")
 		}
 		if err := errs.Err(); err != nil {

@@ -39,7 +39,7 @@ func NewService(db *database.DB, g *access.Guard, env *crypto.Envelope, c clock.
 	return &Service{db: db, guard: g, env: env, clock: c, journal: j, people: people, files: fs}
 }
 
-func (s *Service) today() database.Date { return database.DateOf(clock.Today(s.clock)) }
+func (s *Service) today() database.Date { return database.ParisDate(s.clock.Now()) }
 
 // subject names the record's data key: one per record, so that the purge shreds the health
 // data of one support without touching the person's other files, and a later support of the

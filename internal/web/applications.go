@@ -400,7 +400,7 @@ func (s *Server) renderApplication(w http.ResponseWriter, r *http.Request, statu
 			}
 		}
 		v.Archivable = !d.ArchivedAt.IsZero() || d.State == application.Refused || d.State == application.Cancelled || d.State == application.Obsolete
-		v.CanChangeHire = d.State == application.Accepted && d.Hire.Start.After(database.DateOf(clock.DateOf(s.clock.Now())))
+		v.CanChangeHire = d.State == application.Accepted && d.Hire.Start.After(database.ParisDate(s.clock.Now()))
 		if v.CanChangeHire && f["hiring_start"] == "" && len(errs) == 0 {
 			v.Form = hireForm(d.Hire)
 		}

@@ -9,7 +9,6 @@ import (
 
 	"parcours/internal/access"
 	"parcours/internal/application"
-	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
 	"parcours/internal/jobseeker"
@@ -107,7 +106,7 @@ func TestChangeHireBeforeItStarts(t *testing.T) {
 	if _, err := s.elig.Make(ctx, emp, j.ID, []string{"RSA"}); err != nil {
 		t.Fatal(err)
 	}
-	today := database.DateOf(clock.DateOf(s.clock.Now()))
+	today := database.ParisDate(s.clock.Now())
 	start := today.AddDays(10)
 	if _, err := s.apps.Decide(ctx, emp, a.ID, application.Accept, application.Decision{Hire: application.Hire{Start: start,
 		ContractType: offer.ContractCDDI, HoursPerWeek: 26, SalaryCents: 1_450_00}}); err != nil {

@@ -13,7 +13,6 @@ import (
 	"parcours/internal/database"
 	"parcours/internal/fault"
 	"parcours/internal/jobseeker"
-	"parcours/internal/offer"
 	"parcours/internal/refdata"
 )
 
@@ -197,7 +196,7 @@ func (s *Server) jobSeekerCreate(w http.ResponseWriter, r *http.Request) {
 	v.ByProxy = true
 	if len(errs) > 0 {
 		// Report the commune and date problems together with the domain's.
-		if derr := fault.FieldsOf(p.Validate(offer.Today(s.clock.Now()), s.places)); derr != nil {
+		if derr := fault.FieldsOf(p.Validate(database.ParisDate(s.clock.Now()), s.places)); derr != nil {
 			for k, m := range derr {
 				errs.Add(k, m)
 			}
@@ -388,7 +387,7 @@ func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request, id uuid.UUI
 	v := s.newProfileView(f, r.URL.Path, target)
 	v.Self = actor(r).Kind == access.JobSeeker
 	if len(errs) > 0 {
-		if derr := fault.FieldsOf(p.Validate(offer.Today(s.clock.Now()), s.places)); derr != nil {
+		if derr := fault.FieldsOf(p.Validate(database.ParisDate(s.clock.Now()), s.places)); derr != nil {
 			for k, m := range derr {
 				errs.Add(k, m)
 			}
@@ -453,7 +452,7 @@ func (s *Server) ownFileSave(w http.ResponseWriter, r *http.Request) {
 	v := s.newProfileView(f, "/mon-dossier", "/tableau-de-bord")
 	v.Self = true
 	if len(errs) > 0 {
-		if derr := fault.FieldsOf(p.Validate(offer.Today(s.clock.Now()), s.places)); derr != nil {
+		if derr := fault.FieldsOf(p.Validate(database.ParisDate(s.clock.Now()), s.places)); derr != nil {
 			for k, m := range derr {
 				errs.Add(k, m)
 			}

@@ -13,7 +13,6 @@ import (
 	"parcours/internal/account"
 	"parcours/internal/application"
 	"parcours/internal/approval"
-	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/database/databasetest"
 	"parcours/internal/files"
@@ -264,7 +263,7 @@ func (w *world) passWorld(t *testing.T, acting func(key, orgKey string) access.A
 	s.clock.Set(now.AddDate(0, 0, -400))
 	defer s.clock.Set(now)
 	w.pass, w.request = map[string]uuid.UUID{}, map[string]uuid.UUID{}
-	today := database.DateOf(clock.DateOf(s.clock.Now()))
+	today := database.ParisDate(s.clock.Now())
 	hire := application.Hire{Start: today, ContractType: offer.ContractCDDI, HoursPerWeek: 26}
 	for key, k := range map[string][2]string{"own": {"P", "A"}, "other": {"Q", "B"}} {
 		presc := acting(map[string]string{"P": prescriberAdm, "Q": "prescripteur-q"}[k[0]], k[0])
@@ -316,7 +315,7 @@ func (w *world) passWorld(t *testing.T, acting func(key, orgKey string) access.A
 	if _, err := s.elig.Make(ctx, emp, j.ID, []string{"RSA"}); err != nil {
 		t.Fatal(err)
 	}
-	hire.Start = database.DateOf(clock.DateOf(s.clock.Now()))
+	hire.Start = database.ParisDate(s.clock.Now())
 	if _, err := s.apps.Decide(ctx, emp, a.ID, application.Accept, application.Decision{Hire: hire}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
-	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/fault"
 	"parcours/internal/jobseeker"
@@ -151,7 +150,7 @@ func (s *Server) renderSupportPage(w http.ResponseWriter, r *http.Request, statu
 		return
 	}
 	v := supportRecordView{PersonID: id, Stance: st, Purpose: purposeOf(r), Purposes: access.Purposes(access.AdaptedSupport)[:4],
-		Closing: support.ClosingReasons, Today: database.DateOf(clock.DateOf(s.clock.Now())).String(), Posted: f}
+		Closing: support.ClosingReasons, Today: database.ParisDate(s.clock.Now()).String(), Posted: f}
 	switch {
 	case st.CanRead:
 		rec, err := s.support.Get(r.Context(), a, id, v.Purpose)
@@ -195,7 +194,7 @@ func (s *Server) caseloadChoices(r *http.Request, v *supportRecordView) error {
 	}
 	following := map[uuid.UUID]bool{}
 	for _, c := range v.Record.Caseload {
-		if c.EndedOn.IsZero() || !c.EndedOn.Before(database.DateOf(clock.DateOf(s.clock.Now()))) {
+		if c.EndedOn.IsZero() || !c.EndedOn.Before(database.ParisDate(s.clock.Now())) {
 			following[c.OrgID] = true
 			v.Active++
 		}

@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"parcours/internal/access"
-	"parcours/internal/clock"
 	"parcours/internal/database"
 	"parcours/internal/fault"
 	"parcours/internal/support"
@@ -93,7 +92,7 @@ func (s *Server) renderSupportPlan(w http.ResponseWriter, r *http.Request, statu
 		s.fail(w, r, err)
 		return
 	}
-	today := database.DateOf(clock.DateOf(s.clock.Now())).String()
+	today := database.ParisDate(s.clock.Now()).String()
 	if f == nil {
 		f = form{"ack_on": today}
 	}
@@ -303,7 +302,7 @@ func (s *Server) supportPlanSave(w http.ResponseWriter, r *http.Request) {
 	if len(errs) > 0 {
 		// What did not parse is not sent; the rest of the form is still checked, for every
 		// error at once.
-		for k, v := range fault.FieldsOf(p.Validate(database.DateOf(clock.DateOf(s.clock.Now())))) {
+		for k, v := range fault.FieldsOf(p.Validate(database.ParisDate(s.clock.Now()))) {
 			if errs[k] == "" {
 				errs[k] = v
 			}

@@ -226,7 +226,7 @@ func Generate(places *refdata.Data, o Options) Dataset {
 		o.Now = time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)
 	}
 	now := o.Now.UTC().Truncate(time.Microsecond)
-	today := offer.Today(now)
+	today := database.ParisDate(now)
 	r := NewRand(o.Seed)
 	where := NewPlaces(places)
 	appellations := map[string][]refdata.Appellation{}

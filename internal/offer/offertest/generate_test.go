@@ -50,7 +50,7 @@ func TestGenerateIsRealistic(t *testing.T) {
 	if len(ds.Structures) != 5000 || len(ds.JobDescriptions) != 25000 {
 		t.Fatalf("%d structures, %d job descriptions", len(ds.Structures), len(ds.JobDescriptions))
 	}
-	today := offer.Today(now)
+	today := database.ParisDate(now)
 	kinds := map[string]int{}
 	sirets := map[string]bool{}
 	byID := map[[16]byte]offer.Structure{}
