@@ -63,6 +63,7 @@ func TestSupportWholePath(t *testing.T) {
 	c.typeInto("#f-job0", "agent d'acc")
 	c.step("job suggestions", chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#job0-suggestions option')].some(o => o.value === "Agent / Agente d'accueil (10372)")`))
 	c.setValue("#f-job0", "Agent / Agente d'accueil (10372)")
+	c.shoot("support-plan-form")
 	c.setValue("#f-commune", "69266")
 	c.setValue("#f-radius_km", "10")
 	c.setValue("#f-hours", "28")
